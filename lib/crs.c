@@ -1,0 +1,217 @@
+/*
+ * crs.c: CRS parsing (user strings and the data-driven "utm", "laea" and
+ * "local"), lon/lat extents and CRS labels.  Every SRS handed out uses
+ * longitude-first (traditional GIS) axis order.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cpl_conv.h>
+
+#include "kcn_internal.h"
+
+int
+kcn_utm_zone(double lon)
+{
+	int zone;
+
+	lon = fmod(lon + 180.0, 360.0);
+	if (lon < 0)
+		lon += 360.0;
+	zone = (int)floor(lon / 6.0) + 1;
+	return zone > 60 ? 60 : zone;
+}
+
+OGRSpatialReferenceH
+kcn_crs_wgs84(void)
+{
+	OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+
+	OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+	OSRImportFromEPSG(srs, 4326);
+	return srs;
+}
+
+/* Centre of a lon/lat extent, handling extents across the antimeridian. */
+static void
+crs_centre(const double ll[4], double *lon, double *lat)
+{
+	double east = ll[2];
+
+	if (ll[0] > ll[2])
+		east += 360.0;
+	*lon = (ll[0] + east) / 2.0;
+	if (*lon > 180.0)
+		*lon -= 360.0;
+	*lat = (ll[1] + ll[3]) / 2.0;
+}
+
+/* Whether the extent lies in one UTM zone where UTM is defined. */
+static int
+crs_fits_utm(const double ll[4])
+{
+	double width = ll[0] > ll[2] ? ll[2] + 360.0 - ll[0] : ll[2] - ll[0];
+
+	if (ll[1] < -80.0 || ll[3] > 84.0 || width >= 6.0)
+		return 0;
+	/* A sliver past a zone edge is fine: UTM stays accurate there. */
+	return kcn_utm_zone(ll[0] + 0.1) == kcn_utm_zone(ll[2] - 0.1) ||
+	    width < 0.2;
+}
+
+static OGRSpatialReferenceH
+crs_from_epsg(struct kcn_ctx *ctx, int code, const char *text)
+{
+	OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+
+	OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+	if (OSRImportFromEPSG(srs, code) != OGRERR_NONE) {
+		OSRRelease(srs);
+		kcni_error(ctx, KCN_ECRS, text, "cannot build EPSG:%d", code);
+		return NULL;
+	}
+	return srs;
+}
+
+static OGRSpatialReferenceH
+crs_from_data(struct kcn_ctx *ctx, const char *text, const double ll[4])
+{
+	char def[256];
+	double lon, lat;
+	int utm;
+
+	if (ll == NULL || !isfinite(ll[0]) || !isfinite(ll[1]) ||
+	    !isfinite(ll[2]) || !isfinite(ll[3]) || ll[1] > ll[3]) {
+		kcni_error(ctx, KCN_ECRS, text,
+		    "needs the data's extent, and it is unknown or empty");
+		return NULL;
+	}
+	crs_centre(ll, &lon, &lat);
+	if (strcasecmp(text, "local") == 0)
+		utm = crs_fits_utm(ll);
+	else
+		utm = strcasecmp(text, "utm") == 0;
+	if (utm) {
+		if (lat < -80.0 || lat > 84.0) {
+			kcni_error(ctx, KCN_ECRS, text,
+			    "UTM is not defined at latitude %.1f: use laea",
+			    lat);
+			return NULL;
+		}
+		return crs_from_epsg(ctx, (lat >= 0 ? 32600 : 32700) +
+		    kcn_utm_zone(lon), text);
+	}
+	/* Rounded so that the same data always gives the same CRS text. */
+	snprintf(def, sizeof(def), "+proj=laea +lat_0=%.4f +lon_0=%.4f "
+	    "+x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs +type=crs",
+	    round(lat * 1e4) / 1e4, round(lon * 1e4) / 1e4);
+	return kcn_crs_parse(ctx, def, NULL);
+}
+
+OGRSpatialReferenceH
+kcn_crs_parse(struct kcn_ctx *ctx, const char *text, const double ll[4])
+{
+	OGRSpatialReferenceH srs;
+
+	if (text == NULL || *text == '\0') {
+		kcni_error(ctx, KCN_ECRS, "crs", "empty CRS");
+		return NULL;
+	}
+	if (strcasecmp(text, "utm") == 0 || strcasecmp(text, "laea") == 0 ||
+	    strcasecmp(text, "local") == 0)
+		return crs_from_data(ctx, text, ll);
+	srs = OSRNewSpatialReference(NULL);
+	OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+	kcni_gdal_reset(ctx);
+	if (OSRSetFromUserInput(srs, text) != OGRERR_NONE) {
+		OSRRelease(srs);
+		kcni_error(ctx, KCN_ECRS, text, "unknown CRS%s%s",
+		    kcni_gdal_failed(ctx) ? ": " : "",
+		    kcni_gdal_failed(ctx) ? kcni_gdal_msg(ctx) : "");
+		return NULL;
+	}
+	/* SetFromUserInput resets the strategy for some inputs. */
+	OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+	return srs;
+}
+
+enum kcn_status
+kcn_extent_lonlat(struct kcn_ctx *ctx, OGRSpatialReferenceH srs,
+    const double ext[4], double out[4])
+{
+	OGRSpatialReferenceH wgs;
+	OGRCoordinateTransformationH ct;
+	int ok;
+
+	if (srs == NULL)
+		return kcni_error(ctx, KCN_ECRS, "extent", "no CRS");
+	wgs = kcn_crs_wgs84();
+	kcni_gdal_reset(ctx);
+	ct = OCTNewCoordinateTransformation(srs, wgs);
+	OSRRelease(wgs);
+	if (ct == NULL)
+		return kcni_error(ctx, KCN_ECRS, "extent",
+		    "no transformation to WGS 84: %s", kcni_gdal_msg(ctx));
+	ok = OCTTransformBounds(ct, ext[0], ext[1], ext[2], ext[3],
+	    &out[0], &out[1], &out[2], &out[3], 21);
+	OCTDestroyCoordinateTransformation(ct);
+	if (!ok || !isfinite(out[0]) || !isfinite(out[1]) ||
+	    !isfinite(out[2]) || !isfinite(out[3]))
+		return kcni_error(ctx, KCN_ECRS, "extent",
+		    "extent cannot be transformed to longitude/latitude");
+	return KCN_OK;
+}
+
+int
+kcn_crs_epsg(OGRSpatialReferenceH srs)
+{
+	const char *auth, *code;
+	OGRSpatialReferenceH *matches;
+	int n = 0, *conf = NULL, epsg = 0;
+
+	if (srs == NULL)
+		return 0;
+	auth = OSRGetAuthorityName(srs, NULL);
+	code = OSRGetAuthorityCode(srs, NULL);
+	if (auth != NULL && code != NULL && strcasecmp(auth, "EPSG") == 0)
+		return atoi(code);
+	/* A .prj holds ESRI WKT without codes: ask PROJ for a sure match. */
+	matches = OSRFindMatches(srs, NULL, &n, &conf);
+	if (matches != NULL && n > 0 && conf[0] >= 90) {
+		auth = OSRGetAuthorityName(matches[0], NULL);
+		code = OSRGetAuthorityCode(matches[0], NULL);
+		if (auth != NULL && code != NULL &&
+		    strcasecmp(auth, "EPSG") == 0)
+			epsg = atoi(code);
+	}
+	OSRFreeSRSArray(matches);
+	CPLFree(conf);
+	return epsg;
+}
+
+char *
+kcn_crs_label(OGRSpatialReferenceH srs)
+{
+	const char *name;
+	char *s;
+	int epsg;
+	size_t len;
+
+	if (srs == NULL)
+		return strdup("none");
+	name = OSRGetName(srs);
+	if (name == NULL)
+		name = "unnamed";
+	epsg = kcn_crs_epsg(srs);
+	len = strlen(name) + 32;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	if (epsg > 0)
+		snprintf(s, len, "%s (EPSG:%d)", name, epsg);
+	else
+		snprintf(s, len, "%s", name);
+	return s;
+}

@@ -1,0 +1,306 @@
+/*
+ * geom.c: OGR <-> GEOS geometry conversion by whole coordinate arrays.
+ * Going through WKB costs an encode and a parse per geometry; copying the
+ * coordinate arrays directly is the cheap path (see docs/benchmarks.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kcn_internal.h"
+
+/* Scratch arrays reused across the parts of one geometry. */
+struct geom_buf {
+	double *x, *y, *z;
+	size_t cap;
+};
+
+static int
+geom_reserve(struct geom_buf *b, size_t n)
+{
+	size_t cap;
+	double *x, *y, *z;
+
+	if (n <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < n)
+		cap *= 2;
+	if ((x = realloc(b->x, cap * sizeof(double))) == NULL)
+		return -1;
+	b->x = x;
+	if ((y = realloc(b->y, cap * sizeof(double))) == NULL)
+		return -1;
+	b->y = y;
+	if ((z = realloc(b->z, cap * sizeof(double))) == NULL)
+		return -1;
+	b->z = z;
+	b->cap = cap;
+	return 0;
+}
+
+static void
+geom_buf_free(struct geom_buf *b)
+{
+	free(b->x);
+	free(b->y);
+	free(b->z);
+}
+
+/* ---- OGR -> GEOS ----------------------------------------------------- */
+
+static GEOSCoordSequence *
+to_seq(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
+{
+	int n = OGR_G_GetPointCount(g);
+
+	if (geom_reserve(b, n > 0 ? (size_t)n : 1) != 0)
+		return NULL;
+	if (n > 0)
+		OGR_G_GetPoints(g, b->x, sizeof(double), b->y, sizeof(double),
+		    hasz ? b->z : NULL, sizeof(double));
+	return GEOSCoordSeq_copyFromArrays_r(h, b->x, b->y,
+	    hasz ? b->z : NULL, NULL, (unsigned)n);
+}
+
+static GEOSGeometry *to_geos(GEOSContextHandle_t, OGRGeometryH, int,
+    struct geom_buf *);
+
+static GEOSGeometry *
+to_polygon(GEOSContextHandle_t h, OGRGeometryH g, int hasz,
+    struct geom_buf *b)
+{
+	int i, n = OGR_G_GetGeometryCount(g);
+	GEOSCoordSequence *seq;
+	GEOSGeometry *shell, **holes = NULL;
+
+	if (n == 0)
+		return GEOSGeom_createEmptyPolygon_r(h);
+	if ((seq = to_seq(h, OGR_G_GetGeometryRef(g, 0), hasz, b)) == NULL)
+		return NULL;
+	if ((shell = GEOSGeom_createLinearRing_r(h, seq)) == NULL)
+		return NULL;
+	if (n > 1 && (holes = calloc(n - 1, sizeof(*holes))) == NULL)
+		goto fail;
+	for (i = 1; i < n; i++) {
+		seq = to_seq(h, OGR_G_GetGeometryRef(g, i), hasz, b);
+		if (seq == NULL ||
+		    (holes[i - 1] = GEOSGeom_createLinearRing_r(h, seq)) ==
+		    NULL)
+			goto fail;
+	}
+	{
+		GEOSGeometry *p = GEOSGeom_createPolygon_r(h, shell, holes,
+		    (unsigned)(n - 1));
+		free(holes);
+		return p;
+	}
+fail:
+	GEOSGeom_destroy_r(h, shell);
+	if (holes != NULL)
+		for (i = 0; i < n - 1; i++)
+			if (holes[i] != NULL)
+				GEOSGeom_destroy_r(h, holes[i]);
+	free(holes);
+	return NULL;
+}
+
+static GEOSGeometry *
+to_collection(GEOSContextHandle_t h, OGRGeometryH g, int type, int hasz,
+    struct geom_buf *b)
+{
+	int i, n = OGR_G_GetGeometryCount(g);
+	GEOSGeometry **parts, *c;
+
+	if (n == 0)
+		return GEOSGeom_createEmptyCollection_r(h, type);
+	if ((parts = calloc(n, sizeof(*parts))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((parts[i] = to_geos(h, OGR_G_GetGeometryRef(g, i), hasz,
+		    b)) == NULL)
+			break;
+	if (i < n) {
+		while (i-- > 0)
+			GEOSGeom_destroy_r(h, parts[i]);
+		free(parts);
+		return NULL;
+	}
+	c = GEOSGeom_createCollection_r(h, type, parts, (unsigned)n);
+	if (c == NULL)
+		for (i = 0; i < n; i++)
+			GEOSGeom_destroy_r(h, parts[i]);
+	free(parts);
+	return c;
+}
+
+static GEOSGeometry *
+to_geos(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
+{
+	GEOSCoordSequence *seq;
+	GEOSGeometry *r;
+	OGRGeometryH lin;
+
+	switch (wkbFlatten(OGR_G_GetGeometryType(g))) {
+	case wkbPoint:
+		if (OGR_G_IsEmpty(g))
+			return GEOSGeom_createEmptyPoint_r(h);
+		seq = to_seq(h, g, hasz, b);
+		return seq ? GEOSGeom_createPoint_r(h, seq) : NULL;
+	case wkbLineString:
+		seq = to_seq(h, g, hasz, b);
+		return seq ? GEOSGeom_createLineString_r(h, seq) : NULL;
+	case wkbLinearRing:
+		seq = to_seq(h, g, hasz, b);
+		return seq ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
+	case wkbPolygon:
+	case wkbTriangle:
+		return to_polygon(h, g, hasz, b);
+	case wkbMultiPoint:
+		return to_collection(h, g, GEOS_MULTIPOINT, hasz, b);
+	case wkbMultiLineString:
+		return to_collection(h, g, GEOS_MULTILINESTRING, hasz, b);
+	case wkbMultiPolygon:
+		return to_collection(h, g, GEOS_MULTIPOLYGON, hasz, b);
+	case wkbGeometryCollection:
+		return to_collection(h, g, GEOS_GEOMETRYCOLLECTION, hasz, b);
+	default:
+		/* Curves, surfaces and TINs: linearise, then convert. */
+		lin = OGR_G_GetLinearGeometry(g, 0, NULL);
+		if (lin == NULL)
+			return NULL;
+		if (wkbFlatten(OGR_G_GetGeometryType(lin)) ==
+		    wkbPolyhedralSurface ||
+		    wkbFlatten(OGR_G_GetGeometryType(lin)) == wkbTIN)
+			lin = OGR_G_ForceToMultiPolygon(lin);
+		r = wkbFlatten(OGR_G_GetGeometryType(lin)) ==
+		    wkbFlatten(OGR_G_GetGeometryType(g)) ? NULL :
+		    to_geos(h, lin, hasz, b);
+		OGR_G_DestroyGeometry(lin);
+		return r;
+	}
+}
+
+GEOSGeometry *
+kcn_geom_to_geos(struct kcn_ctx *ctx, OGRGeometryH g)
+{
+	struct geom_buf b = { 0 };
+	GEOSGeometry *r;
+
+	if (g == NULL)
+		return NULL;
+	kcni_geos_reset(ctx);
+	r = to_geos(kcn_ctx_geos(ctx), g, OGR_G_Is3D(g), &b);
+	geom_buf_free(&b);
+	if (r == NULL)
+		kcni_error(ctx, KCN_EDATA, "geometry", "cannot convert %s: %s",
+		    OGR_G_GetGeometryName(g), *kcni_geos_msg(ctx) ?
+		    kcni_geos_msg(ctx) : "unsupported or out of memory");
+	return r;
+}
+
+/* ---- GEOS -> OGR ----------------------------------------------------- */
+
+static int
+from_seq(GEOSContextHandle_t h, const GEOSGeometry *g, OGRGeometryH og,
+    int hasz, struct geom_buf *b)
+{
+	const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, g);
+	unsigned n;
+
+	if (seq == NULL || !GEOSCoordSeq_getSize_r(h, seq, &n))
+		return -1;
+	if (n == 0)
+		return 0;
+	if (geom_reserve(b, n) != 0 ||
+	    !GEOSCoordSeq_copyToArrays_r(h, seq, b->x, b->y,
+	    hasz ? b->z : NULL, NULL))
+		return -1;
+	OGR_G_SetPoints(og, (int)n, b->x, sizeof(double), b->y,
+	    sizeof(double), hasz ? b->z : NULL, sizeof(double));
+	return 0;
+}
+
+static OGRGeometryH
+from_geos(GEOSContextHandle_t h, const GEOSGeometry *g, int hasz,
+    struct geom_buf *b)
+{
+	OGRwkbGeometryType t;
+	OGRGeometryH og, part;
+	int i, n, type = GEOSGeomTypeId_r(h, g);
+
+	switch (type) {
+	case GEOS_POINT: t = wkbPoint; break;
+	case GEOS_LINESTRING: t = wkbLineString; break;
+	case GEOS_LINEARRING: t = wkbLinearRing; break;
+	case GEOS_POLYGON: t = wkbPolygon; break;
+	case GEOS_MULTIPOINT: t = wkbMultiPoint; break;
+	case GEOS_MULTILINESTRING: t = wkbMultiLineString; break;
+	case GEOS_MULTIPOLYGON: t = wkbMultiPolygon; break;
+	case GEOS_GEOMETRYCOLLECTION: t = wkbGeometryCollection; break;
+	default: return NULL;
+	}
+	if (hasz && t != wkbLinearRing)
+		t = wkbSetZ(t);
+	if ((og = OGR_G_CreateGeometry(t)) == NULL)
+		return NULL;
+	if (hasz)
+		OGR_G_Set3D(og, TRUE);
+	switch (type) {
+	case GEOS_POINT:
+	case GEOS_LINESTRING:
+	case GEOS_LINEARRING:
+		if (from_seq(h, g, og, hasz, b) != 0)
+			goto fail;
+		return og;
+	case GEOS_POLYGON:
+		if (GEOSisEmpty_r(h, g))
+			return og;
+		n = GEOSGetNumInteriorRings_r(h, g);
+		for (i = -1; i < n; i++) {
+			const GEOSGeometry *ring = i < 0 ?
+			    GEOSGetExteriorRing_r(h, g) :
+			    GEOSGetInteriorRingN_r(h, g, i);
+			if (ring == NULL ||
+			    (part = from_geos(h, ring, hasz, b)) == NULL)
+				goto fail;
+			OGR_G_AddGeometryDirectly(og, part);
+		}
+		return og;
+	default:
+		n = GEOSGetNumGeometries_r(h, g);
+		for (i = 0; i < n; i++) {
+			part = from_geos(h, GEOSGetGeometryN_r(h, g, i), hasz,
+			    b);
+			if (part == NULL)
+				goto fail;
+			if (OGR_G_AddGeometryDirectly(og, part) !=
+			    OGRERR_NONE) {
+				OGR_G_DestroyGeometry(part);
+				goto fail;
+			}
+		}
+		return og;
+	}
+fail:
+	OGR_G_DestroyGeometry(og);
+	return NULL;
+}
+
+OGRGeometryH
+kcn_geom_from_geos(struct kcn_ctx *ctx, const GEOSGeometry *g)
+{
+	struct geom_buf b = { 0 };
+	OGRGeometryH og;
+	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
+
+	if (g == NULL)
+		return NULL;
+	kcni_geos_reset(ctx);
+	og = from_geos(h, g, GEOSHasZ_r(h, g) == 1, &b);
+	geom_buf_free(&b);
+	if (og == NULL)
+		kcni_error(ctx, KCN_EDATA, "geometry",
+		    "cannot convert GEOS geometry: %s",
+		    *kcni_geos_msg(ctx) ? kcni_geos_msg(ctx) : "unsupported");
+	return og;
+}

@@ -1,0 +1,336 @@
+/*
+ * kcn.h: the one public header of libkcn, the library behind the kcn tools.
+ *
+ * Conventions (see kcn(7) and the project's DESIGN notes):
+ * - Every function takes a struct kcn_ctx first.  A context belongs to the
+ *   thread that created it; threads each create their own.
+ * - Operations return enum kcn_status (KCN_OK is 0) and leave a message in
+ *   the context; constructors return NULL and do the same.
+ * - The library never prints and never exits.  Warnings and verbose notes go
+ *   to the message sink the caller installs with kcn_ctx_set_sink().
+ * - Ownership is stated on every function: "new" results are freed by the
+ *   caller with the named function; "borrowed" results must not be freed.
+ * - Axis order is always x = easting/longitude, y = northing/latitude.
+ */
+#ifndef KCN_H
+#define KCN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <geos_c.h>
+#include <proj.h>
+
+#define KCN_VERSION "0.1.0"
+
+/* ---- status and exit codes ---------------------------------------- */
+
+/*
+ * Outcome of an operation.  The order is the order of severity used by
+ * kcn_status_worst(): a later value wins.
+ */
+enum kcn_status {
+	KCN_OK = 0,	/* success */
+	KCN_REJECTED,	/* finished, but some features were rejected and reported */
+	KCN_EUSAGE,	/* bad options or arguments */
+	KCN_EDATA,	/* bad data: corrupt, truncated, invalid, undecodable */
+	KCN_ENOINPUT,	/* an input cannot be opened */
+	KCN_EDRIVER,	/* a needed GDAL driver is missing */
+	KCN_ECRS,	/* bad CRS or configuration */
+	KCN_ECREATE,	/* an output cannot be created */
+	KCN_EIO,	/* read or write error (disk full, closed stream) */
+	KCN_EOS,	/* the system failed us (out of memory, no temp space) */
+	KCN_EINTERNAL	/* a bug or an unexpected library exception */
+};
+
+/* The process exit code for a status (sysexits numbers; see kcn(7)). */
+int kcn_exit_code(enum kcn_status st);
+
+/* A short lower-case name for a status ("bad data", ...).  Static string. */
+const char *kcn_status_name(enum kcn_status st);
+
+/* The more severe of two statuses. */
+enum kcn_status kcn_status_worst(enum kcn_status a, enum kcn_status b);
+
+/* ---- context ------------------------------------------------------- */
+
+struct kcn_ctx;
+
+enum kcn_level {
+	KCN_MSG_ERROR,		/* an error that ends the operation */
+	KCN_MSG_WARNING,	/* something the user must know; work goes on */
+	KCN_MSG_INFO,		/* what was decided (shown with -v) */
+	KCN_MSG_DEBUG		/* library chatter (GDAL/PROJ/GEOS notices) */
+};
+
+/*
+ * A message sink: WHERE is a file, file:feature or option name, WHAT the
+ * message, both without trailing newline.  Called from the context's thread.
+ */
+typedef void (*kcn_sink_fn)(void *ud, enum kcn_level level,
+    const char *where, const char *what);
+
+/*
+ * Progress callback: DONE units of TOTAL (TOTAL 0 when unknown) of the work
+ * named LABEL.  DONE == TOTAL, or DONE < 0, means the work is finished.
+ * Called at most about ten times a second.
+ */
+typedef void (*kcn_progress_fn)(void *ud, const char *label,
+    double done, double total);
+
+/*
+ * Returns a new context owning a GEOS handle, a PROJ context and the error
+ * state, and routes GDAL's (this thread's), PROJ's and GEOS's messages into
+ * it.  Registers GDAL drivers on first use.  Caller frees with
+ * kcn_ctx_free().  NULL when out of memory.
+ */
+struct kcn_ctx *kcn_ctx_new(void);
+
+/* Frees the context.  NULL is accepted.  Same thread as kcn_ctx_new(). */
+void kcn_ctx_free(struct kcn_ctx *ctx);
+
+/* Installs the message sink (NULL: messages are kept only as errors). */
+void kcn_ctx_set_sink(struct kcn_ctx *ctx, kcn_sink_fn fn, void *ud);
+
+/* Installs the progress callback (NULL: none). */
+void kcn_ctx_set_progress(struct kcn_ctx *ctx, kcn_progress_fn fn, void *ud);
+
+/*
+ * The last error: its status, WHERE and WHAT.  Borrowed strings, valid
+ * until the next call on the context that fails or kcn_ctx_clear().
+ * "" when there is none.
+ */
+enum kcn_status kcn_ctx_status(const struct kcn_ctx *ctx);
+const char *kcn_ctx_where(const struct kcn_ctx *ctx);
+const char *kcn_ctx_errmsg(const struct kcn_ctx *ctx);
+
+/* Forgets the last error. */
+void kcn_ctx_clear(struct kcn_ctx *ctx);
+
+/* Borrowed handles, valid while the context lives. */
+GEOSContextHandle_t kcn_ctx_geos(struct kcn_ctx *ctx);
+PJ_CONTEXT *kcn_ctx_proj(struct kcn_ctx *ctx);
+
+/* Frees memory that the library returned as "free with kcn_free()". */
+void kcn_free(void *p);
+
+/* ---- CRS ------------------------------------------------------------ */
+
+/*
+ * Parses a CRS given by the user: "EPSG:n" (or any authority:code), WKT,
+ * PROJJSON, a PROJ string, or one of the data-driven names
+ *   "utm"   the UTM zone (north or south) of the centre of LONLAT,
+ *   "laea"  a Lambert azimuthal equal-area projection centred on LONLAT,
+ *   "local" the metric CRS kcn uses for distances: "utm" when LONLAT lies
+ *           in one UTM zone between 80S and 84N, otherwise "laea".
+ * LONLAT is the data's extent {west, south, east, north} in degrees (west >
+ * east when it crosses the antimeridian); it may be NULL unless a
+ * data-driven name is used.  Returns a new SRS with longitude-first axis
+ * order; caller frees with OSRRelease().  NULL and KCN_ECRS on error.
+ */
+OGRSpatialReferenceH kcn_crs_parse(struct kcn_ctx *ctx, const char *text,
+    const double lonlat[4]);
+
+/* The UTM zone (1..60) of a longitude; Norway/Svalbard exceptions ignored. */
+int kcn_utm_zone(double lon);
+
+/*
+ * Transforms the extent EXT {minx, miny, maxx, maxy} in SRS to lon/lat
+ * degrees in OUT, following the edges (not just the corners).  KCN_ECRS
+ * when it cannot be transformed.
+ */
+enum kcn_status kcn_extent_lonlat(struct kcn_ctx *ctx,
+    OGRSpatialReferenceH srs, const double ext[4], double out[4]);
+
+/*
+ * Returns a new EPSG:4326 SRS in longitude-first order.  Caller frees with
+ * OSRRelease().
+ */
+OGRSpatialReferenceH kcn_crs_wgs84(void);
+
+/*
+ * Describes SRS: a new string "NAME (EPSG:n)" or "NAME" when no EPSG code
+ * is known.  Caller frees with kcn_free().
+ */
+char *kcn_crs_label(OGRSpatialReferenceH srs);
+
+/* The EPSG code of SRS, identified from its definition; 0 when unknown. */
+int kcn_crs_epsg(OGRSpatialReferenceH srs);
+
+/* ---- reading -------------------------------------------------------- */
+
+struct kcn_source;
+
+enum kcn_open_flags {
+	KCN_OPEN_VECTOR = 1,
+	KCN_OPEN_RASTER = 2,
+	KCN_OPEN_SEEKABLE = 4	/* spool standard input even when it is
+				   FlatGeobuf: the caller reads twice */
+};
+
+/*
+ * Opens PATH ("-" for standard input; /vsizip/ and other GDAL virtual
+ * paths accepted) as a GDAL dataset of the kinds in FLAGS.  Standard
+ * input is streamed when it holds FlatGeobuf and otherwise spooled to an
+ * unlinked temporary file first, so that no driver ever sees a truncated
+ * stream; its layer is then named "stdin".  CSV files get their point
+ * geometry from columns named like lon/lat or x/y.  Returns a new source; caller closes with kcn_source_close().
+ * NULL and KCN_ENOINPUT (or KCN_EDATA, KCN_EDRIVER) on error.
+ */
+struct kcn_source *kcn_source_open(struct kcn_ctx *ctx, const char *path,
+    int flags);
+
+/* The name to use in messages ("-" for standard input).  Borrowed. */
+const char *kcn_source_name(const struct kcn_source *src);
+
+/* The GDAL dataset.  Borrowed; valid until kcn_source_close(). */
+GDALDatasetH kcn_source_dataset(const struct kcn_source *src);
+
+/* Closes the source and checks GDAL's error state.  NULL is accepted. */
+enum kcn_status kcn_source_close(struct kcn_ctx *ctx, struct kcn_source *src);
+
+struct kcn_reader;
+
+/*
+ * Starts reading layer LAYER (NULL: the first) of SRC from the beginning.
+ * Returns a new reader; caller frees with kcn_reader_free(), before
+ * closing SRC.  NULL and KCN_EUSAGE when there is no such layer.
+ */
+struct kcn_reader *kcn_reader_new(struct kcn_ctx *ctx,
+    struct kcn_source *src, const char *layer);
+
+/* The OGR layer being read.  Borrowed. */
+OGRLayerH kcn_reader_layer(const struct kcn_reader *rd);
+
+/*
+ * Reads the next feature into *FEAT (a new feature; caller destroys with
+ * OGR_F_Destroy()).  At the end *FEAT is NULL and KCN_OK is returned, but
+ * only after checking that nothing was lost: a GDAL failure during the
+ * loop, or fewer features than the layer's header promised, is KCN_EDATA.
+ * A feature that GDAL read with an error is returned too, with KCN_EDATA,
+ * so that the caller can report it by feature and go on or stop.
+ */
+enum kcn_status kcn_reader_next(struct kcn_ctx *ctx, struct kcn_reader *rd,
+    OGRFeatureH *feat);
+
+/* Features returned so far. */
+long long kcn_reader_count(const struct kcn_reader *rd);
+
+/* Frees the reader.  NULL is accepted. */
+void kcn_reader_free(struct kcn_reader *rd);
+
+/* ---- writing -------------------------------------------------------- */
+
+struct kcn_writer_opts {
+	const char *path;	/* NULL or "-": standard output */
+	const char *format;	/* NULL: by extension, FlatGeobuf on stdout;
+				   else a kcn name (fgb, geojsonseq, geojsonl,
+				   geojson, gpkg, shp, csv) or a GDAL driver */
+	int allow_tty;		/* write binary to a terminal anyway */
+	int stdout_is_tty;	/* set by the caller: isatty(1) */
+};
+
+struct kcn_writer;
+
+/*
+ * Opens an output for one layer named NAME with geometry type GTYPE, CRS
+ * SRS (may be NULL) and the fields of DEFN (may be NULL).  Files are
+ * written under a temporary name in the target's folder and renamed by
+ * kcn_writer_close().  Binary output to a terminal is refused (KCN_EUSAGE)
+ * unless allowed.  Returns a new writer; caller ends it with
+ * kcn_writer_close() or kcn_writer_abort().  NULL and KCN_ECREATE,
+ * KCN_EDRIVER or KCN_EUSAGE on error.
+ */
+struct kcn_writer *kcn_writer_open(struct kcn_ctx *ctx,
+    const struct kcn_writer_opts *opts, const char *name,
+    OGRwkbGeometryType gtype, OGRSpatialReferenceH srs,
+    OGRFeatureDefnH defn);
+
+/* The output layer (to create more fields before writing).  Borrowed. */
+OGRLayerH kcn_writer_layer(const struct kcn_writer *wr);
+
+/*
+ * Writes a copy of FEAT (fields matched by name; FEAT stays the caller's).
+ * KCN_EIO when the driver fails (disk full, closed stream).
+ */
+enum kcn_status kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr,
+    OGRFeatureH feat);
+
+/*
+ * Finishes the output: closes the dataset, checks GDAL's error state and,
+ * for files, renames the temporary files into place.  Frees WR in every
+ * case.  On failure nothing is left at the target path.
+ */
+enum kcn_status kcn_writer_close(struct kcn_ctx *ctx, struct kcn_writer *wr);
+
+/* Discards the output and frees WR.  NULL is accepted. */
+void kcn_writer_abort(struct kcn_writer *wr);
+
+/* The GDAL driver short name a writer would use for OPTS, or NULL. */
+const char *kcn_writer_driver(const struct kcn_writer_opts *opts);
+
+/* ---- geometry ------------------------------------------------------- */
+
+/*
+ * Converts an OGR geometry to a new GEOS geometry (curves are linearised,
+ * M is dropped, Z kept).  Caller destroys with GEOSGeom_destroy_r().  NULL
+ * and KCN_EDATA on error; NULL without error for a NULL input.
+ */
+GEOSGeometry *kcn_geom_to_geos(struct kcn_ctx *ctx, OGRGeometryH g);
+
+/*
+ * Converts a GEOS geometry to a new OGR geometry.  Caller destroys with
+ * OGR_G_DestroyGeometry().  NULL and KCN_EDATA on error.
+ */
+OGRGeometryH kcn_geom_from_geos(struct kcn_ctx *ctx, const GEOSGeometry *g);
+
+/* ---- progress ------------------------------------------------------- */
+
+/*
+ * Formats a one-line progress bar into BUF (at most SIZE bytes, NUL
+ * terminated, no newline) for WIDTH terminal columns: label, bar, percent
+ * or count, rate and ELAPSED seconds.  Returns BUF.
+ */
+char *kcn_progress_format(char *buf, size_t size, int width,
+    const char *label, double done, double total, double elapsed);
+
+/* ---- kcn-info ------------------------------------------------------- */
+
+struct kcn_info_opts {
+	int json;	/* one JSON object per source instead of text */
+	int check;	/* read every feature: geometry types, invalid, empty */
+	int stats;	/* exact raster statistics instead of approximate */
+};
+
+/*
+ * Describes the GDAL source PATH ("-" for standard input) on OUT, as text
+ * or JSON.  Problems found in the data (no CRS, no encoding, invalid
+ * geometries) are part of the description, not errors.  Returns KCN_OK,
+ * or the status of what prevented the description (in JSON mode an error
+ * object is still written).
+ */
+enum kcn_status kcn_info_run(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_info_opts *opts, FILE *out);
+
+/* ---- kcn-ingest ----------------------------------------------------- */
+
+struct kcn_ingest_opts {
+	const char *layer;		/* NULL: the first layer */
+	const char *s_srs;		/* assign this CRS (NULL: keep) */
+	struct kcn_writer_opts out;
+};
+
+/*
+ * Copies one layer of PATH ("-" for standard input) to the output of
+ * OPTS, each geometry passing through GEOS.  Features that cannot be read
+ * or converted are reported through the sink, skipped and counted: the
+ * result is then KCN_REJECTED.  A source that fails as a whole (truncated,
+ * unreadable) gives its error and leaves no output file.
+ */
+enum kcn_status kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_ingest_opts *opts);
+
+#endif /* KCN_H */

@@ -1,0 +1,51 @@
+/*
+ * kcn_internal.h: shared inside libkcn only; tools never include it.
+ */
+#ifndef KCN_INTERNAL_H
+#define KCN_INTERNAL_H
+
+#include "kcn.h"
+
+#if defined(__GNUC__)
+#define KCNI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define KCNI_PRINTF(a, b)
+#endif
+
+/*
+ * Records an error in the context (replacing any earlier one) and returns
+ * ST, so that callers can write "return kcni_error(ctx, ...)".
+ */
+enum kcn_status kcni_error(struct kcn_ctx *ctx, enum kcn_status st,
+    const char *where, const char *fmt, ...) KCNI_PRINTF(4, 5);
+
+/* Sends a warning, info or debug message to the sink. */
+void kcni_msg(struct kcn_ctx *ctx, enum kcn_level level, const char *where,
+    const char *fmt, ...) KCNI_PRINTF(4, 5);
+
+/*
+ * GDAL's error state, as our handler saw it since kcni_gdal_reset():
+ * nonzero when a CE_Failure or CE_Fatal was raised, with its message.
+ */
+void kcni_gdal_reset(struct kcn_ctx *ctx);
+int kcni_gdal_failed(const struct kcn_ctx *ctx);
+const char *kcni_gdal_msg(const struct kcn_ctx *ctx);
+
+/* The last GEOS error message, "" when none. */
+const char *kcni_geos_msg(const struct kcn_ctx *ctx);
+void kcni_geos_reset(struct kcn_ctx *ctx);
+
+/*
+ * Reports progress through the context's callback, at most about ten times
+ * a second (FORCE: always, for the final call).
+ */
+void kcni_progress(struct kcn_ctx *ctx, const char *label, double done,
+    double total, int force);
+
+/* Seconds on a monotonic clock. */
+double kcni_now(void);
+
+/* strdup that records KCN_EOS on failure. */
+char *kcni_strdup(struct kcn_ctx *ctx, const char *s);
+
+#endif /* KCN_INTERNAL_H */

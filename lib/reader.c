@@ -1,0 +1,383 @@
+/*
+ * reader.c: opening sources (paths, GDAL virtual paths, standard input)
+ * and reading features without ever losing one silently.
+ *
+ * Standard input: GDAL's /vsistdin/ keeps only 1 MiB for seeking back, and
+ * the GeoJSON family reads ahead further than that, then returns a short
+ * layer without failing.  So FlatGeobuf, which GDAL really streams, is read
+ * from /vsistdin/ directly; anything else is first spooled to an unlinked
+ * temporary file, which every driver can seek.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+
+#include "kcn_internal.h"
+
+struct kcn_source {
+	char *name;		/* for messages */
+	GDALDatasetH ds;
+	int spool_fd;		/* unlinked temporary copy of stdin, or -1 */
+};
+
+struct kcn_reader {
+	struct kcn_source *src;
+	OGRLayerH layer;
+	long long count;	/* features returned */
+	long long expect;	/* features the header promises, or -1 */
+	int failed;		/* a read error was already reported */
+};
+
+static const unsigned char fgb_magic[4] = { 'f', 'g', 'b', 3 };
+
+/* Copies the rest of /vsistdin/ into an unlinked temporary file. */
+static int
+source_spool(struct kcn_ctx *ctx, VSILFILE *in, int *fdp)
+{
+	char path[4096];
+	const char *dir = getenv("TMPDIR");
+	static char buf[1 << 16];
+	size_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/kcn-stdin-XXXXXX",
+	    dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) < 0)
+		return kcni_error(ctx, KCN_EOS, "-",
+		    "cannot create a temporary file in %s: %s",
+		    dir && *dir ? dir : "/tmp", strerror(errno));
+	unlink(path);
+	while ((n = VSIFReadL(buf, 1, sizeof(buf), in)) > 0) {
+		size_t off = 0;
+
+		while (off < n) {
+			ssize_t w = write(fd, buf + off, n - off);
+
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				kcni_error(ctx, KCN_EIO, "-",
+				    "cannot spool standard input: %s",
+				    strerror(errno));
+				close(fd);
+				return KCN_EIO;
+			}
+			off += (size_t)w;
+		}
+	}
+	*fdp = fd;
+	return KCN_OK;
+}
+
+/*
+ * Chooses how GDAL should see spooled standard input.  Drivers that need a
+ * file extension (CSV) are named with a prefix; the rest detect content.
+ */
+static int
+source_stdin_csv(const unsigned char *head, size_t n)
+{
+	size_t i = 0;
+	int comma = 0, nl = 0;
+
+	while (i < n && (head[i] == ' ' || head[i] == '\t' ||
+	    head[i] == '\r' || head[i] == '\n'))
+		i++;
+	/* UTF-8 byte order mark, as spreadsheets write it. */
+	if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF)
+		i = 3;
+	if (memchr(head, '\0', n) != NULL)
+		return 0;	/* binary */
+	if (i < n && head[i] != '{' && head[i] != '[' && head[i] != '<' &&
+	    head[i] != 0x1E) {
+		for (size_t j = i; j < n && !nl; j++) {
+			if (head[j] == ',' || head[j] == ';' || head[j] == '\t')
+				comma = 1;
+			if (head[j] == '\n')
+				nl = 1;
+		}
+	}
+	/* A DXF starts with group code 0 and SECTION. */
+	return comma && !(n > i + 1 && head[i] == '0' &&
+	    (head[i + 1] == '\n' || head[i + 1] == '\r'));
+}
+
+/*
+ * Gives the spooled copy the name "stdin" for as long as GDAL opens it:
+ * drivers name layers after files.  The link goes away right after the
+ * open (the drivers that read streams keep their file handle), so nothing
+ * is left behind even if the program is killed later.
+ */
+static enum kcn_status
+source_stdin_link(struct kcn_ctx *ctx, int fd, char *dir, size_t dsize,
+    char *link, size_t lsize)
+{
+	const char *tmp = getenv("TMPDIR");
+	char target[64];
+
+	snprintf(dir, dsize, "%s/kcn-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return kcni_error(ctx, KCN_EOS, "-", "cannot create a "
+		    "temporary folder: %s", strerror(errno));
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	snprintf(link, lsize, "%s/stdin", dir);
+	if (symlink(target, link) != 0) {
+		rmdir(dir);
+		return kcni_error(ctx, KCN_EOS, "-", "cannot link the "
+		    "temporary copy of standard input: %s", strerror(errno));
+	}
+	return KCN_OK;
+}
+
+/* Open options that let the CSV driver find coordinate columns. */
+static char **
+source_csv_options(void)
+{
+	char **oo = NULL;
+
+	oo = CSLSetNameValue(oo, "X_POSSIBLE_NAMES",
+	    "lon,lng,long,longitude,x,easting,x_coord,xcoord");
+	oo = CSLSetNameValue(oo, "Y_POSSIBLE_NAMES",
+	    "lat,latitude,y,northing,y_coord,ycoord");
+	oo = CSLSetNameValue(oo, "KEEP_GEOM_COLUMNS", "YES");
+	oo = CSLSetNameValue(oo, "AUTODETECT_TYPE", "YES");
+	return oo;
+}
+
+static int
+source_is_csv(const char *path)
+{
+	const char *ext = strrchr(path, '.');
+
+	return strncmp(path, "CSV:", 4) == 0 || (ext != NULL &&
+	    (strcasecmp(ext, ".csv") == 0 || strcasecmp(ext, ".tsv") == 0));
+}
+
+struct kcn_source *
+kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
+{
+	struct kcn_source *src;
+	const char *where = path;
+	char name[4200], dir[4096] = "", link[4200] = "", **oo = NULL;
+	unsigned char head[4096];
+	size_t n = 0;
+	unsigned oflags = GDAL_OF_VERBOSE_ERROR | GDAL_OF_READONLY;
+	VSIStatBufL st;
+
+	if ((src = calloc(1, sizeof(*src))) == NULL) {
+		kcni_error(ctx, KCN_EOS, path, "out of memory");
+		return NULL;
+	}
+	src->spool_fd = -1;
+	if ((src->name = kcni_strdup(ctx, path)) == NULL)
+		goto fail;
+	if (flags & KCN_OPEN_VECTOR)
+		oflags |= GDAL_OF_VECTOR;
+	if (flags & KCN_OPEN_RASTER)
+		oflags |= GDAL_OF_RASTER;
+	kcni_gdal_reset(ctx);
+	if (strcmp(path, "-") == 0) {
+		VSILFILE *in = VSIFOpenL("/vsistdin/", "rb");
+
+		if (in == NULL) {
+			kcni_error(ctx, KCN_ENOINPUT, "-",
+			    "cannot read standard input");
+			goto fail;
+		}
+		n = VSIFReadL(head, 1, sizeof(head), in);
+		if (n == 0) {
+			VSIFCloseL(in);
+			kcni_error(ctx, KCN_EDATA, "-", "standard input is empty");
+			goto fail;
+		}
+		if (n >= 4 && memcmp(head, fgb_magic, 4) == 0 &&
+		    !(flags & KCN_OPEN_SEEKABLE)) {
+			/* Streamed: GDAL re-reads the head from its buffer. */
+			VSIFCloseL(in);
+			snprintf(name, sizeof(name), "/vsistdin/");
+		} else {
+			VSIFSeekL(in, 0, SEEK_SET);
+			if (source_spool(ctx, in, &src->spool_fd) != KCN_OK) {
+				VSIFCloseL(in);
+				goto fail;
+			}
+			VSIFCloseL(in);
+			if (source_stdin_link(ctx, src->spool_fd, dir,
+			    sizeof(dir), link, sizeof(link)) != KCN_OK)
+				goto fail;
+			snprintf(name, sizeof(name), "%s%s",
+			    source_stdin_csv(head, n) ? "CSV:" : "", link);
+		}
+	} else {
+		if (VSIStatExL(path, &st, VSI_STAT_EXISTS_FLAG) != 0) {
+			kcni_error(ctx, KCN_ENOINPUT, where,
+			    "cannot open: %s", strerror(ENOENT));
+			goto fail;
+		}
+		snprintf(name, sizeof(name), "%s", path);
+	}
+	if (source_is_csv(name)) {
+		/* Or GDAL's XYZ raster driver claims CSV files of points. */
+		oflags &= ~(unsigned)GDAL_OF_RASTER;
+		oflags |= GDAL_OF_VECTOR;
+		oo = source_csv_options();
+	}
+	src->ds = GDALOpenEx(name, oflags, NULL, (const char *const *)oo,
+	    NULL);
+	CSLDestroy(oo);
+	if (*link) {
+		unlink(link);
+		rmdir(dir);
+	}
+	if (src->ds == NULL) {
+		if (*link)
+			kcni_error(ctx, KCN_EDATA, "-", "cannot open: not "
+			    "a %s format GDAL recognises",
+			    flags & KCN_OPEN_RASTER ? "GIS" : "vector");
+		else if (kcni_gdal_failed(ctx) &&
+		    strstr(kcni_gdal_msg(ctx), "not recognized") == NULL)
+			kcni_error(ctx, KCN_EDATA, where, "cannot open: %s",
+			    kcni_gdal_msg(ctx));
+		else
+			kcni_error(ctx, KCN_ENOINPUT, where,
+			    "cannot open: not a %s source GDAL recognises",
+			    flags == KCN_OPEN_RASTER ? "raster" :
+			    flags == KCN_OPEN_VECTOR ? "vector" : "GIS");
+		goto fail;
+	}
+	return src;
+fail:
+	if (src->spool_fd >= 0)
+		close(src->spool_fd);
+	free(src->name);
+	free(src);
+	return NULL;
+}
+
+const char *
+kcn_source_name(const struct kcn_source *src)
+{
+	return src->name;
+}
+
+GDALDatasetH
+kcn_source_dataset(const struct kcn_source *src)
+{
+	return src->ds;
+}
+
+enum kcn_status
+kcn_source_close(struct kcn_ctx *ctx, struct kcn_source *src)
+{
+	enum kcn_status st = KCN_OK;
+
+	if (src == NULL)
+		return KCN_OK;
+	kcni_gdal_reset(ctx);
+	GDALClose(src->ds);
+	if (kcni_gdal_failed(ctx))
+		st = kcni_error(ctx, KCN_EIO, src->name, "close: %s",
+		    kcni_gdal_msg(ctx));
+	if (src->spool_fd >= 0)
+		close(src->spool_fd);
+	free(src->name);
+	free(src);
+	return st;
+}
+
+/* ---- features -------------------------------------------------------- */
+
+struct kcn_reader *
+kcn_reader_new(struct kcn_ctx *ctx, struct kcn_source *src, const char *name)
+{
+	struct kcn_reader *rd;
+	OGRLayerH layer;
+
+	if (GDALDatasetGetLayerCount(src->ds) == 0) {
+		kcni_error(ctx, KCN_EDATA, src->name, "no vector layer");
+		return NULL;
+	}
+	layer = name ? GDALDatasetGetLayerByName(src->ds, name) :
+	    GDALDatasetGetLayer(src->ds, 0);
+	if (layer == NULL) {
+		kcni_error(ctx, KCN_EUSAGE, src->name, "no layer named '%s'",
+		    name);
+		return NULL;
+	}
+	if ((rd = calloc(1, sizeof(*rd))) == NULL) {
+		kcni_error(ctx, KCN_EOS, src->name, "out of memory");
+		return NULL;
+	}
+	rd->src = src;
+	rd->layer = layer;
+	rd->expect = -1;
+	/*
+	 * Where the header states a count cheaply (shapefile index,
+	 * FlatGeobuf header, GeoPackage), the loop must end on it.
+	 */
+	if (OGR_L_TestCapability(layer, OLCFastFeatureCount))
+		rd->expect = OGR_L_GetFeatureCount(layer, FALSE);
+	OGR_L_ResetReading(layer);
+	return rd;
+}
+
+OGRLayerH
+kcn_reader_layer(const struct kcn_reader *rd)
+{
+	return rd->layer;
+}
+
+long long
+kcn_reader_count(const struct kcn_reader *rd)
+{
+	return rd->count;
+}
+
+enum kcn_status
+kcn_reader_next(struct kcn_ctx *ctx, struct kcn_reader *rd, OGRFeatureH *feat)
+{
+	char where[4300];
+
+	kcni_gdal_reset(ctx);
+	*feat = OGR_L_GetNextFeature(rd->layer);
+	if (*feat != NULL) {
+		rd->count++;
+		if (kcni_gdal_failed(ctx)) {
+			snprintf(where, sizeof(where), "%s:%lld", rd->src->name,
+			    rd->count);
+			return kcni_error(ctx, KCN_EDATA, where, "%s",
+			    kcni_gdal_msg(ctx));
+		}
+		return KCN_OK;
+	}
+	if (rd->failed)
+		return KCN_OK;
+	if (kcni_gdal_failed(ctx)) {
+		rd->failed = 1;
+		snprintf(where, sizeof(where), "%s:%lld", rd->src->name,
+		    rd->count + 1);
+		return kcni_error(ctx, KCN_EDATA, where,
+		    "read failed after %lld features: %s", rd->count,
+		    kcni_gdal_msg(ctx));
+	}
+	if (rd->expect > 0 && rd->count < rd->expect) {
+		rd->failed = 1;
+		return kcni_error(ctx, KCN_EDATA, rd->src->name,
+		    "truncated: the header promises %lld features, "
+		    "%lld could be read", rd->expect, rd->count);
+	}
+	return KCN_OK;
+}
+
+void
+kcn_reader_free(struct kcn_reader *rd)
+{
+	free(rd);
+}

@@ -1,0 +1,469 @@
+/*
+ * writer.c: the stream writer.  FlatGeobuf without spatial index on a pipe
+ * (binary, streaming, carries the CRS), GeoJSON text sequences on request,
+ * any OGR vector format by the output file's extension.  Files are written
+ * in a temporary folder beside the target and renamed into place only
+ * when GDAL closed them without error.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+
+#include "kcn_internal.h"
+
+struct kcn_writer {
+	GDALDatasetH ds;
+	OGRLayerH layer;
+	char *target;		/* final path, NULL for standard output */
+	char *tmpdir;		/* temporary folder holding the output */
+	char *driver;
+	char *dsname;		/* the dataset GDAL writes */
+	OGRFeatureDefnH src_defn;	/* the defn the field map is for */
+	int *map;		/* source field i -> output field, or -1 */
+	long long written;
+};
+
+/* kcn format names and file extensions, to GDAL drivers. */
+static const struct {
+	const char *name;
+	const char *driver;
+	int binary;
+	int streams;		/* can be written to standard output */
+} writer_formats[] = {
+	{ "fgb", "FlatGeobuf", 1, 1 },
+	{ "flatgeobuf", "FlatGeobuf", 1, 1 },
+	{ "geojsonseq", "GeoJSONSeq", 0, 1 },
+	{ "geojsons", "GeoJSONSeq", 0, 1 },
+	{ "geojsonl", "GeoJSONSeq", 0, 1 },
+	{ "jsonl", "GeoJSONSeq", 0, 1 },
+	{ "ndjson", "GeoJSONSeq", 0, 1 },
+	{ "geojson", "GeoJSON", 0, 1 },
+	{ "json", "GeoJSON", 0, 1 },
+	{ "csv", "CSV", 0, 1 },
+	{ "gpkg", "GPKG", 1, 0 },
+	{ "shp", "ESRI Shapefile", 1, 0 },
+	{ "kml", "KML", 0, 1 },
+	{ "gml", "GML", 0, 0 },
+	{ "gpx", "GPX", 0, 0 },
+	{ "dxf", "DXF", 0, 0 },
+	{ "sqlite", "SQLite", 1, 0 },
+	{ "tab", "MapInfo File", 1, 0 },
+	{ "mif", "MapInfo File", 0, 0 },
+};
+
+#define NFORMATS (sizeof(writer_formats) / sizeof(writer_formats[0]))
+
+static int
+writer_format_index(const char *name)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (strcasecmp(name, writer_formats[i].name) == 0)
+			return (int)i;
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (strcasecmp(name, writer_formats[i].driver) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A GDAL vector driver that can create files with extension EXT. */
+static const char *
+writer_driver_by_ext(const char *ext)
+{
+	int i, n = GDALGetDriverCount();
+
+	for (i = 0; i < n; i++) {
+		GDALDriverH d = GDALGetDriver(i);
+		const char *exts = GDALGetMetadataItem(d, GDAL_DMD_EXTENSIONS,
+		    NULL);
+		char **list;
+		int hit;
+
+		if (exts == NULL ||
+		    GDALGetMetadataItem(d, GDAL_DCAP_VECTOR, NULL) == NULL ||
+		    GDALGetMetadataItem(d, GDAL_DCAP_CREATE, NULL) == NULL)
+			continue;
+		list = CSLTokenizeString(exts);
+		hit = CSLFindString(list, ext) >= 0;
+		CSLDestroy(list);
+		if (hit)
+			return GDALGetDriverShortName(d);
+	}
+	return NULL;
+}
+
+static const char *
+writer_ext(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+
+	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0')
+		return NULL;
+	return dot + 1;
+}
+
+static int
+writer_is_stdout(const struct kcn_writer_opts *o)
+{
+	return o->path == NULL || strcmp(o->path, "-") == 0;
+}
+
+const char *
+kcn_writer_driver(const struct kcn_writer_opts *o)
+{
+	const char *ext;
+	int i;
+
+	if (o->format != NULL) {
+		i = writer_format_index(o->format);
+		if (i >= 0)
+			return writer_formats[i].driver;
+		/* Any GDAL driver by its own short name. */
+		return GDALGetDriverByName(o->format) ? o->format : NULL;
+	}
+	if (writer_is_stdout(o))
+		return "FlatGeobuf";
+	if ((ext = writer_ext(o->path)) == NULL)
+		return NULL;
+	if ((i = writer_format_index(ext)) >= 0)
+		return writer_formats[i].driver;
+	return writer_driver_by_ext(ext);
+}
+
+/* Removes a temporary folder and everything in it. */
+static void
+writer_rmtree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[4096];
+
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static void
+writer_free(struct kcn_writer *wr)
+{
+	free(wr->target);
+	free(wr->tmpdir);
+	free(wr->driver);
+	free(wr->dsname);
+	free(wr->map);
+	free(wr);
+}
+
+void
+kcn_writer_abort(struct kcn_writer *wr)
+{
+	if (wr == NULL)
+		return;
+	if (wr->ds != NULL) {
+		/* Errors of a discarded output do not matter. */
+		CPLPushErrorHandler(CPLQuietErrorHandler);
+		GDALClose(wr->ds);
+		CPLPopErrorHandler();
+	}
+	if (wr->tmpdir != NULL)
+		writer_rmtree(wr->tmpdir);
+	writer_free(wr);
+}
+
+/* Creation options: streaming order-keeping FlatGeobuf, RFC 8142 RS. */
+static char **
+writer_options(const struct kcn_writer_opts *o, const char *driver)
+{
+	char **lco = NULL;
+	const char *name = o->format ? o->format :
+	    writer_is_stdout(o) ? "fgb" : writer_ext(o->path);
+
+	if (strcmp(driver, "FlatGeobuf") == 0)
+		lco = CSLSetNameValue(lco, "SPATIAL_INDEX", "NO");
+	else if (strcmp(driver, "GeoJSONSeq") == 0)
+		lco = CSLSetNameValue(lco, "RS", name != NULL &&
+		    (strcasecmp(name, "geojsonseq") == 0 ||
+		    strcasecmp(name, "geojsons") == 0) ? "YES" : "NO");
+	else if (strcmp(driver, "CSV") == 0)
+		lco = CSLSetNameValue(lco, "GEOMETRY", "AS_WKT");
+	else if (strcmp(driver, "ESRI Shapefile") == 0)
+		/* GDAL's default, ISO-8859-1, turns Vietnamese and Korean
+		   text into question marks. */
+		lco = CSLSetNameValue(lco, "ENCODING", "UTF-8");
+	return lco;
+}
+
+struct kcn_writer *
+kcn_writer_open(struct kcn_ctx *ctx, const struct kcn_writer_opts *o,
+    const char *name, OGRwkbGeometryType gtype, OGRSpatialReferenceH srs,
+    OGRFeatureDefnH defn)
+{
+	struct kcn_writer *wr;
+	const char *drvname = kcn_writer_driver(o), *where;
+	const char *base, *slash;
+	GDALDriverH drv;
+	char dsname[4096], **lco = NULL;
+	int fi, tostdout = writer_is_stdout(o);
+
+	where = tostdout ? "-" : o->path;
+	if (drvname == NULL) {
+		if (o->format != NULL)
+			kcni_error(ctx, KCN_EUSAGE, o->format,
+			    "unknown output format");
+		else
+			kcni_error(ctx, KCN_EUSAGE, where, "cannot tell the "
+			    "output format from the file name: use -f");
+		return NULL;
+	}
+	if ((drv = GDALGetDriverByName(drvname)) == NULL) {
+		kcni_error(ctx, KCN_EDRIVER, where,
+		    "GDAL driver %s is not available", drvname);
+		return NULL;
+	}
+	fi = writer_format_index(drvname);
+	if (tostdout) {
+		if (fi < 0 || !writer_formats[fi].streams) {
+			kcni_error(ctx, KCN_EUSAGE, where, "%s cannot be "
+			    "written to standard output: use -o FILE", drvname);
+			return NULL;
+		}
+		if (writer_formats[fi].binary && o->stdout_is_tty &&
+		    !o->allow_tty) {
+			kcni_error(ctx, KCN_EUSAGE, "stdout", "refusing to "
+			    "write binary %s to a terminal: use -f geojsonseq "
+			    "or -o FILE", drvname);
+			return NULL;
+		}
+	}
+	if ((wr = calloc(1, sizeof(*wr))) == NULL ||
+	    (wr->driver = strdup(drvname)) == NULL) {
+		free(wr);
+		kcni_error(ctx, KCN_EOS, where, "out of memory");
+		return NULL;
+	}
+	if (tostdout) {
+		snprintf(dsname, sizeof(dsname), "/vsistdout/%s",
+		    strcmp(drvname, "FlatGeobuf") == 0 ? "out.fgb" : "");
+	} else {
+		/* The temporary folder sits beside the target: same disk. */
+		slash = strrchr(o->path, '/');
+		base = slash ? slash + 1 : o->path;
+		snprintf(dsname, sizeof(dsname), "%.*s.kcn-XXXXXX",
+		    slash ? (int)(slash - o->path + 1) : 0, o->path);
+		if ((wr->target = strdup(o->path)) == NULL ||
+		    mkdtemp(dsname) == NULL ||
+		    (wr->tmpdir = strdup(dsname)) == NULL) {
+			kcni_error(ctx, KCN_ECREATE, where, "cannot create: %s",
+			    strerror(errno));
+			writer_free(wr);
+			return NULL;
+		}
+		snprintf(dsname + strlen(dsname), sizeof(dsname) -
+		    strlen(dsname), "/%s", base);
+	}
+	if ((wr->dsname = strdup(dsname)) == NULL) {
+		kcni_error(ctx, KCN_EOS, where, "out of memory");
+		kcn_writer_abort(wr);
+		return NULL;
+	}
+	kcni_gdal_reset(ctx);
+	lco = writer_options(o, drvname);
+	wr->ds = GDALCreate(drv, dsname, 0, 0, 0, GDT_Unknown, NULL);
+	if (wr->ds != NULL)
+		wr->layer = GDALDatasetCreateLayer(wr->ds, name, srs, gtype,
+		    lco);
+	CSLDestroy(lco);
+	if (wr->ds == NULL || wr->layer == NULL) {
+		kcni_error(ctx, KCN_ECREATE, where, "cannot create: %s",
+		    kcni_gdal_msg(ctx));
+		kcn_writer_abort(wr);
+		return NULL;
+	}
+	if (defn != NULL) {
+		int n = OGR_FD_GetFieldCount(defn);
+
+		wr->src_defn = defn;
+		if ((wr->map = malloc((n ? n : 1) * sizeof(int))) == NULL) {
+			kcni_error(ctx, KCN_EOS, where, "out of memory");
+			kcn_writer_abort(wr);
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+
+			wr->map[i] = -1;
+			if (OGR_L_CreateField(wr->layer, fd, TRUE) !=
+			    OGRERR_NONE) {
+				kcni_error(ctx, KCN_ECREATE, where,
+				    "cannot create field '%s': %s",
+				    OGR_Fld_GetNameRef(fd), kcni_gdal_msg(ctx));
+				kcn_writer_abort(wr);
+				return NULL;
+			}
+			wr->map[i] = OGR_FD_GetFieldCount(
+			    OGR_L_GetLayerDefn(wr->layer)) - 1;
+		}
+	}
+	return wr;
+}
+
+OGRLayerH
+kcn_writer_layer(const struct kcn_writer *wr)
+{
+	return wr->layer;
+}
+
+enum kcn_status
+kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
+{
+	OGRFeatureH out = OGR_F_Create(OGR_L_GetLayerDefn(wr->layer));
+	OGRErr err;
+
+	if (out == NULL)
+		return kcni_error(ctx, KCN_EOS, "write", "out of memory");
+	kcni_gdal_reset(ctx);
+	if (OGR_F_GetDefnRef(feat) == wr->src_defn && wr->map != NULL)
+		err = OGR_F_SetFromWithMap(out, feat, TRUE, wr->map);
+	else
+		err = OGR_F_SetFrom(out, feat, TRUE);
+	if (err == OGRERR_NONE)
+		err = OGR_L_CreateFeature(wr->layer, out);
+	OGR_F_Destroy(out);
+	if (err != OGRERR_NONE || kcni_gdal_failed(ctx))
+		return kcni_error(ctx, KCN_EIO, wr->target ? wr->target : "-",
+		    "write failed after %lld features: %s", wr->written,
+		    kcni_gdal_msg(ctx));
+	wr->written++;
+	return KCN_OK;
+}
+
+/*
+ * GDAL 3.6 drivers do not all report failed writes: FlatGeobuf, for one,
+ * closes without error on a full disk and leaves a short file.  So every
+ * file is read back before it is renamed into place, and must hold every
+ * feature written.  Formats whose features do not map one to one (DXF,
+ * GPX, KML folders) are not checked.
+ */
+static enum kcn_status
+writer_verify(struct kcn_ctx *ctx, struct kcn_writer *wr)
+{
+	static const char *checked[] = { "FlatGeobuf", "GPKG",
+	    "ESRI Shapefile", "GeoJSON", "GeoJSONSeq", "CSV", "SQLite" };
+	struct kcn_source *src;
+	struct kcn_reader *rd;
+	OGRFeatureH f;
+	enum kcn_status st = KCN_OK;
+	size_t i;
+	long long n;
+
+	for (i = 0; i < sizeof(checked) / sizeof(checked[0]); i++)
+		if (strcmp(wr->driver, checked[i]) == 0)
+			break;
+	if (i == sizeof(checked) / sizeof(checked[0]))
+		return KCN_OK;
+	if ((src = kcn_source_open(ctx, wr->dsname, KCN_OPEN_VECTOR)) == NULL)
+		goto fail;
+	if ((rd = kcn_reader_new(ctx, src, NULL)) == NULL) {
+		kcn_source_close(ctx, src);
+		goto fail;
+	}
+	while ((st = kcn_reader_next(ctx, rd, &f)) == KCN_OK && f != NULL)
+		OGR_F_Destroy(f);
+	if (f != NULL)
+		OGR_F_Destroy(f);
+	n = kcn_reader_count(rd);
+	kcn_reader_free(rd);
+	kcn_source_close(ctx, src);
+	if (st == KCN_OK && n == wr->written)
+		return KCN_OK;
+fail:
+	return kcni_error(ctx, KCN_EIO, wr->target, "write failed: the file "
+	    "written does not read back whole (disk full?)");
+}
+
+/* Moves every file of the temporary folder into the target's folder. */
+static enum kcn_status
+writer_commit(struct kcn_ctx *ctx, struct kcn_writer *wr)
+{
+	char from[4096], to[4096];
+	const char *slash = strrchr(wr->target, '/');
+	int dirlen = slash ? (int)(slash - wr->target + 1) : 0;
+	DIR *d;
+	struct dirent *e;
+
+	/* Stale sidecar files of an older shapefile would be mixed in. */
+	if (strcmp(wr->driver, "ESRI Shapefile") == 0) {
+		static const char *side[] = { "shx", "dbf", "prj", "cpg",
+		    "qix", "sbn", "sbx" };
+		const char *dot = strrchr(wr->target, '.');
+		int stem = dot ? (int)(dot - wr->target) : (int)strlen(
+		    wr->target);
+
+		for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+			snprintf(to, sizeof(to), "%.*s.%s", stem, wr->target,
+			    side[i]);
+			unlink(to);
+		}
+	}
+	if ((d = opendir(wr->tmpdir)) == NULL)
+		return kcni_error(ctx, KCN_EIO, wr->target, "%s",
+		    strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", wr->tmpdir, e->d_name);
+		snprintf(to, sizeof(to), "%.*s%s", dirlen, wr->target,
+		    e->d_name);
+		if (rename(from, to) != 0) {
+			closedir(d);
+			return kcni_error(ctx, KCN_EIO, wr->target,
+			    "cannot rename into place: %s", strerror(errno));
+		}
+	}
+	closedir(d);
+	rmdir(wr->tmpdir);
+	return KCN_OK;
+}
+
+enum kcn_status
+kcn_writer_close(struct kcn_ctx *ctx, struct kcn_writer *wr)
+{
+	enum kcn_status st = KCN_OK;
+	const char *where = wr->target ? wr->target : "-";
+
+	kcni_gdal_reset(ctx);
+	GDALClose(wr->ds);
+	wr->ds = NULL;
+	if (kcni_gdal_failed(ctx))
+		st = kcni_error(ctx, KCN_EIO, where, "write failed: %s",
+		    kcni_gdal_msg(ctx));
+	else if (wr->target == NULL &&
+	    (fflush(stdout) != 0 || ferror(stdout)))
+		st = kcni_error(ctx, KCN_EIO, where, "write failed: %s",
+		    strerror(errno ? errno : EIO));
+	if (st == KCN_OK && wr->target != NULL)
+		st = writer_verify(ctx, wr);
+	if (st == KCN_OK && wr->target != NULL)
+		st = writer_commit(ctx, wr);
+	if (st != KCN_OK) {
+		kcn_writer_abort(wr);
+		return st;
+	}
+	writer_free(wr);
+	return KCN_OK;
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian 12 packages kcn needs to build, test, run the demo and
+# the benchmarks, when any is missing.  As root it runs apt-get; otherwise it
+# says what to install and fails.
+set -e
+
+PKGS="gcc make pkg-config libc6-dev
+libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
+libjson-c-dev libcairo2-dev
+check libsubunit-dev
+mandoc locales time python3-gdal"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "kcn: missing Debian packages:$missing" >&2
+	echo "kcn: install them as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "kcn: installing missing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >&2

@@ -1,0 +1,133 @@
+/* check_geom.c: OGR <-> GEOS conversion. */
+#include <string.h>
+
+#include <cpl_conv.h>
+
+#include "check_kcn.h"
+
+static const char *roundtrip_wkt[] = {
+	"POINT (1 2)",
+	"POINT Z (1 2 3)",
+	"LINESTRING (0 0,1 1,2 0)",
+	"LINESTRING Z (0 0 1,1 1 2)",
+	"POLYGON ((0 0,10 0,10 10,0 10,0 0),(2 2,2 3,3 3,2 2))",
+	"MULTIPOINT ((0 0),(1 1))",
+	"MULTILINESTRING ((0 0,1 1),(2 2,3 3))",
+	"MULTIPOLYGON (((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))",
+	"GEOMETRYCOLLECTION (POINT (1 1),LINESTRING (0 0,1 1))",
+	"POINT EMPTY",
+	"LINESTRING EMPTY",
+	"POLYGON EMPTY",
+	"MULTIPOLYGON EMPTY",
+	/* Invalid but convertible: validity is the caller's business. */
+	"POLYGON ((0 0,10 10,10 0,0 10,0 0))",
+};
+
+START_TEST(roundtrip)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	OGRGeometryH g = NULL, back;
+	char *in = (char *)roundtrip_wkt[_i], *w1 = NULL, *w2 = NULL;
+	GEOSGeometry *gg, *ref;
+
+	ck_assert_int_eq(OGR_G_CreateFromWkt(&in, NULL, &g), OGRERR_NONE);
+	gg = kcn_geom_to_geos(kt_ctx, g);
+	ck_assert_ptr_nonnull(gg);
+	/* Same as GEOS's own reading of the WKT. */
+	ref = kt_wkt(roundtrip_wkt[_i]);
+	ck_assert_int_eq(GEOSEqualsExact_r(h, gg, ref, 0), 1);
+	ck_assert_int_eq(GEOSHasZ_r(h, gg), GEOSHasZ_r(h, ref));
+	back = kcn_geom_from_geos(kt_ctx, gg);
+	ck_assert_ptr_nonnull(back);
+	ck_assert(OGR_G_Equals(g, back) || (OGR_G_IsEmpty(g) &&
+	    OGR_G_IsEmpty(back)));
+	OGR_G_ExportToIsoWkt(g, &w1);
+	OGR_G_ExportToIsoWkt(back, &w2);
+	ck_assert_str_eq(w1, w2);
+	CPLFree(w1);
+	CPLFree(w2);
+	GEOSGeom_destroy_r(h, gg);
+	GEOSGeom_destroy_r(h, ref);
+	OGR_G_DestroyGeometry(g);
+	OGR_G_DestroyGeometry(back);
+}
+END_TEST
+
+START_TEST(curves_linearised)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	OGRGeometryH g = NULL;
+	char *in = "CIRCULARSTRING (0 0,1 1,2 0)";
+	GEOSGeometry *gg;
+	double len = 0;
+
+	OGR_G_CreateFromWkt(&in, NULL, &g);
+	gg = kcn_geom_to_geos(kt_ctx, g);
+	ck_assert_ptr_nonnull(gg);
+	ck_assert_int_eq(GEOSGeomTypeId_r(h, gg), GEOS_LINESTRING);
+	GEOSLength_r(h, gg, &len);
+	/* Half a circle of radius 1. */
+	ck_assert_double_eq_tol(len, 3.14159, 0.01);
+	GEOSGeom_destroy_r(h, gg);
+	OGR_G_DestroyGeometry(g);
+}
+END_TEST
+
+START_TEST(bad_geometry)
+{
+	OGRGeometryH g = OGR_G_CreateGeometry(wkbLineString);
+
+	/* A one-point line cannot exist in GEOS. */
+	OGR_G_AddPoint_2D(g, 1, 1);
+	ck_assert_ptr_null(kcn_geom_to_geos(kt_ctx, g));
+	ck_assert_int_eq(kcn_ctx_status(kt_ctx), KCN_EDATA);
+	ck_assert_ptr_nonnull(strstr(kcn_ctx_errmsg(kt_ctx), "LINESTRING"));
+	OGR_G_DestroyGeometry(g);
+	ck_assert_ptr_null(kcn_geom_to_geos(kt_ctx, NULL));
+}
+END_TEST
+
+START_TEST(large_polygon)
+{
+	/* Scratch arrays grow past their first size. */
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	OGRGeometryH g = OGR_G_CreateGeometry(wkbPolygon);
+	OGRGeometryH r = OGR_G_CreateGeometry(wkbLinearRing), back;
+	GEOSGeometry *gg;
+	double area = 0;
+
+	for (int i = 0; i < 10000; i++)
+		OGR_G_AddPoint_2D(r, i, (i % 2) ? 1 : 0);
+	OGR_G_AddPoint_2D(r, 9999, 100);
+	OGR_G_AddPoint_2D(r, 0, 100);
+	OGR_G_AddPoint_2D(r, 0, 0);
+	OGR_G_AddGeometryDirectly(g, r);
+	gg = kcn_geom_to_geos(kt_ctx, g);
+	ck_assert_ptr_nonnull(gg);
+	GEOSArea_r(h, gg, &area);
+	ck_assert_double_eq_tol(area, OGR_G_Area(g), 1e-6);
+	back = kcn_geom_from_geos(kt_ctx, gg);
+	ck_assert_int_eq(OGR_G_GetPointCount(OGR_G_GetGeometryRef(back, 0)),
+	    10003);
+	ck_assert(OGR_G_Equals(g, back));
+	GEOSGeom_destroy_r(h, gg);
+	OGR_G_DestroyGeometry(g);
+	OGR_G_DestroyGeometry(back);
+}
+END_TEST
+
+Suite *
+geom_suite(void)
+{
+	Suite *s = suite_create("geom");
+	TCase *tc = tcase_create("geom");
+
+	tcase_add_checked_fixture(tc, kt_setup, kt_teardown);
+	tcase_add_loop_test(tc, roundtrip, 0,
+	    sizeof(roundtrip_wkt) / sizeof(roundtrip_wkt[0]));
+	tcase_add_test(tc, curves_linearised);
+	tcase_add_test(tc, bad_geometry);
+	tcase_add_test(tc, large_polygon);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,48 @@
+/*
+ * cli.h: what every kcn program does the same way around its one library
+ * call: program name, messages on stderr, the progress bar, the common
+ * options and the checked exit.
+ */
+#ifndef KCN_CLI_H
+#define KCN_CLI_H
+
+#include "kcn.h"
+
+struct kcn_cli {
+	const char *prog;	/* "kcn-info" */
+	int quiet;		/* -q: errors only */
+	int verbose;		/* -v: decisions too; -vv: library chatter */
+	int progress;		/* draw a progress bar on stderr */
+	int bar_shown;		/* a bar is on the screen and must be cleared */
+	double t0;
+};
+
+/* Common long options, for getopt_long tables. */
+enum {
+	KCN_OPT_PROGRESS = 0x100,
+	KCN_OPT_NO_PROGRESS,
+	KCN_OPT_FIRST_TOOL	/* tools number their own from here */
+};
+
+/* Sets the name, SIGPIPE to its default and progress by terminal. */
+void kcn_cli_init(struct kcn_cli *cli, const char *prog);
+
+/* Creates the context with the sink and progress bar installed. */
+struct kcn_ctx *kcn_cli_ctx(struct kcn_cli *cli);
+
+/* Prints "prog: WHERE: WHAT" for the context's last error. */
+void kcn_cli_report(struct kcn_cli *cli, struct kcn_ctx *ctx);
+
+/* Prints "prog: MESSAGE" and the usage line; returns the usage exit code. */
+int kcn_cli_usage_error(struct kcn_cli *cli, const char *usage,
+    const char *fmt, ...);
+
+/*
+ * Ends the program: flushes and checks standard output (a write error is
+ * EX_IOERR), clears the progress bar, frees CTX and returns the exit code
+ * for ST.
+ */
+int kcn_cli_exit(struct kcn_cli *cli, struct kcn_ctx *ctx,
+    enum kcn_status st);
+
+#endif /* KCN_CLI_H */

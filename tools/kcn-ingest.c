@@ -1,0 +1,116 @@
+/*
+ * kcn-ingest: bring a partner layer into a kcn stream.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: kcn-ingest [-qv] [-f format] [-l layer] [-o file] [-s srs]\n"
+    "                  [--force-tty] [--progress | --no-progress] [file]\n";
+
+static const char help[] =
+    "Read one layer of any GDAL vector source (file, /vsizip/ path, or - for\n"
+    "standard input), pass every geometry through GEOS and write a kcn stream:\n"
+    "FlatGeobuf on standard output, or the format of -o FILE.\n"
+    "\n"
+    "  -f format        output format: fgb, geojsonseq, geojsonl, geojson, csv,\n"
+    "                   gpkg, shp or a GDAL driver name\n"
+    "  -l layer         the layer to read (default: the first)\n"
+    "  -o file          write FILE atomically; format from its extension\n"
+    "  -s srs           assign this CRS to the source (EPSG:n, WKT, PROJ)\n"
+    "      --force-tty  write binary output even to a terminal\n"
+    "  -q, --quiet      errors only\n"
+    "  -v, --verbose    say more (twice: GDAL, PROJ and GEOS messages)\n"
+    "      --progress   progress bar on stderr (default when a terminal)\n"
+    "      --no-progress\n"
+    "  -h, --help       this help\n"
+    "  -V, --version    version\n"
+    "\n"
+    "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
+    "65 bad data, 66 cannot open input, 69 driver missing, 70 internal error,\n"
+    "73 cannot create output, 74 I/O error, 78 bad CRS.\n"
+    "See kcn-ingest(1) and kcn(7).\n";
+
+enum { OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL };
+
+static const struct option longopts[] = {
+	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
+	{ "help", no_argument, NULL, 'h' },
+	{ "no-progress", no_argument, NULL, KCN_OPT_NO_PROGRESS },
+	{ "progress", no_argument, NULL, KCN_OPT_PROGRESS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+int
+main(int argc, char **argv)
+{
+	struct kcn_cli cli;
+	struct kcn_ingest_opts opts = { 0 };
+	struct kcn_ctx *ctx;
+	enum kcn_status st;
+	const char *path = "-";
+	int ch;
+
+	kcn_cli_init(&cli, "kcn-ingest");
+	while ((ch = getopt_long(argc, argv, "f:hl:o:qs:Vv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			opts.out.format = optarg;
+			break;
+		case 'h':
+			printf("%s\n%s", usage, help);
+			return 0;
+		case 'l':
+			opts.layer = optarg;
+			break;
+		case 'o':
+			opts.out.path = optarg;
+			break;
+		case OPT_FORCE_TTY:
+			opts.out.allow_tty = 1;
+			break;
+		case KCN_OPT_NO_PROGRESS:
+			cli.progress = 0;
+			break;
+		case KCN_OPT_PROGRESS:
+			cli.progress = 1;
+			break;
+		case 'q':
+			cli.quiet = 1;
+			break;
+		case 's':
+			opts.s_srs = optarg;
+			break;
+		case 'V':
+			printf("kcn-ingest %s\n", KCN_VERSION);
+			return 0;
+		case 'v':
+			cli.verbose++;
+			break;
+		default:
+			fputs(usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (argc - optind > 1)
+		return kcn_cli_usage_error(&cli, usage,
+		    "one input at a time (got %d)", argc - optind);
+	if (argc > optind)
+		path = argv[optind];
+	opts.out.stdout_is_tty = isatty(STDOUT_FILENO);
+	if ((ctx = kcn_cli_ctx(&cli)) == NULL)
+		return EX_OSERR;
+	st = kcn_ingest_run(ctx, path, &opts);
+	if (st != KCN_OK && st != KCN_REJECTED)
+		kcn_cli_report(&cli, ctx);
+	return kcn_cli_exit(&cli, ctx, st);
+}
