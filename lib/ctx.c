@@ -33,6 +33,8 @@ struct kcn_ctx {
 	kcn_progress_fn progress;
 	void *progress_ud;
 	double progress_last;
+	double progress_start;
+	int progress_shown;
 };
 
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -289,9 +291,21 @@ kcni_progress(struct kcn_ctx *ctx, const char *label, double done,
 	if (ctx->progress == NULL)
 		return;
 	now = kcni_now();
-	if (!force && now - ctx->progress_last < 0.1)
+	if (ctx->progress_start == 0)
+		ctx->progress_start = now;
+	if (force) {
+		/* Work too short to have shown a bar needs no last one. */
+		if (ctx->progress_shown)
+			ctx->progress(ctx->progress_ud, label, done, total);
+		ctx->progress_shown = 0;
+		ctx->progress_start = 0;
+		return;
+	}
+	/* Nothing for the first half second, then ten times a second. */
+	if (now - ctx->progress_start < 0.5 || now - ctx->progress_last < 0.1)
 		return;
 	ctx->progress_last = now;
+	ctx->progress_shown = 1;
 	ctx->progress(ctx->progress_ud, label, done, total);
 }
 

@@ -108,32 +108,6 @@ info_sidecar(const char *path, const char *ext)
 	return VSIStatL(CPLResetExtension(path, up), &st) == 0;
 }
 
-/*
- * A shapefile's .shp header states the file's length: a shorter file was
- * cut off (a partial copy or download) and its last features are lost.
- * Returns the stated length when the file is shorter, else 0.
- */
-static long long
-info_shp_truncated(const char *path)
-{
-	VSILFILE *f = VSIFOpenL(CPLResetExtension(path, "shp"), "rb");
-	unsigned char h[28];
-	long long stated, actual;
-
-	if (f == NULL)
-		return 0;
-	if (VSIFReadL(h, 1, sizeof(h), f) != sizeof(h)) {
-		VSIFCloseL(f);
-		return 0;
-	}
-	VSIFSeekL(f, 0, SEEK_END);
-	actual = (long long)VSIFTellL(f);
-	VSIFCloseL(f);
-	stated = 2LL * ((long long)h[24] << 24 | h[25] << 16 | h[26] << 8 |
-	    h[27]);
-	return actual < stated ? stated : 0;
-}
-
 /* ---- CRS ------------------------------------------------------------- */
 
 static json_object *
@@ -178,6 +152,11 @@ info_extent(struct kcn_ctx *ctx, json_object *o, OGRSpatialReferenceH srs,
 		if (looks_ll)
 			jnote(notes, "the coordinates look like longitude and "
 			    "latitude (WGS 84 is EPSG:4326)");
+		else if (e[0] >= -180 && e[2] <= 180 && e[1] >= -180 &&
+		    e[3] <= 180)
+			jnote(notes, "the coordinates look like degrees, but "
+			    "some latitudes are beyond 90: longitude and "
+			    "latitude swapped in some features?");
 		else
 			jnote(notes, "the coordinates are projected: metres "
 			    "or feet of a national grid or UTM zone");
@@ -433,12 +412,12 @@ info_layer(struct kcn_ctx *ctx, struct kcn_source *src, const char *driver,
 		jnote(notes, "empty layer");
 	jadd(lo, "encoding", info_encoding(path, driver, layer, notes));
 	if (strcmp(driver, "ESRI Shapefile") == 0 &&
-	    info_shp_truncated(path) > 0) {
+	    kcni_shp_truncated(path) > 0) {
 		jnote(notes, "the .shp file is shorter than its header says: "
 		    "truncated");
 		st = kcni_error(ctx, KCN_EDATA, path, "truncated: the .shp "
 		    "header says %lld bytes, the file is shorter",
-		    info_shp_truncated(path));
+		    kcni_shp_truncated(path));
 	}
 	for (i = 0; i < OGR_FD_GetFieldCount(defn); i++) {
 		OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);

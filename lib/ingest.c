@@ -77,6 +77,13 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 		}
 		if (rst == KCN_OK)
 			rst = ingest_geometry(ctx, f);
+		if (rst == KCN_OK &&
+		    (rst = kcn_writer_write(ctx, wr, f)) != KCN_OK &&
+		    rst != KCN_REJECTED) {
+			st = rst;
+			OGR_F_Destroy(f);
+			break;
+		}
 		if (rst != KCN_OK) {
 			/* One bad feature: report it by number and go on. */
 			snprintf(where, sizeof(where), "%s:%lld", path,
@@ -85,9 +92,6 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 			    "feature skipped: %s", kcn_ctx_errmsg(ctx));
 			kcn_ctx_clear(ctx);
 			rejected++;
-		} else if ((st = kcn_writer_write(ctx, wr, f)) != KCN_OK) {
-			OGR_F_Destroy(f);
-			break;
 		}
 		OGR_F_Destroy(f);
 		kcni_progress(ctx, path, (double)kcn_reader_count(rd), total, 0);

@@ -45,6 +45,12 @@ void kcni_progress(struct kcn_ctx *ctx, const char *label, double done,
 /* Seconds on a monotonic clock. */
 double kcni_now(void);
 
+/*
+ * The length a shapefile's .shp header states, when the file at PATH (any
+ * extension of the set) is shorter, else 0: a partial copy or download.
+ */
+long long kcni_shp_truncated(const char *path);
+
 /* strdup that records KCN_EOS on failure. */
 char *kcni_strdup(struct kcn_ctx *ctx, const char *s);
 

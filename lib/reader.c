@@ -292,6 +292,32 @@ kcn_source_close(struct kcn_ctx *ctx, struct kcn_source *src)
 	return st;
 }
 
+/*
+ * A shapefile's .shp header states the file's length: a shorter file was
+ * cut off (a partial copy or download) and its last features are lost.
+ * Returns the stated length when the file is shorter, else 0.
+ */
+long long
+kcni_shp_truncated(const char *path)
+{
+	VSILFILE *f = VSIFOpenL(CPLResetExtension(path, "shp"), "rb");
+	unsigned char h[28];
+	long long stated, actual;
+
+	if (f == NULL)
+		return 0;
+	if (VSIFReadL(h, 1, sizeof(h), f) != sizeof(h)) {
+		VSIFCloseL(f);
+		return 0;
+	}
+	VSIFSeekL(f, 0, SEEK_END);
+	actual = (long long)VSIFTellL(f);
+	VSIFCloseL(f);
+	stated = 2LL * ((long long)h[24] << 24 | h[25] << 16 | h[26] << 8 |
+	    h[27]);
+	return actual < stated ? stated : 0;
+}
+
 /* ---- features -------------------------------------------------------- */
 
 struct kcn_reader *
@@ -309,6 +335,13 @@ kcn_reader_new(struct kcn_ctx *ctx, struct kcn_source *src, const char *name)
 	if (layer == NULL) {
 		kcni_error(ctx, KCN_EUSAGE, src->name, "no layer named '%s'",
 		    name);
+		return NULL;
+	}
+	if (strcmp(GDALGetDriverShortName(GDALGetDatasetDriver(src->ds)),
+	    "ESRI Shapefile") == 0 && kcni_shp_truncated(src->name) > 0) {
+		kcni_error(ctx, KCN_EDATA, src->name, "truncated: the .shp "
+		    "header says %lld bytes, the file is shorter",
+		    kcni_shp_truncated(src->name));
 		return NULL;
 	}
 	if ((rd = calloc(1, sizeof(*rd))) == NULL) {

@@ -28,6 +28,7 @@ struct kcn_writer {
 	OGRFeatureDefnH src_defn;	/* the defn the field map is for */
 	int *map;		/* source field i -> output field, or -1 */
 	long long written;
+	int fgb;		/* FlatGeobuf: no empty geometries */
 };
 
 /* kcn format names and file extensions, to GDAL drivers. */
@@ -276,6 +277,7 @@ kcn_writer_open(struct kcn_ctx *ctx, const struct kcn_writer_opts *o,
 		snprintf(dsname + strlen(dsname), sizeof(dsname) -
 		    strlen(dsname), "/%s", base);
 	}
+	wr->fgb = strcmp(drvname, "FlatGeobuf") == 0;
 	if ((wr->dsname = strdup(dsname)) == NULL) {
 		kcni_error(ctx, KCN_EOS, where, "out of memory");
 		kcn_writer_abort(wr);
@@ -331,10 +333,20 @@ kcn_writer_layer(const struct kcn_writer *wr)
 enum kcn_status
 kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
 {
-	OGRFeatureH out = OGR_F_Create(OGR_L_GetLayerDefn(wr->layer));
+	OGRFeatureH out;
+	OGRGeometryH g = OGR_F_GetGeometryRef(feat);
 	OGRErr err;
 
-	if (out == NULL)
+	/*
+	 * GDAL 3.6's FlatGeobuf writer skips features without geometry, null
+	 * or empty, and says nothing.  Refuse them here, so they are counted
+	 * and reported instead of lost.
+	 */
+	if (wr->fgb && (g == NULL || OGR_G_IsEmpty(g)))
+		return kcni_error(ctx, KCN_REJECTED, wr->target ? wr->target :
+		    "-", "a feature without geometry cannot travel in "
+		    "FlatGeobuf: use -f geojsonseq or -o FILE.gpkg to keep it");
+	if ((out = OGR_F_Create(OGR_L_GetLayerDefn(wr->layer))) == NULL)
 		return kcni_error(ctx, KCN_EOS, "write", "out of memory");
 	kcni_gdal_reset(ctx);
 	if (OGR_F_GetDefnRef(feat) == wr->src_defn && wr->map != NULL)

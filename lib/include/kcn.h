@@ -254,7 +254,9 @@ OGRLayerH kcn_writer_layer(const struct kcn_writer *wr);
 
 /*
  * Writes a copy of FEAT (fields matched by name; FEAT stays the caller's).
- * KCN_EIO when the driver fails (disk full, closed stream).
+ * KCN_REJECTED, with nothing written, for a feature without geometry (null
+ * or empty) in FlatGeobuf, which GDAL 3.6 cannot write; the caller reports
+ * and counts it.  KCN_EIO when the driver fails (disk full, closed stream).
  */
 enum kcn_status kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr,
     OGRFeatureH feat);

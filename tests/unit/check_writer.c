@@ -240,6 +240,43 @@ START_TEST(disk_full_stdout)
 }
 END_TEST
 
+START_TEST(fgb_without_geometry)
+{
+	/* GDAL 3.6's FlatGeobuf writer alone drops them without a word. */
+	struct kcn_writer_opts o = { 0 };
+	struct kcn_writer *wr;
+	static const char *wkt[] = { "POINT (1 2)", "POINT EMPTY", NULL,
+	    "POINT (3 4)" };
+	GDALDatasetH ds;
+	OGRLayerH l;
+	OGRFeatureH f;
+	int i;
+
+	o.path = kt_path("e.fgb");
+	wr = kcn_writer_open(kt_ctx, &o, "e", wkbPoint, NULL, NULL);
+	ck_assert_ptr_nonnull(wr);
+	for (i = 0; i < 4; i++) {
+		OGRGeometryH g = NULL;
+		char *p = (char *)wkt[i];
+
+		f = OGR_F_Create(OGR_L_GetLayerDefn(kcn_writer_layer(wr)));
+		if (p != NULL) {
+			OGR_G_CreateFromWkt(&p, NULL, &g);
+			OGR_F_SetGeometryDirectly(f, g);
+		}
+		ck_assert_int_eq(kcn_writer_write(kt_ctx, wr, f),
+		    wkt[i] && strcmp(wkt[i], "POINT EMPTY") != 0 ? KCN_OK :
+		    KCN_REJECTED);
+		OGR_F_Destroy(f);
+	}
+	ck_assert_int_eq(kcn_writer_close(kt_ctx, wr), KCN_OK);
+	ds = GDALOpenEx(kt_path("e.fgb"), GDAL_OF_VECTOR, NULL, NULL, NULL);
+	l = GDALDatasetGetLayer(ds, 0);
+	ck_assert_int_eq(OGR_L_GetFeatureCount(l, TRUE), 2);
+	GDALClose(ds);
+}
+END_TEST
+
 Suite *
 writer_suite(void)
 {
@@ -256,6 +293,7 @@ writer_suite(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, disk_full_file);
 	tcase_add_test(tc, disk_full_stdout);
+	tcase_add_test(tc, fgb_without_geometry);
 	suite_add_tcase(s, tc);
 	return s;
 }
