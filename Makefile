@@ -14,7 +14,7 @@ PKGS     = gdal proj geos json-c
 TOOLS    = kcn-info kcn-ingest
 
 CFLAGS  ?= -O2 -g
-WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter
+WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter $(WERROR)
 # Deferred (=), so a make that first installs the packages can use them.
 KCN_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_LARGEFILE64_SOURCE \
 	-DGEOS_USE_ONLY_R_API $(WARN) -Ilib/include -Ilib \

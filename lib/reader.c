@@ -165,7 +165,7 @@ kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
 {
 	struct kcn_source *src;
 	const char *where = path;
-	char name[4200], dir[4096] = "", link[4200] = "", **oo = NULL;
+	char name[4400], dir[4096] = "", link[4200] = "", **oo = NULL;
 	unsigned char head[4096];
 	size_t n = 0;
 	unsigned oflags = GDAL_OF_VERBOSE_ERROR | GDAL_OF_READONLY;

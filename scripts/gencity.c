@@ -1973,7 +1973,7 @@ static void write_small_cells(const char *dir)
         double x, y;
         random_site(&r, NULL, &x, &y);
         double u = rng_unif(&r);
-        char id[16];
+        char id[24];
         snprintf(id, sizeof id, "5G-DN-%04d", i + 1);
         OGR_F_SetFieldString(f, fc, id);
         OGR_F_SetFieldString(f, fo, ops[u < 0.45 ? 0 : u < 0.8 ? 1 : 2]);

@@ -103,7 +103,7 @@ main(int argc, char **argv)
 					printf("line %d: %.*s != %.*s\n", line,
 					    (int)(ea - pa), pa, (int)(eb - pb),
 					    pb);
-					return 1;
+					goto differ;
 				}
 				pa = ea;
 				pb = eb;
@@ -120,12 +120,18 @@ main(int argc, char **argv)
 			printf("line %d:\n- %.*s\n+ %.*s\n", line,
 			    (int)strcspn(la, "\n"), la, (int)strcspn(lb, "\n"),
 			    lb);
-			return 1;
+			goto differ;
 		}
 		if (*pa == '\n')
 			line++;
 		pa++;
 		pb++;
 	}
+	free((char *)a);
+	free((char *)b);
 	return 0;
+differ:
+	free((char *)a);
+	free((char *)b);
+	return 1;
 }

@@ -1,0 +1,35 @@
+#!/bin/sh
+# The demo: what kcn makes of the sample partner city today.  Results go to
+# out/demo/.  Run by "make demo".
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+: "${TOOLDIR:=$top/tools}"
+PATH=$TOOLDIR:$PATH
+out=$top/out/demo
+mkdir -p "$out"
+cd "$top/sample-data"
+
+layers="wards.shp roads.geojson buildings.gpkg facilities.csv pop_100m.tif
+cctv.csv ev_chargers.kml small_cells_5g.shp smart_poles.geojson
+smart_zones.dxf"
+
+echo "== 1. Triage: what did the partner city send?"
+# shellcheck disable=SC2086
+kcn-info --check $layers | tee "$out/info.txt"
+# shellcheck disable=SC2086
+kcn-info --check --json $layers > "$out/info.json"
+
+echo
+echo "== 2. The wards come without .prj: assign VN-2000 / UTM 49N"
+kcn-ingest -q -s EPSG:3406 -o "$out/wards.gpkg" wards.shp
+kcn-info "$out/wards.gpkg" | grep -E 'crs|lon/lat'
+
+echo
+echo "== 3. A stream between tools: buildings through GEOS into FlatGeobuf"
+rc=0
+kcn-ingest -q buildings.gpkg > "$out/buildings.fgb" || rc=$?
+echo "kcn-ingest exit $rc (1: empty footprints reported and left out)"
+kcn-info "$out/buildings.fgb" | grep -E 'features|crs'
+
+echo
+echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb"
