@@ -31,6 +31,7 @@ TOOL_BIN = $(TOOLS:%=$(O)/tools/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(O)/tests/unit/check_kcn
 NUMDIFF  = $(O)/tests/numdiff
+BENCHGEOM = $(O)/tests/bench_geom
 GENCITY  = $(O)/scripts/kcn-gencity
 MANPAGES = $(wildcard docs/man1/*.1) $(wildcard docs/man7/*.7)
 
@@ -70,6 +71,10 @@ $(UNIT_BIN): $(UNIT_SRC) tests/unit/check_kcn.h $(LIB_A)
 	$(CC) $(KCN_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) \
 		$(LIB_A) $(LDFLAGS) $(KCN_LIBS) $(CHECK_LIBS)
 
+$(BENCHGEOM): tests/bench_geom.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(KCN_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(KCN_LIBS)
+
 $(NUMDIFF): tests/numdiff.c
 	@mkdir -p $(@D)
 	$(CC) $(KCN_CFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -lm
@@ -102,9 +107,9 @@ demo-run: build
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: build
+bench-run: build $(BENCHGEOM)
 	TOOLDIR=$(abspath $(O)/tools) GENCITY=$(abspath $(GENCITY)) \
-	sh scripts/bench.sh
+	BENCHGEOM=$(abspath $(BENCHGEOM)) sh scripts/bench.sh
 
 sample-data: $(GENCITY)
 	$(GENCITY) sample sample-data
@@ -119,5 +124,5 @@ install: build
 
 clean:
 	rm -f $(LIB_OBJ) $(LIB_A) $(O)/tools/*.o $(TOOL_BIN) $(UNIT_BIN) \
-		$(NUMDIFF) $(GENCITY)
+		$(NUMDIFF) $(GENCITY) $(BENCHGEOM)
 	rm -rf out build-asan

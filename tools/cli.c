@@ -23,14 +23,46 @@ cli_now(void)
 }
 
 void
-kcn_cli_init(struct kcn_cli *cli, const char *prog)
+kcn_cli_init(struct kcn_cli *cli, const char *prog, const char *usage,
+    const char *help)
 {
 	memset(cli, 0, sizeof(*cli));
 	cli->prog = prog;
+	cli->usage = usage;
+	cli->help = help;
 	/* "kcn-info x | head -1" must end quietly, even if the caller
 	   ignored SIGPIPE for us. */
 	signal(SIGPIPE, SIG_DFL);
 	cli->progress = isatty(STDERR_FILENO);
+}
+
+int
+kcn_cli_option(struct kcn_cli *cli, int ch)
+{
+	switch (ch) {
+	case 'h':
+		printf("%s\n%s", cli->usage, cli->help);
+		return 0;
+	case 'V':
+		printf("%s %s\n", cli->prog, KCN_VERSION);
+		return 0;
+	case 'q':
+		cli->quiet = 1;
+		return KCN_CLI_GO_ON;
+	case 'v':
+		cli->verbose++;
+		return KCN_CLI_GO_ON;
+	case KCN_OPT_PROGRESS:
+		cli->progress = 1;
+		return KCN_CLI_GO_ON;
+	case KCN_OPT_NO_PROGRESS:
+		cli->progress = 0;
+		return KCN_CLI_GO_ON;
+	default:
+		/* getopt has said what was wrong. */
+		fputs(cli->usage, stderr);
+		return EX_USAGE;
+	}
 }
 
 static void
@@ -116,8 +148,7 @@ kcn_cli_report(struct kcn_cli *cli, struct kcn_ctx *ctx)
 }
 
 int
-kcn_cli_usage_error(struct kcn_cli *cli, const char *usage,
-    const char *fmt, ...)
+kcn_cli_usage_error(struct kcn_cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,7 +156,7 @@ kcn_cli_usage_error(struct kcn_cli *cli, const char *usage,
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", usage);
+	fprintf(stderr, "\n%s", cli->usage);
 	return EX_USAGE;
 }
 

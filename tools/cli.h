@@ -10,6 +10,8 @@
 
 struct kcn_cli {
 	const char *prog;	/* "kcn-info" */
+	const char *usage;	/* the usage lines, as in the man page */
+	const char *help;	/* the rest of --help */
 	int quiet;		/* -q: errors only */
 	int verbose;		/* -v: decisions too; -vv: library chatter */
 	int progress;		/* draw a progress bar on stderr */
@@ -25,7 +27,30 @@ enum {
 };
 
 /* Sets the name, SIGPIPE to its default and progress by terminal. */
-void kcn_cli_init(struct kcn_cli *cli, const char *prog);
+void kcn_cli_init(struct kcn_cli *cli, const char *prog, const char *usage,
+    const char *help);
+
+/* The short options every tool takes, for its getopt string. */
+#define KCN_CLI_SHORTOPTS "hqVv"
+
+/* The long options every tool takes, to end its getopt_long table. */
+#define KCN_CLI_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "no-progress", no_argument, NULL, KCN_OPT_NO_PROGRESS }, \
+	{ "progress", no_argument, NULL, KCN_OPT_PROGRESS }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ NULL, 0, NULL, 0 }
+
+#define KCN_CLI_GO_ON (-1)
+
+/*
+ * Handles a common option CH (-h, -V, -q, -v, --progress, --no-progress)
+ * or an unknown one.  Returns KCN_CLI_GO_ON, or the exit code to return
+ * now: 0 after --help or --version, EX_USAGE after a bad option.
+ */
+int kcn_cli_option(struct kcn_cli *cli, int ch);
 
 /* Creates the context with the sink and progress bar installed. */
 struct kcn_ctx *kcn_cli_ctx(struct kcn_cli *cli);
@@ -34,8 +59,7 @@ struct kcn_ctx *kcn_cli_ctx(struct kcn_cli *cli);
 void kcn_cli_report(struct kcn_cli *cli, struct kcn_ctx *ctx);
 
 /* Prints "prog: MESSAGE" and the usage line; returns the usage exit code. */
-int kcn_cli_usage_error(struct kcn_cli *cli, const char *usage,
-    const char *fmt, ...);
+int kcn_cli_usage_error(struct kcn_cli *cli, const char *fmt, ...);
 
 /*
  * Ends the program: flushes and checks standard output (a write error is

@@ -37,14 +37,8 @@ enum { OPT_JSON = KCN_OPT_FIRST_TOOL };
 
 static const struct option longopts[] = {
 	{ "check", no_argument, NULL, 'c' },
-	{ "help", no_argument, NULL, 'h' },
 	{ "json", no_argument, NULL, OPT_JSON },
-	{ "no-progress", no_argument, NULL, KCN_OPT_NO_PROGRESS },
-	{ "progress", no_argument, NULL, KCN_OPT_PROGRESS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+	KCN_CLI_LONGOPTS
 };
 
 static int
@@ -62,38 +56,21 @@ main(int argc, char **argv)
 	enum kcn_status worst = KCN_OK;
 	char *stdin_only[] = { "-" };
 	char **files;
-	int ch, nfiles;
+	int ch, nfiles, rc;
 
-	kcn_cli_init(&cli, "kcn-info");
-	while ((ch = getopt_long(argc, argv, "chqVv", longopts, NULL)) != -1) {
+	kcn_cli_init(&cli, "kcn-info", usage, help);
+	while ((ch = getopt_long(argc, argv, "c" KCN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			opts.check = 1;
 			break;
-		case 'h':
-			printf("%s\n%s", usage, help);
-			return 0;
 		case OPT_JSON:
 			opts.json = 1;
 			break;
-		case KCN_OPT_NO_PROGRESS:
-			cli.progress = 0;
-			break;
-		case KCN_OPT_PROGRESS:
-			cli.progress = 1;
-			break;
-		case 'q':
-			cli.quiet = 1;
-			break;
-		case 'V':
-			printf("kcn-info %s\n", KCN_VERSION);
-			return 0;
-		case 'v':
-			cli.verbose++;
-			break;
 		default:
-			fputs(usage, stderr);
-			return EX_USAGE;
+			if ((rc = kcn_cli_option(&cli, ch)) != KCN_CLI_GO_ON)
+				return rc;
+			break;
 		}
 	}
 	files = argc > optind ? argv + optind : stdin_only;

@@ -40,13 +40,7 @@ enum { OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL };
 
 static const struct option longopts[] = {
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
-	{ "help", no_argument, NULL, 'h' },
-	{ "no-progress", no_argument, NULL, KCN_OPT_NO_PROGRESS },
-	{ "progress", no_argument, NULL, KCN_OPT_PROGRESS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+	KCN_CLI_LONGOPTS
 };
 
 int
@@ -57,18 +51,15 @@ main(int argc, char **argv)
 	struct kcn_ctx *ctx;
 	enum kcn_status st;
 	const char *path = "-";
-	int ch;
+	int ch, rc;
 
-	kcn_cli_init(&cli, "kcn-ingest");
-	while ((ch = getopt_long(argc, argv, "f:hl:o:qs:Vv", longopts,
-	    NULL)) != -1) {
+	kcn_cli_init(&cli, "kcn-ingest", usage, help);
+	while ((ch = getopt_long(argc, argv, "f:l:o:s:" KCN_CLI_SHORTOPTS,
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			opts.out.format = optarg;
 			break;
-		case 'h':
-			printf("%s\n%s", usage, help);
-			return 0;
 		case 'l':
 			opts.layer = optarg;
 			break;
@@ -78,31 +69,17 @@ main(int argc, char **argv)
 		case OPT_FORCE_TTY:
 			opts.out.allow_tty = 1;
 			break;
-		case KCN_OPT_NO_PROGRESS:
-			cli.progress = 0;
-			break;
-		case KCN_OPT_PROGRESS:
-			cli.progress = 1;
-			break;
-		case 'q':
-			cli.quiet = 1;
-			break;
 		case 's':
 			opts.s_srs = optarg;
 			break;
-		case 'V':
-			printf("kcn-ingest %s\n", KCN_VERSION);
-			return 0;
-		case 'v':
-			cli.verbose++;
-			break;
 		default:
-			fputs(usage, stderr);
-			return EX_USAGE;
+			if ((rc = kcn_cli_option(&cli, ch)) != KCN_CLI_GO_ON)
+				return rc;
+			break;
 		}
 	}
 	if (argc - optind > 1)
-		return kcn_cli_usage_error(&cli, usage,
+		return kcn_cli_usage_error(&cli,
 		    "one input at a time (got %d)", argc - optind);
 	if (argc > optind)
 		path = argv[optind];
