@@ -93,6 +93,7 @@ check-unit: $(UNIT_BIN)
 check-man:
 	mandoc -T lint -W warning $(MANPAGES)
 	sh scripts/check-usage.sh $(O)/tools
+	bash scripts/run-man-examples.sh $(O)/tools
 
 check-cli: $(TOOL_BIN) $(NUMDIFF) $(GENCITY)
 	TOOLDIR=$(abspath $(O)/tools) NUMDIFF=$(abspath $(NUMDIFF)) \

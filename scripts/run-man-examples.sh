@@ -38,10 +38,10 @@ top=$(cd "$(dirname "$0")/.." && pwd) || exit 70
 tmp=$(mktemp -d) || exit 71
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-mkdir "$tmp/tmp" || exit 71
+mkdir "$tmp/files" || exit 71
 
 PATH=$tooldir:$PATH
-TMPDIR=$tmp/tmp
+TMPDIR=$tmp/files
 LC_ALL=C
 export PATH TMPDIR LC_ALL
 sigpipe=$((128 + 13))
