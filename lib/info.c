@@ -230,9 +230,8 @@ info_encoding(const char *path, const char *driver, OGRLayerH layer,
 			from = "language driver id";
 		} else {
 			jnote(notes, "no .cpg and no language driver id: text "
-			    "encoding unknown (GDAL reads it as ISO-8859-1); "
-			    "check names and assign one with kcn-ingest "
-			    "--encoding");
+			    "encoding unknown (GDAL passes the bytes on "
+			    "undecoded); give it with kcn-ingest --encoding");
 		}
 		if (!info_sidecar(path, "cpg") && enc != NULL)
 			jnote(notes, "no .cpg: encoding taken from the DBF "
@@ -395,9 +394,9 @@ info_layer(struct kcn_ctx *ctx, struct kcn_source *src, const char *driver,
 	if (srs == NULL && OGR_L_GetGeomType(layer) != wkbNone) {
 		if (strcmp(driver, "ESRI Shapefile") == 0 &&
 		    !info_sidecar(path, "prj"))
-			jnote(notes, "no CRS (no .prj): assign one with -s");
+			jnote(notes, "no CRS (no .prj): assign one with kcn-ingest -s");
 		else
-			jnote(notes, "no CRS: assign one with -s");
+			jnote(notes, "no CRS: assign one with kcn-ingest -s");
 	}
 	if (OGR_L_GetGeomType(layer) != wkbNone && count != 0 &&
 	    OGR_L_GetExtent(layer, &env, TRUE) == OGRERR_NONE) {
@@ -504,7 +503,7 @@ info_raster(struct kcn_ctx *ctx, GDALDatasetH ds, const char *where,
 		srs = OSRClone(srs);
 		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
 	} else {
-		jnote(notes, "no CRS: assign one with -s");
+		jnote(notes, "no CRS: assign one with kcn-ingest -s");
 	}
 	jadd(ro, "crs", info_crs(srs));
 	has_gt = GDALGetGeoTransform(ds, gt) == CE_None;

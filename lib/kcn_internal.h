@@ -51,6 +51,19 @@ double kcni_now(void);
  */
 long long kcni_shp_truncated(const char *path);
 
+/*
+ * A text decoder from ENCODING (any iconv name) to UTF-8.  New; free with
+ * kcni_text_free().  NULL and KCN_EUSAGE for an unknown encoding.
+ */
+struct kcni_text *kcni_text_new(struct kcn_ctx *ctx, const char *encoding);
+void kcni_text_free(struct kcni_text *t);
+
+/*
+ * IN decoded to UTF-8, in a buffer the decoder owns until its next call;
+ * NULL when IN is not valid text in the decoder's encoding.
+ */
+const char *kcni_text_decode(struct kcni_text *t, const char *in);
+
 /* strdup that records KCN_EOS on failure. */
 char *kcni_strdup(struct kcn_ctx *ctx, const char *s);
 

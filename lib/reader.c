@@ -152,6 +152,16 @@ source_csv_options(void)
 }
 
 static int
+source_is_shapefile(const char *path)
+{
+	size_t n = strlen(path);
+
+	return (n > 4 && (strcasecmp(path + n - 4, ".shp") == 0 ||
+	    strcasecmp(path + n - 4, ".dbf") == 0)) ||
+	    (n > 8 && strcasecmp(path + n - 8, ".shp.zip") == 0);
+}
+
+static int
 source_is_csv(const char *path)
 {
 	const char *ext = strrchr(path, '.');
@@ -223,10 +233,13 @@ kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
 		}
 		snprintf(name, sizeof(name), "%s", path);
 	}
+	if ((flags & KCN_OPEN_RAW_TEXT) && source_is_shapefile(name))
+		oo = CSLSetNameValue(oo, "ENCODING", "");
 	if (source_is_csv(name)) {
 		/* Or GDAL's XYZ raster driver claims CSV files of points. */
 		oflags &= ~(unsigned)GDAL_OF_RASTER;
 		oflags |= GDAL_OF_VECTOR;
+		CSLDestroy(oo);
 		oo = source_csv_options();
 	}
 	src->ds = GDALOpenEx(name, oflags, NULL, (const char *const *)oo,

@@ -330,6 +330,28 @@ kcn_writer_layer(const struct kcn_writer *wr)
 	return wr->layer;
 }
 
+/* A Polygon into a MultiPolygon layer, and so on: one part. */
+static void
+writer_promote(struct kcn_writer *wr, OGRFeatureH f)
+{
+	OGRGeometryH g = OGR_F_GetGeometryRef(f);
+	OGRwkbGeometryType lt = wkbFlatten(OGR_L_GetGeomType(wr->layer));
+	OGRwkbGeometryType gt;
+
+	if (g == NULL)
+		return;
+	gt = wkbFlatten(OGR_G_GetGeometryType(g));
+	if ((lt == wkbMultiPolygon && gt == wkbPolygon) ||
+	    (lt == wkbMultiLineString && gt == wkbLineString) ||
+	    (lt == wkbMultiPoint && gt == wkbPoint)) {
+		g = OGR_F_StealGeometry(f);
+		g = lt == wkbMultiPolygon ? OGR_G_ForceToMultiPolygon(g) :
+		    lt == wkbMultiLineString ? OGR_G_ForceToMultiLineString(g) :
+		    OGR_G_ForceToMultiPoint(g);
+		OGR_F_SetGeometryDirectly(f, g);
+	}
+}
+
 enum kcn_status
 kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
 {
@@ -353,6 +375,8 @@ kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
 		err = OGR_F_SetFromWithMap(out, feat, TRUE, wr->map);
 	else
 		err = OGR_F_SetFrom(out, feat, TRUE);
+	if (err == OGRERR_NONE)
+		writer_promote(wr, out);
 	if (err == OGRERR_NONE)
 		err = OGR_L_CreateFeature(wr->layer, out);
 	OGR_F_Destroy(out);
@@ -458,6 +482,13 @@ kcn_writer_close(struct kcn_ctx *ctx, struct kcn_writer *wr)
 	enum kcn_status st = KCN_OK;
 	const char *where = wr->target ? wr->target : "-";
 
+	if (wr->fgb && wr->written == 0) {
+		/* GDAL 3.6 writes an empty FlatGeobuf that it cannot read. */
+		kcni_error(ctx, KCN_EDATA, where, "no features to write: "
+		    "FlatGeobuf cannot hold an empty layer");
+		kcn_writer_abort(wr);
+		return KCN_EDATA;
+	}
 	kcni_gdal_reset(ctx);
 	GDALClose(wr->ds);
 	wr->ds = NULL;

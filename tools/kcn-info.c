@@ -30,7 +30,7 @@ static const char help[] =
     "  -V, --version    version\n"
     "\n"
     "Exit status: 0 success, 64 usage, 65 bad data, 66 cannot open input,\n"
-    "69 driver missing, 70 internal error, 74 I/O error, 78 bad CRS.\n"
+    "70 internal error, 71 system error, 74 I/O error.\n"
     "See kcn-info(1) and kcn(7).\n";
 
 enum { OPT_JSON = KCN_OPT_FIRST_TOOL };

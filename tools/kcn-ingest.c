@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "usage: kcn-ingest [-qv] [-f format] [-l layer] [-o file] [-s srs]\n"
-    "                  [--force-tty] [--progress | --no-progress] [file]\n";
+    "                  [--encoding name] [--force-tty]\n"
+    "                  [--progress | --no-progress] [file]\n";
 
 static const char help[] =
     "Read one layer of any GDAL vector source (file, /vsizip/ path, or - for\n"
@@ -22,7 +23,12 @@ static const char help[] =
     "                   gpkg, shp or a GDAL driver name\n"
     "  -l layer         the layer to read (default: the first)\n"
     "  -o file          write FILE atomically; format from its extension\n"
-    "  -s srs           assign this CRS to the source (EPSG:n, WKT, PROJ)\n"
+    "  -s srs           assign this CRS to the source (EPSG:n, WKT, PROJ);\n"
+    "                   a source without CRS is refused unless -s is given\n"
+    "      --encoding name\n"
+    "                   the source's text encoding (CP1258, CP949, any iconv\n"
+    "                   name); text that is not valid in it, or in UTF-8 by\n"
+    "                   default, is reported and its feature skipped\n"
     "      --force-tty  write binary output even to a terminal\n"
     "  -q, --quiet      errors only\n"
     "  -v, --verbose    say more (twice: GDAL, PROJ and GEOS messages)\n"
@@ -33,12 +39,14 @@ static const char help[] =
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
     "65 bad data, 66 cannot open input, 69 driver missing, 70 internal error,\n"
-    "73 cannot create output, 74 I/O error, 78 bad CRS.\n"
+    "71 system error, 73 cannot create output, 74 I/O error, 78 bad or\n"
+    "missing CRS.\n"
     "See kcn-ingest(1) and kcn(7).\n";
 
-enum { OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL };
+enum { OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL, OPT_ENCODING };
 
 static const struct option longopts[] = {
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
 	KCN_CLI_LONGOPTS
 };
@@ -65,6 +73,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			opts.out.path = optarg;
+			break;
+		case OPT_ENCODING:
+			opts.encoding = optarg;
 			break;
 		case OPT_FORCE_TTY:
 			opts.out.allow_tty = 1;

@@ -167,8 +167,10 @@ struct kcn_source;
 enum kcn_open_flags {
 	KCN_OPEN_VECTOR = 1,
 	KCN_OPEN_RASTER = 2,
-	KCN_OPEN_SEEKABLE = 4	/* spool standard input even when it is
+	KCN_OPEN_SEEKABLE = 4,	/* spool standard input even when it is
 				   FlatGeobuf: the caller reads twice */
+	KCN_OPEN_RAW_TEXT = 8	/* shapefiles: no recoding by .cpg or
+				   language driver id; the caller decodes */
 };
 
 /*
@@ -254,7 +256,8 @@ OGRLayerH kcn_writer_layer(const struct kcn_writer *wr);
 
 /*
  * Writes a copy of FEAT (fields matched by name; FEAT stays the caller's).
- * KCN_REJECTED, with nothing written, for a feature without geometry (null
+ * A single geometry in a layer declared Multi is written as a Multi of
+ * one part.  KCN_REJECTED, with nothing written, for a feature without geometry (null
  * or empty) in FlatGeobuf, which GDAL 3.6 cannot write; the caller reports
  * and counts it.  KCN_EIO when the driver fails (disk full, closed stream).
  */
@@ -264,7 +267,8 @@ enum kcn_status kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr,
 /*
  * Finishes the output: closes the dataset, checks GDAL's error state and,
  * for files, renames the temporary files into place.  Frees WR in every
- * case.  On failure nothing is left at the target path.
+ * case.  On failure nothing is left at the target path.  KCN_EDATA for
+ * FlatGeobuf without features, which GDAL 3.6 cannot write readably.
  */
 enum kcn_status kcn_writer_close(struct kcn_ctx *ctx, struct kcn_writer *wr);
 
@@ -322,13 +326,18 @@ enum kcn_status kcn_info_run(struct kcn_ctx *ctx, const char *path,
 struct kcn_ingest_opts {
 	const char *layer;		/* NULL: the first layer */
 	const char *s_srs;		/* assign this CRS (NULL: keep) */
+	const char *encoding;		/* text encoding of the source (any
+					   iconv name); NULL: UTF-8, or what
+					   a shapefile's .cpg says */
 	struct kcn_writer_opts out;
 };
 
 /*
  * Copies one layer of PATH ("-" for standard input) to the output of
- * OPTS, each geometry passing through GEOS.  Features that cannot be read
- * or converted are reported through the sink, skipped and counted: the
+ * OPTS, each geometry passing through GEOS and all text decoded to UTF-8.
+ * A source without CRS is refused (KCN_ECRS) unless OPTS assigns one.
+ * Features that cannot be read, converted or decoded, or that the output
+ * cannot hold, are reported through the sink, skipped and counted: the
  * result is then KCN_REJECTED.  A source that fails as a whole (truncated,
  * unreadable) gives its error and leaves no output file.
  */

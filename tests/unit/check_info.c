@@ -85,7 +85,7 @@ START_TEST(shapefile_without_prj)
 	ck_assert_int_eq(st, KCN_OK);
 	ck_assert_ptr_nonnull(strstr(out, "crs: none"));
 	ck_assert_ptr_nonnull(strstr(out,
-	    "no CRS (no .prj): assign one with -s"));
+	    "no CRS (no .prj): assign one with kcn-ingest -s"));
 	ck_assert_ptr_nonnull(strstr(out, "features: 3"));
 	free(out);
 }

@@ -1,6 +1,9 @@
 /* check_ingest.c: the stream copy through GEOS. */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cpl_string.h>
 
 #include "check_kcn.h"
 
@@ -35,12 +38,12 @@ START_TEST(assign_crs)
 
 	kt_make_layer(kt_path("a.shp"), "ESRI Shapefile", 5, 0);
 	o.out.path = kt_path("b.gpkg");
-	o.s_srs = "EPSG:3405";
+	o.s_srs = "EPSG:3406";
 	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.shp"), &o),
 	    KCN_OK);
 	ds = GDALOpenEx(kt_path("b.gpkg"), GDAL_OF_VECTOR, NULL, NULL, NULL);
 	ck_assert_int_eq(kcn_crs_epsg(OGR_L_GetSpatialRef(
-	    GDALDatasetGetLayer(ds, 0))), 3405);
+	    GDALDatasetGetLayer(ds, 0))), 3406);
 	GDALClose(ds);
 	o.s_srs = "EPSG:nonsense";
 	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.shp"), &o),
@@ -80,6 +83,115 @@ START_TEST(bad_feature_rejected)
 }
 END_TEST
 
+START_TEST(no_crs_refused)
+{
+	struct kcn_ingest_opts o = { 0 };
+
+	kt_make_layer(kt_path("a.shp"), "ESRI Shapefile", 5, 0);
+	o.out.path = kt_path("b.gpkg");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.shp"), &o),
+	    KCN_ECRS);
+	ck_assert_ptr_nonnull(strstr(kcn_ctx_errmsg(kt_ctx), "-s"));
+	ck_assert_int_ne(access(kt_path("b.gpkg"), F_OK), 0);
+}
+END_TEST
+
+/* A shapefile whose names are CP1258 bytes, with no .cpg. */
+static void
+make_cp1258(void)
+{
+	GDALDriverH drv = GDALGetDriverByName("ESRI Shapefile");
+	char **lco = CSLSetNameValue(NULL, "ENCODING", "");
+	GDALDatasetH ds = GDALCreate(drv, kt_path("w.shp"), 0, 0, 0,
+	    GDT_Unknown, NULL);
+	OGRLayerH l = GDALDatasetCreateLayer(ds, "w", NULL, wkbPoint, lco);
+	OGRFieldDefnH fd = OGR_Fld_Create("name", OFTString);
+	OGRFeatureH f;
+	OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+
+	OGR_L_CreateField(l, fd, TRUE);
+	OGR_Fld_Destroy(fd);
+	f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+	/* "Hải Châu" in CP1258: a + combining hook above (0xD2), a +
+	   circumflex (0xE2). */
+	OGR_F_SetFieldString(f, 0, "Ha\xD2i Ch\xE2u");
+	OGR_G_SetPoint_2D(g, 0, 500000, 1770000);
+	OGR_F_SetGeometryDirectly(f, g);
+	ck_assert_int_eq(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+	OGR_F_Destroy(f);
+	GDALClose(ds);
+	CSLDestroy(lco);
+	remove(kt_path("w.cpg"));
+}
+
+START_TEST(encoding)
+{
+	struct kcn_ingest_opts o = { 0 };
+	GDALDatasetH ds;
+	OGRFeatureH f;
+
+	make_cp1258();
+	o.s_srs = "EPSG:3406";
+	o.out.path = kt_path("a.gpkg");
+	/* Not UTF-8: skipped and said, nothing written. */
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("w.shp"), &o),
+	    KCN_REJECTED);
+	ck_assert_int_eq(kt_count(kt_path("a.gpkg")), 0);
+	o.encoding = "CP1258";
+	o.out.path = kt_path("b.gpkg");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("w.shp"), &o),
+	    KCN_OK);
+	ds = GDALOpenEx(kt_path("b.gpkg"), GDAL_OF_VECTOR, NULL, NULL, NULL);
+	f = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0));
+	/* Whole, the last letter included, and composed (NFC). */
+	ck_assert_str_eq(OGR_F_GetFieldAsString(f, 0), "Hải Châu");
+	OGR_F_Destroy(f);
+	GDALClose(ds);
+	o.encoding = "NO-SUCH-CODEPAGE";
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("w.shp"), &o),
+	    KCN_EUSAGE);
+}
+END_TEST
+
+START_TEST(multipart_shapefile)
+{
+	/* Shapefiles say Polygon and hold MultiPolygons too. */
+	struct kcn_ingest_opts o = { 0 };
+	FILE *f = fopen(kt_path("m.geojson"), "w");
+	fputs("{\"type\":\"FeatureCollection\",\"features\":["
+	    "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":"
+	    "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}},"
+	    "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":"
+	    "\"MultiPolygon\",\"coordinates\":[[[[5,5],[6,5],[6,6],[5,5]]],"
+	    "[[[8,8],[9,8],[9,9],[8,8]]]]}}]}", f);
+	fclose(f);
+	o.out.path = kt_path("m.shp");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("m.geojson"), &o),
+	    KCN_OK);
+	o.out.path = kt_path("m.fgb");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("m.shp"), &o),
+	    KCN_OK);
+	ck_assert_int_eq(kt_count(kt_path("m.fgb")), 2);
+}
+END_TEST
+
+START_TEST(empty_layer)
+{
+	struct kcn_ingest_opts o = { 0 };
+
+	kt_make_layer(kt_path("e.gpkg"), "GPKG", 0, 4326);
+	o.out.path = kt_path("e.fgb");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("e.gpkg"), &o),
+	    KCN_EDATA);
+	ck_assert_ptr_nonnull(strstr(kcn_ctx_errmsg(kt_ctx), "empty layer"));
+	/* Formats that can hold an empty layer get one. */
+	o.out.path = kt_path("e2.gpkg");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("e.gpkg"), &o),
+	    KCN_OK);
+	ck_assert_int_eq(kt_count(kt_path("e2.gpkg")), 0);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -91,6 +203,10 @@ ingest_suite(void)
 	tcase_add_test(tc, assign_crs);
 	tcase_add_test(tc, truncated_leaves_no_output);
 	tcase_add_test(tc, bad_feature_rejected);
+	tcase_add_test(tc, no_crs_refused);
+	tcase_add_test(tc, encoding);
+	tcase_add_test(tc, multipart_shapefile);
+	tcase_add_test(tc, empty_layer);
 	suite_add_tcase(s, tc);
 	return s;
 }
