@@ -376,6 +376,12 @@ info_layer(struct kcn_ctx *ctx, struct kcn_source *src, const char *driver,
 	json_object *notes = json_object_new_array();
 	const char *path = kcn_source_name(src);
 	enum kcn_status st = KCN_OK;
+	VSIStatBufL sb;
+
+	/* A folder of shapefiles: each layer is a file of its own. */
+	if (strcmp(driver, "ESRI Shapefile") == 0 && VSIStatL(path, &sb) == 0 &&
+	    VSI_ISDIR(sb.st_mode))
+		path = CPLFormFilename(path, OGR_L_GetName(layer), "shp");
 	GIntBig count;
 	int i;
 

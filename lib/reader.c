@@ -162,6 +162,15 @@ source_is_shapefile(const char *path)
 }
 
 static int
+source_is_zip(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 && strcasecmp(path + n - 4, ".zip") == 0 &&
+	    strncmp(path, "/vsi", 4) != 0;
+}
+
+static int
 source_is_csv(const char *path)
 {
 	const char *ext = strrchr(path, '.');
@@ -248,6 +257,14 @@ kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
 	if (*link) {
 		unlink(link);
 		rmdir(dir);
+	}
+	if (src->ds == NULL && source_is_zip(name)) {
+		/* A zip of shapefiles (or anything else GDAL reads inside). */
+		char zname[4500];
+
+		snprintf(zname, sizeof(zname), "/vsizip/%s", name);
+		kcni_gdal_reset(ctx);
+		src->ds = GDALOpenEx(zname, oflags, NULL, NULL, NULL);
 	}
 	if (src->ds == NULL) {
 		if (*link)

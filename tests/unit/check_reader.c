@@ -203,6 +203,11 @@ START_TEST(vsizip)
 	ck_assert_int_eq(read_all(src, &st), 12);
 	ck_assert_int_eq(st, KCN_OK);
 	kcn_source_close(kt_ctx, src);
+	/* The plain .zip name works too. */
+	src = kcn_source_open(kt_ctx, kt_path("a.zip"), KCN_OPEN_VECTOR);
+	ck_assert_ptr_nonnull(src);
+	ck_assert_int_eq(read_all(src, &st), 12);
+	kcn_source_close(kt_ctx, src);
 }
 END_TEST
 
