@@ -35,6 +35,8 @@ struct kcn_ctx {
 	double progress_last;
 	double progress_start;
 	int progress_shown;
+
+	struct kcni_coords coords;
 };
 
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -146,6 +148,9 @@ kcn_ctx_free(struct kcn_ctx *ctx)
 		GEOS_finish_r(ctx->geos);
 	if (ctx->proj != NULL)
 		proj_context_destroy(ctx->proj);
+	free(ctx->coords.x);
+	free(ctx->coords.y);
+	free(ctx->coords.z);
 	free(ctx);
 }
 
@@ -154,6 +159,13 @@ kcn_ctx_set_sink(struct kcn_ctx *ctx, kcn_sink_fn fn, void *ud)
 {
 	ctx->sink = fn;
 	ctx->sink_ud = ud;
+}
+
+void
+kcni_ctx_inherit(struct kcn_ctx *ctx, const struct kcn_ctx *parent)
+{
+	ctx->sink = parent->sink;
+	ctx->sink_ud = parent->sink_ud;
 }
 
 void
@@ -307,6 +319,31 @@ kcni_progress(struct kcn_ctx *ctx, const char *label, double done,
 	ctx->progress_last = now;
 	ctx->progress_shown = 1;
 	ctx->progress(ctx->progress_ud, label, done, total);
+}
+
+struct kcni_coords *
+kcni_coords(struct kcn_ctx *ctx, size_t n)
+{
+	struct kcni_coords *c = &ctx->coords;
+	size_t cap;
+	double *p;
+
+	if (n <= c->cap)
+		return c;
+	cap = c->cap ? c->cap : 256;
+	while (cap < n)
+		cap *= 2;
+	if ((p = realloc(c->x, cap * sizeof(double))) == NULL)
+		return NULL;
+	c->x = p;
+	if ((p = realloc(c->y, cap * sizeof(double))) == NULL)
+		return NULL;
+	c->y = p;
+	if ((p = realloc(c->z, cap * sizeof(double))) == NULL)
+		return NULL;
+	c->z = p;
+	c->cap = cap;
+	return c;
 }
 
 char *

@@ -8,52 +8,15 @@
 
 #include "kcn_internal.h"
 
-/* Scratch arrays reused across the parts of one geometry. */
-struct geom_buf {
-	double *x, *y, *z;
-	size_t cap;
-};
-
-static int
-geom_reserve(struct geom_buf *b, size_t n)
-{
-	size_t cap;
-	double *x, *y, *z;
-
-	if (n <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 64;
-	while (cap < n)
-		cap *= 2;
-	if ((x = realloc(b->x, cap * sizeof(double))) == NULL)
-		return -1;
-	b->x = x;
-	if ((y = realloc(b->y, cap * sizeof(double))) == NULL)
-		return -1;
-	b->y = y;
-	if ((z = realloc(b->z, cap * sizeof(double))) == NULL)
-		return -1;
-	b->z = z;
-	b->cap = cap;
-	return 0;
-}
-
-static void
-geom_buf_free(struct geom_buf *b)
-{
-	free(b->x);
-	free(b->y);
-	free(b->z);
-}
-
 /* ---- OGR -> GEOS ----------------------------------------------------- */
 
 static GEOSCoordSequence *
-to_seq(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
+to_seq(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct kcn_ctx *ctx)
 {
 	int n = OGR_G_GetPointCount(g);
+	struct kcni_coords *b = kcni_coords(ctx, n > 0 ? (size_t)n : 1);
 
-	if (geom_reserve(b, n > 0 ? (size_t)n : 1) != 0)
+	if (b == NULL)
 		return NULL;
 	if (n > 0)
 		OGR_G_GetPoints(g, b->x, sizeof(double), b->y, sizeof(double),
@@ -63,11 +26,11 @@ to_seq(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
 }
 
 static GEOSGeometry *to_geos(GEOSContextHandle_t, OGRGeometryH, int,
-    struct geom_buf *);
+    struct kcn_ctx *);
 
 static GEOSGeometry *
 to_polygon(GEOSContextHandle_t h, OGRGeometryH g, int hasz,
-    struct geom_buf *b)
+    struct kcn_ctx *ctx)
 {
 	int i, n = OGR_G_GetGeometryCount(g);
 	GEOSCoordSequence *seq;
@@ -75,14 +38,14 @@ to_polygon(GEOSContextHandle_t h, OGRGeometryH g, int hasz,
 
 	if (n == 0)
 		return GEOSGeom_createEmptyPolygon_r(h);
-	if ((seq = to_seq(h, OGR_G_GetGeometryRef(g, 0), hasz, b)) == NULL)
+	if ((seq = to_seq(h, OGR_G_GetGeometryRef(g, 0), hasz, ctx)) == NULL)
 		return NULL;
 	if ((shell = GEOSGeom_createLinearRing_r(h, seq)) == NULL)
 		return NULL;
 	if (n > 1 && (holes = calloc(n - 1, sizeof(*holes))) == NULL)
 		goto fail;
 	for (i = 1; i < n; i++) {
-		seq = to_seq(h, OGR_G_GetGeometryRef(g, i), hasz, b);
+		seq = to_seq(h, OGR_G_GetGeometryRef(g, i), hasz, ctx);
 		if (seq == NULL ||
 		    (holes[i - 1] = GEOSGeom_createLinearRing_r(h, seq)) ==
 		    NULL)
@@ -106,7 +69,7 @@ fail:
 
 static GEOSGeometry *
 to_collection(GEOSContextHandle_t h, OGRGeometryH g, int type, int hasz,
-    struct geom_buf *b)
+    struct kcn_ctx *ctx)
 {
 	int i, n = OGR_G_GetGeometryCount(g);
 	GEOSGeometry **parts, *c;
@@ -117,7 +80,7 @@ to_collection(GEOSContextHandle_t h, OGRGeometryH g, int type, int hasz,
 		return NULL;
 	for (i = 0; i < n; i++)
 		if ((parts[i] = to_geos(h, OGR_G_GetGeometryRef(g, i), hasz,
-		    b)) == NULL)
+		    ctx)) == NULL)
 			break;
 	if (i < n) {
 		while (i-- > 0)
@@ -134,7 +97,7 @@ to_collection(GEOSContextHandle_t h, OGRGeometryH g, int type, int hasz,
 }
 
 static GEOSGeometry *
-to_geos(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
+to_geos(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct kcn_ctx *ctx)
 {
 	GEOSCoordSequence *seq;
 	GEOSGeometry *r;
@@ -144,25 +107,25 @@ to_geos(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
 	case wkbPoint:
 		if (OGR_G_IsEmpty(g))
 			return GEOSGeom_createEmptyPoint_r(h);
-		seq = to_seq(h, g, hasz, b);
+		seq = to_seq(h, g, hasz, ctx);
 		return seq ? GEOSGeom_createPoint_r(h, seq) : NULL;
 	case wkbLineString:
-		seq = to_seq(h, g, hasz, b);
+		seq = to_seq(h, g, hasz, ctx);
 		return seq ? GEOSGeom_createLineString_r(h, seq) : NULL;
 	case wkbLinearRing:
-		seq = to_seq(h, g, hasz, b);
+		seq = to_seq(h, g, hasz, ctx);
 		return seq ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
 	case wkbPolygon:
 	case wkbTriangle:
-		return to_polygon(h, g, hasz, b);
+		return to_polygon(h, g, hasz, ctx);
 	case wkbMultiPoint:
-		return to_collection(h, g, GEOS_MULTIPOINT, hasz, b);
+		return to_collection(h, g, GEOS_MULTIPOINT, hasz, ctx);
 	case wkbMultiLineString:
-		return to_collection(h, g, GEOS_MULTILINESTRING, hasz, b);
+		return to_collection(h, g, GEOS_MULTILINESTRING, hasz, ctx);
 	case wkbMultiPolygon:
-		return to_collection(h, g, GEOS_MULTIPOLYGON, hasz, b);
+		return to_collection(h, g, GEOS_MULTIPOLYGON, hasz, ctx);
 	case wkbGeometryCollection:
-		return to_collection(h, g, GEOS_GEOMETRYCOLLECTION, hasz, b);
+		return to_collection(h, g, GEOS_GEOMETRYCOLLECTION, hasz, ctx);
 	default:
 		/* Curves, surfaces and TINs: linearise, then convert. */
 		lin = OGR_G_GetLinearGeometry(g, 0, NULL);
@@ -174,7 +137,7 @@ to_geos(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
 			lin = OGR_G_ForceToMultiPolygon(lin);
 		r = wkbFlatten(OGR_G_GetGeometryType(lin)) ==
 		    wkbFlatten(OGR_G_GetGeometryType(g)) ? NULL :
-		    to_geos(h, lin, hasz, b);
+		    to_geos(h, lin, hasz, ctx);
 		OGR_G_DestroyGeometry(lin);
 		return r;
 	}
@@ -183,14 +146,12 @@ to_geos(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct geom_buf *b)
 GEOSGeometry *
 kcn_geom_to_geos(struct kcn_ctx *ctx, OGRGeometryH g)
 {
-	struct geom_buf b = { 0 };
 	GEOSGeometry *r;
 
 	if (g == NULL)
 		return NULL;
 	kcni_geos_reset(ctx);
-	r = to_geos(kcn_ctx_geos(ctx), g, OGR_G_Is3D(g), &b);
-	geom_buf_free(&b);
+	r = to_geos(kcn_ctx_geos(ctx), g, OGR_G_Is3D(g), ctx);
 	if (r == NULL)
 		kcni_error(ctx, KCN_EDATA, "geometry", "cannot convert %s: %s",
 		    OGR_G_GetGeometryName(g), *kcni_geos_msg(ctx) ?
@@ -202,16 +163,17 @@ kcn_geom_to_geos(struct kcn_ctx *ctx, OGRGeometryH g)
 
 static int
 from_seq(GEOSContextHandle_t h, const GEOSGeometry *g, OGRGeometryH og,
-    int hasz, struct geom_buf *b)
+    int hasz, struct kcn_ctx *ctx)
 {
 	const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, g);
+	struct kcni_coords *b;
 	unsigned n;
 
 	if (seq == NULL || !GEOSCoordSeq_getSize_r(h, seq, &n))
 		return -1;
 	if (n == 0)
 		return 0;
-	if (geom_reserve(b, n) != 0 ||
+	if ((b = kcni_coords(ctx, n)) == NULL ||
 	    !GEOSCoordSeq_copyToArrays_r(h, seq, b->x, b->y,
 	    hasz ? b->z : NULL, NULL))
 		return -1;
@@ -222,7 +184,7 @@ from_seq(GEOSContextHandle_t h, const GEOSGeometry *g, OGRGeometryH og,
 
 static OGRGeometryH
 from_geos(GEOSContextHandle_t h, const GEOSGeometry *g, int hasz,
-    struct geom_buf *b)
+    struct kcn_ctx *ctx)
 {
 	OGRwkbGeometryType t;
 	OGRGeometryH og, part;
@@ -249,7 +211,7 @@ from_geos(GEOSContextHandle_t h, const GEOSGeometry *g, int hasz,
 	case GEOS_POINT:
 	case GEOS_LINESTRING:
 	case GEOS_LINEARRING:
-		if (from_seq(h, g, og, hasz, b) != 0)
+		if (from_seq(h, g, og, hasz, ctx) != 0)
 			goto fail;
 		return og;
 	case GEOS_POLYGON:
@@ -261,7 +223,7 @@ from_geos(GEOSContextHandle_t h, const GEOSGeometry *g, int hasz,
 			    GEOSGetExteriorRing_r(h, g) :
 			    GEOSGetInteriorRingN_r(h, g, i);
 			if (ring == NULL ||
-			    (part = from_geos(h, ring, hasz, b)) == NULL)
+			    (part = from_geos(h, ring, hasz, ctx)) == NULL)
 				goto fail;
 			OGR_G_AddGeometryDirectly(og, part);
 		}
@@ -270,7 +232,7 @@ from_geos(GEOSContextHandle_t h, const GEOSGeometry *g, int hasz,
 		n = GEOSGetNumGeometries_r(h, g);
 		for (i = 0; i < n; i++) {
 			part = from_geos(h, GEOSGetGeometryN_r(h, g, i), hasz,
-			    b);
+			    ctx);
 			if (part == NULL)
 				goto fail;
 			if (OGR_G_AddGeometryDirectly(og, part) !=
@@ -289,15 +251,13 @@ fail:
 OGRGeometryH
 kcn_geom_from_geos(struct kcn_ctx *ctx, const GEOSGeometry *g)
 {
-	struct geom_buf b = { 0 };
 	OGRGeometryH og;
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
 
 	if (g == NULL)
 		return NULL;
 	kcni_geos_reset(ctx);
-	og = from_geos(h, g, GEOSHasZ_r(h, g) == 1, &b);
-	geom_buf_free(&b);
+	og = from_geos(h, g, GEOSHasZ_r(h, g) == 1, ctx);
 	if (og == NULL)
 		kcni_error(ctx, KCN_EDATA, "geometry",
 		    "cannot convert GEOS geometry: %s",

@@ -8,7 +8,6 @@
 
 #include "kcn_internal.h"
 
-#define INGEST_LISTED 20	/* skipped features listed without -v */
 
 /* Replaces the geometry of F by its round trip through GEOS. */
 static enum kcn_status
@@ -30,30 +29,50 @@ ingest_geometry(struct kcn_ctx *ctx, OGRFeatureH f)
 	return KCN_OK;
 }
 
+/* A worker's text state: the decoder and the text fields of the defn. */
+struct ingest_text {
+	struct kcni_text *dec;
+	OGRFeatureDefnH defn;	/* the fields below are for this one */
+	int *fields, nfields;
+};
+
 /*
  * Decodes every text field of F to UTF-8 in place.  Text that is not valid
  * in the source's encoding rejects the feature, naming the field.
  */
 static enum kcn_status
-ingest_text(struct kcn_ctx *ctx, struct kcni_text *dec, const char *enc,
-    OGRFeatureH f)
+ingest_text(struct kcn_ctx *ctx, struct ingest_text *t, OGRFeatureH f)
 {
 	OGRFeatureDefnH defn = OGR_F_GetDefnRef(f);
-	int i, n = OGR_FD_GetFieldCount(defn);
+	const char *enc = kcni_text_encoding(t->dec);
+	int i, n;
 
-	for (i = 0; i < n; i++) {
+	if (defn != t->defn) {
+		n = OGR_FD_GetFieldCount(defn);
+		free(t->fields);
+		t->nfields = 0;
+		if ((t->fields = malloc((n ? n : 1) * sizeof(int))) == NULL)
+			return kcni_error(ctx, KCN_EOS, "text",
+			    "out of memory");
+		for (i = 0; i < n; i++)
+			if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) ==
+			    OFTString)
+				t->fields[t->nfields++] = i;
+		t->defn = defn;
+	}
+	for (int k = 0; k < t->nfields; k++) {
 		const char *s, *u;
 
-		if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) !=
-		    OFTString || !OGR_F_IsFieldSetAndNotNull(f, i))
+		i = t->fields[k];
+		if (!OGR_F_IsFieldSetAndNotNull(f, i))
 			continue;
 		s = OGR_F_GetFieldAsString(f, i);
-		if ((u = kcni_text_decode(dec, s)) == NULL)
+		if ((u = kcni_text_decode(t->dec, s)) == NULL)
 			return kcni_error(ctx, KCN_EDATA, "text", "field %s "
 			    "is not valid %s text%s", OGR_Fld_GetNameRef(
 			    OGR_FD_GetFieldDefn(defn, i)), enc ? enc : "UTF-8",
 			    enc ? "" : ": give its code page with --encoding");
-		if (enc != NULL)
+		if (u != s)
 			OGR_F_SetFieldString(f, i, u);
 	}
 	return KCN_OK;
@@ -80,6 +99,42 @@ ingest_gtype(struct kcn_source *src, OGRLayerH layer)
 	return t;
 }
 
+/* The per-feature work, on worker threads: text, then geometry. */
+static void *
+ingest_init(struct kcn_ctx *wctx, void *ud)
+{
+	const char *enc = ud;
+	struct ingest_text *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		kcni_error(wctx, KCN_EOS, "text", "out of memory");
+		return NULL;
+	}
+	if ((t->dec = kcni_text_new(wctx, enc ? enc : "UTF-8")) == NULL) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static enum kcn_status
+ingest_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH f)
+{
+	enum kcn_status st = ingest_text(wctx, state, f);
+
+	return st == KCN_OK ? ingest_geometry(wctx, f) : st;
+}
+
+static void
+ingest_fini(void *state)
+{
+	struct ingest_text *t = state;
+
+	kcni_text_free(t->dec);
+	free(t->fields);
+	free(t);
+}
+
 enum kcn_status
 kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_ingest_opts *o)
@@ -87,24 +142,24 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_source *src;
 	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
-	struct kcni_text *dec = NULL;
+	struct kcni_text *dec;
+	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
+	    (void *)o->encoding };
 	OGRSpatialReferenceH srs = NULL;
 	OGRLayerH layer;
-	OGRFeatureH f = NULL;
-	enum kcn_status st = KCN_OK, rst;
+	enum kcn_status st = KCN_OK;
 	long long rejected = 0;
-	double total;
-	char where[4200], *label;
+	char *label;
 
+	/* The encoding is checked here, before anything is opened. */
 	if ((dec = kcni_text_new(ctx, o->encoding ? o->encoding : "UTF-8")) ==
 	    NULL)
 		return kcn_ctx_status(ctx);
+	kcni_text_free(dec);
 	src = kcn_source_open(ctx, path, KCN_OPEN_VECTOR |
 	    (o->encoding ? KCN_OPEN_RAW_TEXT : 0));
-	if (src == NULL) {
-		kcni_text_free(dec);
+	if (src == NULL)
 		return kcn_ctx_status(ctx);
-	}
 	if ((rd = kcn_reader_new(ctx, src, o->layer)) == NULL) {
 		st = kcn_ctx_status(ctx);
 		goto out;
@@ -140,45 +195,7 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	}
 	kcni_msg(ctx, KCN_MSG_INFO, o->out.path ? o->out.path : "-",
 	    "writing %s", kcn_writer_driver(&o->out));
-	total = OGR_L_TestCapability(layer, OLCFastFeatureCount) ?
-	    (double)OGR_L_GetFeatureCount(layer, FALSE) : 0;
-	for (;;) {
-		rst = kcn_reader_next(ctx, rd, &f);
-		if (f == NULL) {
-			if (rst != KCN_OK)
-				st = rst;
-			break;
-		}
-		if (rst == KCN_OK)
-			rst = ingest_text(ctx, dec, o->encoding, f);
-		if (rst == KCN_OK)
-			rst = ingest_geometry(ctx, f);
-		if (rst == KCN_OK &&
-		    (rst = kcn_writer_write(ctx, wr, f)) != KCN_OK &&
-		    rst != KCN_REJECTED) {
-			st = rst;
-			OGR_F_Destroy(f);
-			break;
-		}
-		if (rst != KCN_OK) {
-			/* One bad feature: report it by number and go on;
-			   past a screenful, only -v lists the rest. */
-			rejected++;
-			snprintf(where, sizeof(where), "%s:%lld", path,
-			    kcn_reader_count(rd));
-			kcni_msg(ctx, rejected <= INGEST_LISTED ?
-			    KCN_MSG_WARNING : KCN_MSG_INFO, where,
-			    "feature skipped: %s", kcn_ctx_errmsg(ctx));
-			if (rejected == INGEST_LISTED + 1)
-				kcni_msg(ctx, KCN_MSG_WARNING, path, "more "
-				    "features skipped: counted, listed with -v");
-			kcn_ctx_clear(ctx);
-		}
-		OGR_F_Destroy(f);
-		kcni_progress(ctx, path, (double)kcn_reader_count(rd), total, 0);
-	}
-	kcni_progress(ctx, path, (double)kcn_reader_count(rd),
-	    (double)kcn_reader_count(rd), 1);
+	st = kcni_pipeline(ctx, rd, wr, &stage, o->threads, path, &rejected);
 	if (st == KCN_OK && rejected > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld of %lld features "
 		    "skipped", rejected, kcn_reader_count(rd));
@@ -197,7 +214,6 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 out:
 	kcn_writer_abort(wr);
 	kcn_reader_free(rd);
-	kcni_text_free(dec);
 	if (srs != NULL)
 		OSRRelease(srs);
 	if (kcn_source_close(ctx, src) != KCN_OK && st == KCN_OK)

@@ -58,11 +58,64 @@ long long kcni_shp_truncated(const char *path);
 struct kcni_text *kcni_text_new(struct kcn_ctx *ctx, const char *encoding);
 void kcni_text_free(struct kcni_text *t);
 
+/* The decoder's source encoding, NULL when it is UTF-8.  Borrowed. */
+const char *kcni_text_encoding(const struct kcni_text *t);
+
 /*
- * IN decoded to UTF-8, in a buffer the decoder owns until its next call;
- * NULL when IN is not valid text in the decoder's encoding.
+ * IN decoded to UTF-8, in a buffer the decoder owns until its next call
+ * (or IN itself when it is plain ASCII); NULL when IN is not valid text
+ * in the decoder's encoding.
  */
 const char *kcni_text_decode(struct kcni_text *t, const char *in);
+
+/*
+ * kcn_writer_write in two halves, for threads.  Prepare makes the output
+ * feature for FEAT (moving FEAT's geometry into it) and may run in any
+ * thread, with that thread's context; put writes and destroys it, in the
+ * thread that opened the writer, in the output's order.
+ */
+enum kcn_status kcni_writer_prepare(struct kcn_ctx *ctx,
+    const struct kcn_writer *wr, OGRFeatureH feat, OGRFeatureH *out);
+enum kcn_status kcni_writer_put(struct kcn_ctx *ctx, struct kcn_writer *wr,
+    OGRFeatureH out);
+
+/*
+ * A per-feature step run by kcni_pipeline on worker threads.  INIT makes
+ * a worker's state from UD in the worker's own context (NULL INIT: the
+ * state is UD); APPLY changes F in place or returns a status other than
+ * KCN_OK with a message in WCTX, which rejects F; FINI frees the state.
+ */
+struct kcni_stage {
+	void *(*init)(struct kcn_ctx *wctx, void *ud);
+	enum kcn_status (*apply)(struct kcn_ctx *wctx, void *state,
+	    OGRFeatureH f);
+	void (*fini)(void *state);
+	void *ud;
+};
+
+/*
+ * Reads every feature of RD, applies STAGE and writes the result to WR,
+ * in input order, with THREADS workers (0: one per core; 1: no threads).
+ * Rejected features (unreadable, refused by STAGE or by the output) are
+ * reported through the sink as LABEL:N and counted in *REJECTED.
+ * Returns the first error that stops the run, else KCN_OK.
+ */
+enum kcn_status kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
+    struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
+    const char *label, long long *rejected);
+
+/* Copies the message sink of PARENT into CTX (for worker contexts). */
+void kcni_ctx_inherit(struct kcn_ctx *ctx, const struct kcn_ctx *parent);
+
+/* Coordinate scratch arrays, owned by a context and reused. */
+struct kcni_coords {
+	double *x, *y, *z;
+	size_t cap;
+};
+
+/* The context's scratch arrays, grown to at least N; NULL when out of
+   memory.  Borrowed; valid until the next call. */
+struct kcni_coords *kcni_coords(struct kcn_ctx *ctx, size_t n);
 
 /* strdup that records KCN_EOS on failure. */
 char *kcni_strdup(struct kcn_ctx *ctx, const char *s);

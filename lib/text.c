@@ -6,11 +6,13 @@
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kcn_internal.h"
 
 struct kcni_text {
 	iconv_t cd;
+	char *encoding;		/* NULL for UTF-8 */
 	char *buf;
 	size_t cap;
 };
@@ -25,7 +27,10 @@ kcni_text_new(struct kcn_ctx *ctx, const char *encoding)
 		return NULL;
 	}
 	t->cd = iconv_open("UTF-8", encoding);
-	if (t->cd == (iconv_t)-1) {
+	if (t->cd == (iconv_t)-1 || (strcasecmp(encoding, "UTF-8") != 0 &&
+	    (t->encoding = strdup(encoding)) == NULL)) {
+		if (t->cd != (iconv_t)-1)
+			iconv_close(t->cd);
 		free(t);
 		kcni_error(ctx, KCN_EUSAGE, encoding,
 		    "unknown text encoding (see iconv -l)");
@@ -40,17 +45,31 @@ kcni_text_free(struct kcni_text *t)
 	if (t == NULL)
 		return;
 	iconv_close(t->cd);
+	free(t->encoding);
 	free(t->buf);
 	free(t);
+}
+
+const char *
+kcni_text_encoding(const struct kcni_text *t)
+{
+	return t->encoding;
 }
 
 const char *
 kcni_text_decode(struct kcni_text *t, const char *in)
 {
 	size_t inlen = strlen(in), need = inlen * 4 + 16;
-	char *ip = (char *)in, *op;
+	char *ip, *op;
 	size_t il = inlen, ol;
 
+	/* Plain ASCII is the same in every encoding kcn meets, and comes back
+	   as IN itself. */
+	for (ip = (char *)in; *ip && !(*ip & 0x80); ip++)
+		;
+	if (*ip == '\0')
+		return in;
+	ip = (char *)in;
 	if (need > t->cap) {
 		char *b = realloc(t->buf, need);
 

@@ -332,7 +332,7 @@ kcn_writer_layer(const struct kcn_writer *wr)
 
 /* A Polygon into a MultiPolygon layer, and so on: one part. */
 static void
-writer_promote(struct kcn_writer *wr, OGRFeatureH f)
+writer_promote(const struct kcn_writer *wr, OGRFeatureH f)
 {
 	OGRGeometryH g = OGR_F_GetGeometryRef(f);
 	OGRwkbGeometryType lt = wkbFlatten(OGR_L_GetGeomType(wr->layer));
@@ -353,12 +353,14 @@ writer_promote(struct kcn_writer *wr, OGRFeatureH f)
 }
 
 enum kcn_status
-kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
+kcni_writer_prepare(struct kcn_ctx *ctx, const struct kcn_writer *wr,
+    OGRFeatureH feat, OGRFeatureH *outp)
 {
 	OGRFeatureH out;
 	OGRGeometryH g = OGR_F_GetGeometryRef(feat);
 	OGRErr err;
 
+	*outp = NULL;
 	/*
 	 * GDAL 3.6's FlatGeobuf writer skips features without geometry, null
 	 * or empty, and says nothing.  Refuse them here, so they are counted
@@ -370,15 +372,30 @@ kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
 		    "FlatGeobuf: use -f geojsonseq or -o FILE.gpkg to keep it");
 	if ((out = OGR_F_Create(OGR_L_GetLayerDefn(wr->layer))) == NULL)
 		return kcni_error(ctx, KCN_EOS, "write", "out of memory");
-	kcni_gdal_reset(ctx);
+	/* Moved, not copied: the copy would be the costliest step. */
+	g = OGR_F_StealGeometry(feat);
 	if (OGR_F_GetDefnRef(feat) == wr->src_defn && wr->map != NULL)
 		err = OGR_F_SetFromWithMap(out, feat, TRUE, wr->map);
 	else
 		err = OGR_F_SetFrom(out, feat, TRUE);
-	if (err == OGRERR_NONE)
-		writer_promote(wr, out);
-	if (err == OGRERR_NONE)
-		err = OGR_L_CreateFeature(wr->layer, out);
+	OGR_F_SetGeometryDirectly(out, g);
+	if (err != OGRERR_NONE) {
+		OGR_F_Destroy(out);
+		return kcni_error(ctx, KCN_EDATA, "write",
+		    "the feature does not fit the output layer");
+	}
+	writer_promote(wr, out);
+	*outp = out;
+	return KCN_OK;
+}
+
+enum kcn_status
+kcni_writer_put(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH out)
+{
+	OGRErr err;
+
+	kcni_gdal_reset(ctx);
+	err = OGR_L_CreateFeature(wr->layer, out);
 	OGR_F_Destroy(out);
 	if (err != OGRERR_NONE || kcni_gdal_failed(ctx))
 		return kcni_error(ctx, KCN_EIO, wr->target ? wr->target : "-",
@@ -386,6 +403,15 @@ kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
 		    kcni_gdal_msg(ctx));
 	wr->written++;
 	return KCN_OK;
+}
+
+enum kcn_status
+kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
+{
+	OGRFeatureH out;
+	enum kcn_status st = kcni_writer_prepare(ctx, wr, feat, &out);
+
+	return st == KCN_OK ? kcni_writer_put(ctx, wr, out) : st;
 }
 
 /*

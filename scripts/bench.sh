@@ -27,6 +27,11 @@
 #
 #   TOOLDIR=... GENCITY=... sh scripts/bench.sh      (make bench does this)
 #
+# When BENCHGEOM names the tests/bench_geom program (make bench passes it),
+# it also runs once per size on buildings.fgb: the OGR -> GEOS -> OGR
+# conversion alone, kcn's coordinate arrays against WKB.  Its output goes
+# under the table; it is not part of the verdict.
+#
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
 # BENCH_KEEP=1 keeps the copies.  Exit status 0 when every run succeeded
 # and verified, whatever the timings say; 1 on any failure.
@@ -41,6 +46,7 @@ cd "$top" || exit 1
 : "${BENCH_SIZES:=10000 100000 1000000}"
 : "${BENCH_REPS:=3}"
 : "${BENCH_KEEP:=0}"
+: "${BENCHGEOM:=}"
 LC_ALL=C
 export LC_ALL
 
@@ -61,6 +67,7 @@ abs() {
 
 TOOLDIR=$(abs "$TOOLDIR")
 GENCITY=$(abs "$GENCITY")
+[ -n "$BENCHGEOM" ] && BENCHGEOM=$(abs "$BENCHGEOM")
 INGEST=$TOOLDIR/kcn-ingest
 
 [ -x "$INGEST" ] || die "no kcn-ingest in TOOLDIR (run make first)"
@@ -87,8 +94,10 @@ esac
 mkdir -p "$BENCH" || die "cannot create $BENCH"
 RAW=$BENCH/raw.tsv
 ROWS=$BENCH/rows.tsv
+GEOMLOG=$BENCH/bench_geom.txt
 printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\n' >"$RAW"
 : >"$ROWS"
+: >"$GEOMLOG"
 
 # The feature count ogrinfo reports for a file, or nothing.
 count_features() {
@@ -206,6 +215,14 @@ for n in $BENCH_SIZES; do
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$case" "$kt" "$1" \
 		    "$kkb" "$2" >>"$ROWS"
 	done
+	if [ -n "$BENCHGEOM" ]; then
+		[ -x "$BENCHGEOM" ] || die "BENCHGEOM: no such program"
+		echo "bench: bench_geom on N=$n" >&2
+		{
+			echo "N=$n"
+			"$BENCHGEOM" "$src" 2>&1 || echo "(bench_geom failed)"
+		} >>"$GEOMLOG"
+	fi
 	if [ "$BENCH_KEEP" != 1 ]; then
 		rm -f "$city/copy.fgb" "$city/copy2.fgb" "$city/out.fgb" \
 		    "$city/out-stdout.fgb"
@@ -267,10 +284,42 @@ verdict=$(awk -F '\t' '
 			printf "kcn no slower than ogr2ogr: no (slower in %d of %d rows, worst %.2fx at %s).\n",
 			    slow, rows, worst, where
 	}' "$ROWS")
-echo
-echo "$verdict"
 {
+	echo
+	echo "Spread of the wall times (s, min - max over the reps):"
+	echo
+	echo "| buildings | case | kcn | ogr2ogr |"
+	echo "|---:|---|---|---|"
+	awk -F '\t' 'NR > 1 {
+		k = $1 SUBSEP $2 SUBSEP $3
+		if (!(k in lo) || $5 < lo[k]) lo[k] = $5
+		if (!(k in hi) || $5 > hi[k]) hi[k] = $5
+		if (!(($1, $2) in seen)) { seen[$1, $2] = 1; row[++n] = $1 SUBSEP $2 }
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			split(row[i], r, SUBSEP)
+			a = r[1] SUBSEP r[2] SUBSEP "kcn"
+			b = r[1] SUBSEP r[2] SUBSEP "ogr2ogr"
+			printf "| %s | %s | %.3f - %.3f | %.3f - %.3f |\n",
+			    r[1], r[2], lo[a], hi[a], lo[b], hi[b]
+		}
+	}' "$RAW"
+	if [ -s "$GEOMLOG" ]; then
+		echo
+		echo "Geometry conversion alone (tests/bench_geom, one run per size):"
+		echo
+		echo '```'
+		cat "$GEOMLOG"
+		echo '```'
+	fi
 	echo
 	echo "$verdict"
 } >>"$MD"
+if [ -s "$GEOMLOG" ]; then
+	echo
+	cat "$GEOMLOG"
+fi
+echo
+echo "$verdict"
 rm -f "$ROWS"

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sysexits.h>
@@ -158,6 +159,23 @@ kcn_cli_usage_error(struct kcn_cli *cli, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n%s", cli->usage);
 	return EX_USAGE;
+}
+
+long
+kcn_cli_number(struct kcn_cli *cli, const char *opt, const char *arg,
+    long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "%s: %s: '%s' is not a number from %ld to %ld\n"
+		    "%s", cli->prog, opt, arg, min, max, cli->usage);
+		return -1;
+	}
+	return v;
 }
 
 int

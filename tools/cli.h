@@ -58,6 +58,13 @@ struct kcn_ctx *kcn_cli_ctx(struct kcn_cli *cli);
 /* Prints "prog: WHERE: WHAT" for the context's last error. */
 void kcn_cli_report(struct kcn_cli *cli, struct kcn_ctx *ctx);
 
+/*
+ * ARG as a whole number from MIN to MAX, or -1 after printing
+ * "prog: OPT: ..." and the usage line (strtonum's habit).
+ */
+long kcn_cli_number(struct kcn_cli *cli, const char *opt, const char *arg,
+    long min, long max);
+
 /* Prints "prog: MESSAGE" and the usage line; returns the usage exit code. */
 int kcn_cli_usage_error(struct kcn_cli *cli, const char *fmt, ...);
 

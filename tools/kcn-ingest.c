@@ -10,8 +10,8 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: kcn-ingest [-qv] [-f format] [-l layer] [-o file] [-s srs]\n"
-    "                  [--encoding name] [--force-tty]\n"
+    "usage: kcn-ingest [-qv] [-f format] [-j threads] [-l layer] [-o file]\n"
+    "                  [-s srs] [--encoding name] [--force-tty]\n"
     "                  [--progress | --no-progress] [file]\n";
 
 static const char help[] =
@@ -21,6 +21,7 @@ static const char help[] =
     "\n"
     "  -f format        output format: fgb, geojsonseq, geojsonl, geojson, csv,\n"
     "                   gpkg, shp or a GDAL driver name\n"
+    "  -j, --threads n  worker threads (default: one per core)\n"
     "  -l layer         the layer to read (default: the first)\n"
     "  -o file          write FILE atomically; format from its extension\n"
     "  -s srs           assign this CRS to the source (EPSG:n, WKT, PROJ);\n"
@@ -48,6 +49,7 @@ enum { OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL, OPT_ENCODING };
 static const struct option longopts[] = {
 	{ "encoding", required_argument, NULL, OPT_ENCODING },
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
+	{ "threads", required_argument, NULL, 'j' },
 	KCN_CLI_LONGOPTS
 };
 
@@ -62,11 +64,16 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	kcn_cli_init(&cli, "kcn-ingest", usage, help);
-	while ((ch = getopt_long(argc, argv, "f:l:o:s:" KCN_CLI_SHORTOPTS,
+	while ((ch = getopt_long(argc, argv, "f:j:l:o:s:" KCN_CLI_SHORTOPTS,
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			opts.out.format = optarg;
+			break;
+		case 'j':
+			if ((opts.threads = kcn_cli_number(&cli, "-j", optarg,
+			    1, 256)) < 0)
+				return EX_USAGE;
 			break;
 		case 'l':
 			opts.layer = optarg;

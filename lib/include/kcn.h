@@ -255,7 +255,9 @@ struct kcn_writer *kcn_writer_open(struct kcn_ctx *ctx,
 OGRLayerH kcn_writer_layer(const struct kcn_writer *wr);
 
 /*
- * Writes a copy of FEAT (fields matched by name; FEAT stays the caller's).
+ * Writes FEAT: its fields are copied (matched by name) and its geometry is
+ * moved to the output, so FEAT is left without geometry; FEAT stays the
+ * caller's to destroy.
  * A single geometry in a layer declared Multi is written as a Multi of
  * one part.  KCN_REJECTED, with nothing written, for a feature without geometry (null
  * or empty) in FlatGeobuf, which GDAL 3.6 cannot write; the caller reports
@@ -329,6 +331,7 @@ struct kcn_ingest_opts {
 	const char *encoding;		/* text encoding of the source (any
 					   iconv name); NULL: UTF-8, or what
 					   a shapefile's .cpg says */
+	int threads;			/* workers; 0: one per core */
 	struct kcn_writer_opts out;
 };
 

@@ -1,5 +1,6 @@
 /* check_ingest.c: the stream copy through GEOS. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -192,6 +193,35 @@ START_TEST(empty_layer)
 }
 END_TEST
 
+START_TEST(threads_same_bytes)
+{
+	/* Any number of workers: the same bytes, the same rejections. */
+	struct kcn_ingest_opts o = { 0 };
+	static const int threads[] = { 1, 2, 3, 8 };
+	char name[32], *first = NULL, *data;
+	size_t flen = 0, len;
+
+	kt_make_layer(kt_path("a.gpkg"), "GPKG", 3000, 32649);
+	for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		snprintf(name, sizeof(name), "b%d.fgb", threads[i]);
+		o.threads = threads[i];
+		o.out.path = kt_path(name);
+		ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.gpkg"), &o),
+		    KCN_OK);
+		data = kt_slurp(kt_path(name), &len);
+		if (first == NULL) {
+			first = data;
+			flen = len;
+			continue;
+		}
+		ck_assert_uint_eq(len, flen);
+		ck_assert(memcmp(data, first, len) == 0);
+		free(data);
+	}
+	free(first);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -207,6 +237,7 @@ ingest_suite(void)
 	tcase_add_test(tc, encoding);
 	tcase_add_test(tc, multipart_shapefile);
 	tcase_add_test(tc, empty_layer);
+	tcase_add_test(tc, threads_same_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,356 @@
+/*
+ * pipeline.c: read, transform, write, with the transform spread over
+ * worker threads.  The calling thread reads and writes (GDAL datasets
+ * belong to one thread); workers, each with a context of its own (GEOS
+ * handle, PROJ context), run the per-feature stage and build the output
+ * features.  Batches are written in the order they were read, so the
+ * output is the same bytes for any number of threads.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kcn_internal.h"
+
+#define PIPE_BATCH 64		/* features per batch */
+#define PIPE_LISTED 20		/* rejections listed without -v */
+
+struct pipe_item {
+	OGRFeatureH in;		/* as read; destroyed by the worker */
+	OGRFeatureH out;	/* ready for kcni_writer_put, or NULL */
+	enum kcn_status st;
+	char *msg;		/* why it was rejected */
+};
+
+struct pipe_batch {
+	struct pipe_item item[PIPE_BATCH];
+	int n;
+	long long first;	/* number of the first feature, from 1 */
+	int done;
+};
+
+struct pipe {
+	struct kcn_ctx *ctx;
+	struct kcn_writer *wr;
+	const struct kcni_stage *stage;
+	const char *label;
+	long long rejected;
+
+	pthread_mutex_t mu;
+	pthread_cond_t work;	/* a batch is waiting, or stop */
+	pthread_cond_t done;	/* a batch is finished */
+	struct pipe_batch **queue;	/* waiting for a worker, FIFO */
+	int qhead, qlen, qcap;
+	int stop;
+};
+
+static char *
+pipe_msg(struct kcn_ctx *ctx)
+{
+	char *m = strdup(kcn_ctx_errmsg(ctx));
+
+	kcn_ctx_clear(ctx);
+	return m;
+}
+
+/* The stage and the output feature for one item, in WCTX. */
+static void
+pipe_apply(struct pipe *p, struct kcn_ctx *wctx, void *state,
+    struct pipe_item *it)
+{
+	if (it->st == KCN_OK && p->stage->apply != NULL)
+		it->st = p->stage->apply(wctx, state, it->in);
+	if (it->st == KCN_OK)
+		it->st = kcni_writer_prepare(wctx, p->wr, it->in, &it->out);
+	if (it->st != KCN_OK && it->msg == NULL)
+		it->msg = pipe_msg(wctx);
+	OGR_F_Destroy(it->in);
+	it->in = NULL;
+}
+
+static void *
+pipe_worker(void *arg)
+{
+	struct pipe *p = arg;
+	struct kcn_ctx *wctx = kcn_ctx_new();
+	void *state = p->stage->ud;
+
+	if (wctx != NULL) {
+		kcni_ctx_inherit(wctx, p->ctx);
+		if (p->stage->init != NULL)
+			state = p->stage->init(wctx, p->stage->ud);
+	}
+	for (;;) {
+		struct pipe_batch *b;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->qlen == 0 && !p->stop)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->qlen == 0) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		b = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % p->qcap;
+		p->qlen--;
+		pthread_mutex_unlock(&p->mu);
+		for (int i = 0; i < b->n; i++) {
+			struct pipe_item *it = &b->item[i];
+
+			if (wctx == NULL || (p->stage->init != NULL &&
+			    state == NULL)) {
+				/* No context: fail every feature, loudly. */
+				it->st = KCN_EOS;
+				it->msg = strdup("cannot set up a worker "
+				    "thread: out of memory");
+				OGR_F_Destroy(it->in);
+				it->in = NULL;
+				continue;
+			}
+			pipe_apply(p, wctx, state, it);
+		}
+		pthread_mutex_lock(&p->mu);
+		b->done = 1;
+		pthread_cond_broadcast(&p->done);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (p->stage->fini != NULL && state != NULL && p->stage->init)
+		p->stage->fini(state);
+	kcn_ctx_free(wctx);
+	return NULL;
+}
+
+/*
+ * Writes one finished item, or reports it as rejected.  Returns a status
+ * that stops the run (a write error, a system error), else KCN_OK.
+ */
+static enum kcn_status
+pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
+{
+	char where[4300];
+	enum kcn_status st = KCN_OK;
+
+	if (it->out != NULL) {
+		st = kcni_writer_put(p->ctx, p->wr, it->out);
+		it->out = NULL;
+		return st;
+	}
+	if (it->st != KCN_REJECTED && it->st != KCN_EDATA) {
+		/* Not the feature's fault: the run stops here. */
+		kcni_error(p->ctx, it->st, p->label, "%s",
+		    it->msg ? it->msg : kcn_status_name(it->st));
+		st = it->st;
+	} else {
+		p->rejected++;
+		snprintf(where, sizeof(where), "%s:%lld", p->label, num);
+		kcni_msg(p->ctx, p->rejected <= PIPE_LISTED ?
+		    KCN_MSG_WARNING : KCN_MSG_INFO, where,
+		    "feature skipped: %s", it->msg ? it->msg : "rejected");
+		if (p->rejected == PIPE_LISTED + 1)
+			kcni_msg(p->ctx, KCN_MSG_WARNING, p->label, "more "
+			    "features skipped: counted, listed with -v");
+	}
+	free(it->msg);
+	it->msg = NULL;
+	return st;
+}
+
+/* Fills B from the reader; returns the read status (items may be 0). */
+static enum kcn_status
+pipe_fill(struct pipe *p, struct kcn_reader *rd, struct pipe_batch *b,
+    int max, int *eof)
+{
+	enum kcn_status st;
+	OGRFeatureH f;
+
+	b->n = 0;
+	b->done = 0;
+	b->first = kcn_reader_count(rd) + 1;
+	while (b->n < max) {
+		st = kcn_reader_next(p->ctx, rd, &f);
+		if (f == NULL) {
+			*eof = 1;
+			return st;
+		}
+		b->item[b->n].in = f;
+		b->item[b->n].out = NULL;
+		b->item[b->n].msg = NULL;
+		b->item[b->n].st = st;
+		if (st != KCN_OK)
+			b->item[b->n].msg = pipe_msg(p->ctx);
+		b->n++;
+	}
+	return KCN_OK;
+}
+
+static void
+pipe_discard(struct pipe_batch *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		if (b->item[i].in != NULL)
+			OGR_F_Destroy(b->item[i].in);
+		if (b->item[i].out != NULL)
+			OGR_F_Destroy(b->item[i].out);
+		free(b->item[i].msg);
+	}
+	b->n = 0;
+}
+
+static int
+pipe_threads(int threads)
+{
+	long n;
+
+	if (threads > 0)
+		return threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+/* One thread: the same steps, feature by feature. */
+static enum kcn_status
+pipe_inline(struct pipe *p, struct kcn_reader *rd, double total)
+{
+	struct pipe_batch *b = calloc(1, sizeof(*b));
+	void *state = p->stage->ud;
+	enum kcn_status st = KCN_OK, rst = KCN_OK;
+	int eof = 0;
+
+	if (b == NULL)
+		return kcni_error(p->ctx, KCN_EOS, p->label, "out of memory");
+	if (p->stage->init != NULL &&
+	    (state = p->stage->init(p->ctx, p->stage->ud)) == NULL) {
+		free(b);
+		return kcn_ctx_status(p->ctx);
+	}
+	/* A batch of one: each feature is freed before the next is read,
+	   which keeps the allocator's chunks hot. */
+	while (st == KCN_OK && !eof) {
+		rst = pipe_fill(p, rd, b, 1, &eof);
+		for (int i = 0; i < b->n; i++) {
+			pipe_apply(p, p->ctx, state, &b->item[i]);
+			if (st == KCN_OK)
+				st = pipe_emit(p, &b->item[i], b->first + i);
+		}
+		pipe_discard(b);
+		if ((kcn_reader_count(rd) & 1023) == 0)
+			kcni_progress(p->ctx, p->label,
+			    (double)kcn_reader_count(rd), total, 0);
+	}
+	if (p->stage->fini != NULL && p->stage->init != NULL)
+		p->stage->fini(state);
+	free(b);
+	return st != KCN_OK ? st : rst;
+}
+
+enum kcn_status
+kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
+    struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
+    const char *label, long long *rejected)
+{
+	struct pipe p = { 0 };
+	struct pipe_batch **ring = NULL;
+	pthread_t *tid = NULL;
+	enum kcn_status st = KCN_OK, rst = KCN_OK;
+	OGRLayerH layer = kcn_reader_layer(rd);
+	double total = OGR_L_TestCapability(layer, OLCFastFeatureCount) ?
+	    (double)OGR_L_GetFeatureCount(layer, FALSE) : 0;
+	int nw = pipe_threads(threads), nring = 0, head = 0, inflight = 0;
+	int started = 0, eof = 0;
+
+	p.ctx = ctx;
+	p.wr = wr;
+	p.stage = stage;
+	p.label = label;
+	if (nw <= 1) {
+		st = pipe_inline(&p, rd, total);
+		goto out;
+	}
+	/* Enough batches in flight to keep every worker busy. */
+	nring = 4 * nw;
+	p.qcap = nring;
+	if ((ring = calloc(nring, sizeof(*ring))) == NULL ||
+	    (p.queue = calloc(nring, sizeof(*p.queue))) == NULL ||
+	    (tid = calloc(nw, sizeof(*tid))) == NULL) {
+		st = kcni_error(ctx, KCN_EOS, label, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < nring; i++)
+		if ((ring[i] = calloc(1, sizeof(**ring))) == NULL) {
+			st = kcni_error(ctx, KCN_EOS, label, "out of memory");
+			goto out;
+		}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.work, NULL);
+	pthread_cond_init(&p.done, NULL);
+	for (; started < nw; started++)
+		if (pthread_create(&tid[started], NULL, pipe_worker, &p) != 0)
+			break;
+	if (started == 0) {
+		st = kcni_error(ctx, KCN_EOS, label, "cannot start threads");
+		goto join;
+	}
+	while (st == KCN_OK && (!eof || inflight > 0)) {
+		/* Keep the ring full while there is input. */
+		while (!eof && inflight < nring && rst == KCN_OK) {
+			struct pipe_batch *b = ring[(head + inflight) % nring];
+
+			rst = pipe_fill(&p, rd, b, PIPE_BATCH, &eof);
+			pthread_mutex_lock(&p.mu);
+			p.queue[(p.qhead + p.qlen) % p.qcap] = b;
+			p.qlen++;
+			pthread_cond_signal(&p.work);
+			pthread_mutex_unlock(&p.mu);
+			inflight++;
+			if (rst != KCN_OK)
+				eof = 1;
+		}
+		if (inflight == 0)
+			break;
+		/* Write the oldest batch once it is done. */
+		{
+			struct pipe_batch *b = ring[head];
+
+			pthread_mutex_lock(&p.mu);
+			while (!b->done)
+				pthread_cond_wait(&p.done, &p.mu);
+			pthread_mutex_unlock(&p.mu);
+			for (int i = 0; i < b->n && st == KCN_OK; i++)
+				st = pipe_emit(&p, &b->item[i], b->first + i);
+			pipe_discard(b);
+			head = (head + 1) % nring;
+			inflight--;
+		}
+		kcni_progress(ctx, label, (double)kcn_reader_count(rd), total,
+		    0);
+	}
+join:
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.work);
+	pthread_mutex_unlock(&p.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	/* After an early stop, batches still in flight are dropped. */
+	for (int i = 0; i < nring; i++)
+		if (ring[i] != NULL)
+			pipe_discard(ring[i]);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.work);
+	pthread_cond_destroy(&p.done);
+	if (st == KCN_OK)
+		st = rst;
+out:
+	kcni_progress(ctx, label, (double)kcn_reader_count(rd),
+	    (double)kcn_reader_count(rd), 1);
+	if (ring != NULL)
+		for (int i = 0; i < nring; i++)
+			free(ring[i]);
+	free(ring);
+	free(p.queue);
+	free(tid);
+	*rejected = p.rejected;
+	return st;
+}
