@@ -33,10 +33,12 @@
 # under the table; it is not part of the verdict.
 #
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
+# BENCH_KCN_ARGS (extra kcn-ingest options, e.g. "-j 1"; default none),
 # BENCH_KEEP=1 keeps the copies.  Exit status 0 when every run succeeded
 # and verified, whatever the timings say; 1 on any failure.
 
 set -u
+set -f	# no globbing: BENCH_KCN_ARGS and word lists are split on blanks only
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -47,6 +49,7 @@ cd "$top" || exit 1
 : "${BENCH_REPS:=3}"
 : "${BENCH_KEEP:=0}"
 : "${BENCHGEOM:=}"
+: "${BENCH_KCN_ARGS:=}"
 LC_ALL=C
 export LC_ALL
 
@@ -185,17 +188,21 @@ for n in $BENCH_SIZES; do
 			for tool in $order; do
 				case $case.$tool in
 				stdout.kcn)
+					# shellcheck disable=SC2086 # options
 					run "$n" stdout kcn "$rep" \
-					    "$city/copy.fgb" "$INGEST" "$src" ;;
+					    "$city/copy.fgb" "$INGEST" \
+					    $BENCH_KCN_ARGS "$src" ;;
 				stdout.ogr2ogr)
 					run "$n" stdout ogr2ogr "$rep" \
 					    "$city/out-stdout.fgb" ogr2ogr \
 					    -f FlatGeobuf -lco SPATIAL_INDEX=NO \
 					    /vsistdout/out.fgb "$src" ;;
 				file.kcn)
+					# shellcheck disable=SC2086 # options
 					run "$n" file kcn "$rep" \
 					    "$city/copy2.fgb" "$INGEST" \
-					    -o "$city/copy2.fgb" "$src" ;;
+					    $BENCH_KCN_ARGS -o "$city/copy2.fgb" \
+					    "$src" ;;
 				file.ogr2ogr)
 					run "$n" file ogr2ogr "$rep" \
 					    "$city/out.fgb" ogr2ogr \
@@ -237,8 +244,10 @@ cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null |
 {
 	echo "# kcn-ingest vs ogr2ogr: FlatGeobuf copy"
 	echo
+	rev=$(git describe --always --dirty 2>/dev/null)
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (${cpu:-unknown CPU})," \
-	    "$("$INGEST" -V), $(ogr2ogr --version | sed 's/,.*//')," \
+	    "$("$INGEST" -V)${rev:+ (source tree $rev)}${BENCH_KCN_ARGS:+ run with $BENCH_KCN_ARGS}," \
+	    "$(ogr2ogr --version | sed 's/,.*//')," \
 	    "$BENCH_REPS reps, median wall time, peak RSS = max over reps." \
 	    "Load average before: ${load0:-?}; after:" \
 	    "$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)."
@@ -286,14 +295,26 @@ verdict=$(awk -F '\t' '
 	}' "$ROWS")
 {
 	echo
-	echo "Spread of the wall times (s, min - max over the reps):"
+	echo "Spread of the wall times (s, min - max over the reps) and median CPU"
+	echo "time (user + sys, s; above the wall time when a tool runs threads):"
 	echo
-	echo "| buildings | case | kcn | ogr2ogr |"
-	echo "|---:|---|---|---|"
-	awk -F '\t' 'NR > 1 {
+	echo "| buildings | case | kcn wall | ogr2ogr wall | kcn CPU | ogr2ogr CPU |"
+	echo "|---:|---|---|---|---:|---:|"
+	awk -F '\t' '
+	function med(k,   i, j, n, x, v) {
+		n = nc[k]
+		for (i = 1; i <= n; i++) v[i] = cpu[k, i]
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+				x = v[j]; v[j] = v[j - 1]; v[j - 1] = x
+			}
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	NR > 1 {
 		k = $1 SUBSEP $2 SUBSEP $3
 		if (!(k in lo) || $5 < lo[k]) lo[k] = $5
 		if (!(k in hi) || $5 > hi[k]) hi[k] = $5
+		cpu[k, ++nc[k]] = $8 + $9
 		if (!(($1, $2) in seen)) { seen[$1, $2] = 1; row[++n] = $1 SUBSEP $2 }
 	}
 	END {
@@ -301,8 +322,9 @@ verdict=$(awk -F '\t' '
 			split(row[i], r, SUBSEP)
 			a = r[1] SUBSEP r[2] SUBSEP "kcn"
 			b = r[1] SUBSEP r[2] SUBSEP "ogr2ogr"
-			printf "| %s | %s | %.3f - %.3f | %.3f - %.3f |\n",
-			    r[1], r[2], lo[a], hi[a], lo[b], hi[b]
+			printf "| %s | %s | %.3f - %.3f | %.3f - %.3f | %.2f | %.2f |\n",
+			    r[1], r[2], lo[a], hi[a], lo[b], hi[b],
+			    med(a), med(b)
 		}
 	}' "$RAW"
 	if [ -s "$GEOMLOG" ]; then

@@ -18,18 +18,8 @@
 set -u
 
 prog=check-usage.sh
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-	echo "usage: $prog TOOLDIR" >&2
-	exit 64
-fi
-case $1 in
-/*)	tooldir=$1 ;;
-*)	tooldir=$(pwd)/$1 ;;
-esac
-if [ ! -d "$tooldir" ]; then
-	echo "$prog: $1: no such folder" >&2
-	exit 64
-fi
+. "$(dirname "$0")/tooldir.sh"
+tooldir_args "$prog" "$@"
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 70
 LC_ALL=C
 export LC_ALL

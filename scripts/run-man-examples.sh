@@ -22,18 +22,8 @@
 set -u
 
 prog=run-man-examples.sh
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-	echo "usage: $prog TOOLDIR" >&2
-	exit 64
-fi
-case $1 in
-/*)	tooldir=$1 ;;
-*)	tooldir=$(pwd)/$1 ;;
-esac
-if [ ! -d "$tooldir" ]; then
-	echo "$prog: $1: no such folder" >&2
-	exit 64
-fi
+. "$(dirname "$0")/tooldir.sh"
+tooldir_args "$prog" "$@"
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 70
 tmp=$(mktemp -d) || exit 71
 trap 'rm -rf "$tmp"' EXIT

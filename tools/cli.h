@@ -43,6 +43,15 @@ void kcn_cli_init(struct kcn_cli *cli, const char *prog, const char *usage,
 	{ "version", no_argument, NULL, 'V' }, \
 	{ NULL, 0, NULL, 0 }
 
+/* The --help lines of the common options, in every tool's help text. */
+#define KCN_CLI_HELP \
+    "  -q, --quiet      errors only\n" \
+    "  -v, --verbose    say more (twice: GDAL, PROJ and GEOS messages)\n" \
+    "      --progress   progress bar on stderr (default when a terminal)\n" \
+    "      --no-progress\n" \
+    "  -h, --help       this help\n" \
+    "  -V, --version    version\n"
+
 #define KCN_CLI_GO_ON (-1)
 
 /*

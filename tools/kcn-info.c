@@ -22,12 +22,7 @@ static const char help[] =
     "  -c, --check      read every feature: geometry types, invalid, empty\n"
     "                   and null geometries; exact raster statistics\n"
     "      --json       one JSON object per source\n"
-    "  -q, --quiet      errors only\n"
-    "  -v, --verbose    say more (twice: GDAL, PROJ and GEOS messages)\n"
-    "      --progress   progress bar on stderr (default when a terminal)\n"
-    "      --no-progress\n"
-    "  -h, --help       this help\n"
-    "  -V, --version    version\n"
+    KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 64 usage, 65 bad data, 66 cannot open input,\n"
     "70 internal error, 71 system error, 74 I/O error.\n"

@@ -31,12 +31,7 @@ static const char help[] =
     "                   name); text that is not valid in it, or in UTF-8 by\n"
     "                   default, is reported and its feature skipped\n"
     "      --force-tty  write binary output even to a terminal\n"
-    "  -q, --quiet      errors only\n"
-    "  -v, --verbose    say more (twice: GDAL, PROJ and GEOS messages)\n"
-    "      --progress   progress bar on stderr (default when a terminal)\n"
-    "      --no-progress\n"
-    "  -h, --help       this help\n"
-    "  -V, --version    version\n"
+    KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
     "65 bad data, 66 cannot open input, 69 driver missing, 70 internal error,\n"
