@@ -188,6 +188,7 @@ kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
 	unsigned char head[4096];
 	size_t n = 0;
 	unsigned oflags = GDAL_OF_VERBOSE_ERROR | GDAL_OF_READONLY;
+	int kind = flags & (KCN_OPEN_VECTOR | KCN_OPEN_RASTER);
 	VSIStatBufL st;
 
 	if ((src = calloc(1, sizeof(*src))) == NULL) {
@@ -270,7 +271,7 @@ kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
 		if (*link)
 			kcni_error(ctx, KCN_EDATA, "-", "cannot open: not "
 			    "a %s format GDAL recognises",
-			    flags & KCN_OPEN_RASTER ? "GIS" : "vector");
+			    kind == KCN_OPEN_VECTOR ? "vector" : "GIS");
 		else if (kcni_gdal_failed(ctx) &&
 		    strstr(kcni_gdal_msg(ctx), "not recognized") == NULL)
 			kcni_error(ctx, KCN_EDATA, where, "cannot open: %s",
@@ -278,8 +279,8 @@ kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
 		else
 			kcni_error(ctx, KCN_ENOINPUT, where,
 			    "cannot open: not a %s source GDAL recognises",
-			    flags == KCN_OPEN_RASTER ? "raster" :
-			    flags == KCN_OPEN_VECTOR ? "vector" : "GIS");
+			    kind == KCN_OPEN_RASTER ? "raster" :
+			    kind == KCN_OPEN_VECTOR ? "vector" : "GIS");
 		goto fail;
 	}
 	return src;
