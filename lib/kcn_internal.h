@@ -95,7 +95,8 @@ struct kcni_stage {
 
 /*
  * Reads every feature of RD, applies STAGE and writes the result to WR,
- * in input order, with THREADS workers (0: one per core; 1: no threads).
+ * in input order, with THREADS threads in all (0: one per core; 1: all
+ * in the calling thread).
  * Rejected features (unreadable, refused by STAGE or by the output) are
  * reported through the sink as LABEL:N and counted in *REJECTED.
  * Returns the first error that stops the run, else KCN_OK.

@@ -198,15 +198,18 @@ pipe_discard(struct pipe_batch *b)
 	b->n = 0;
 }
 
+/*
+ * Workers for THREADS threads in all (0: one per core): the calling
+ * thread reads and writes, the others transform.  0 means no workers.
+ */
 static int
 pipe_threads(int threads)
 {
-	long n;
+	long n = threads;
 
-	if (threads > 0)
-		return threads;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)n : 1;
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 1 ? (int)n - 1 : 0;
 }
 
 /* One thread: the same steps, feature by feature. */
@@ -264,7 +267,7 @@ kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
 	p.wr = wr;
 	p.stage = stage;
 	p.label = label;
-	if (nw <= 1) {
+	if (nw == 0) {
 		st = pipe_inline(&p, rd, total);
 		goto out;
 	}

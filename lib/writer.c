@@ -444,6 +444,22 @@ writer_verify(struct kcn_ctx *ctx, struct kcn_writer *wr)
 		kcn_source_close(ctx, src);
 		goto fail;
 	}
+	/* Only the records' presence matters: parse no fields, no shapes. */
+	{
+		OGRLayerH l = kcn_reader_layer(rd);
+		OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+		int nf = OGR_FD_GetFieldCount(d);
+		const char **ign = calloc((size_t)nf + 2, sizeof(*ign));
+
+		if (ign != NULL) {
+			for (int k = 0; k < nf; k++)
+				ign[k] = OGR_Fld_GetNameRef(
+				    OGR_FD_GetFieldDefn(d, k));
+			ign[nf] = "OGR_GEOMETRY";
+			OGR_L_SetIgnoredFields(l, ign);
+			free(ign);
+		}
+	}
 	while ((st = kcn_reader_next(ctx, rd, &f)) == KCN_OK && f != NULL)
 		OGR_F_Destroy(f);
 	if (f != NULL)

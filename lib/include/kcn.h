@@ -331,7 +331,9 @@ struct kcn_ingest_opts {
 	const char *encoding;		/* text encoding of the source (any
 					   iconv name); NULL: UTF-8, or what
 					   a shapefile's .cpg says */
-	int threads;			/* workers; 0: one per core */
+	int threads;			/* threads in all, one of them
+					   reading and writing; 0: one
+					   per core */
 	struct kcn_writer_opts out;
 };
 
