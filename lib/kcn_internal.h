@@ -70,9 +70,10 @@ const char *kcni_text_decode(struct kcni_text *t, const char *in);
 
 /*
  * kcn_writer_write in two halves, for threads.  Prepare makes the output
- * feature for FEAT (moving FEAT's geometry into it) and may run in any
- * thread, with that thread's context; put writes and destroys it, in the
- * thread that opened the writer, in the output's order.
+ * feature for FEAT (moving FEAT's geometry into it), or returns FEAT
+ * itself when it can go out as it is; it may run in any thread, with that
+ * thread's context.  Put writes it, in the thread that opened the writer,
+ * in the output's order; the caller destroys it afterwards.
  */
 enum kcn_status kcni_writer_prepare(struct kcn_ctx *ctx,
     const struct kcn_writer *wr, OGRFeatureH feat, OGRFeatureH *out);

@@ -66,7 +66,9 @@ pipe_apply(struct pipe *p, struct kcn_ctx *wctx, void *state,
 		it->st = kcni_writer_prepare(wctx, p->wr, it->in, &it->out);
 	if (it->st != KCN_OK && it->msg == NULL)
 		it->msg = pipe_msg(wctx);
-	OGR_F_Destroy(it->in);
+	/* The input may itself be the output feature. */
+	if (it->out != it->in)
+		OGR_F_Destroy(it->in);
 	it->in = NULL;
 }
 
@@ -134,6 +136,7 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 
 	if (it->out != NULL) {
 		st = kcni_writer_put(p->ctx, p->wr, it->out);
+		OGR_F_Destroy(it->out);
 		it->out = NULL;
 		return st;
 	}

@@ -29,6 +29,7 @@ struct kcn_writer {
 	int *map;		/* source field i -> output field, or -1 */
 	long long written;
 	int fgb;		/* FlatGeobuf: no empty geometries */
+	int direct;		/* source features go out as they are */
 };
 
 /* kcn format names and file extensions, to GDAL drivers. */
@@ -209,6 +210,32 @@ writer_options(const struct kcn_writer_opts *o, const char *driver)
 	return lco;
 }
 
+/*
+ * Whether a source feature of DEFN can be written as it is: GDAL's
+ * FlatGeobuf writer reads field values by index and type, so identical
+ * fields in the same order need no copy into a feature of its own.
+ */
+static int
+writer_same_fields(const struct kcn_writer *wr, OGRFeatureDefnH defn)
+{
+	OGRFeatureDefnH out = OGR_L_GetLayerDefn(wr->layer);
+	int n = OGR_FD_GetFieldCount(defn);
+
+	if (!wr->fgb || n != OGR_FD_GetFieldCount(out) ||
+	    OGR_FD_GetGeomFieldCount(defn) != 1)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		OGRFieldDefnH a = OGR_FD_GetFieldDefn(defn, i);
+		OGRFieldDefnH b = OGR_FD_GetFieldDefn(out, i);
+
+		if (wr->map[i] != i || OGR_Fld_GetType(a) !=
+		    OGR_Fld_GetType(b) || OGR_Fld_GetSubType(a) !=
+		    OGR_Fld_GetSubType(b))
+			return 0;
+	}
+	return 1;
+}
+
 struct kcn_writer *
 kcn_writer_open(struct kcn_ctx *ctx, const struct kcn_writer_opts *o,
     const char *name, OGRwkbGeometryType gtype, OGRSpatialReferenceH srs,
@@ -320,6 +347,7 @@ kcn_writer_open(struct kcn_ctx *ctx, const struct kcn_writer_opts *o,
 			wr->map[i] = OGR_FD_GetFieldCount(
 			    OGR_L_GetLayerDefn(wr->layer)) - 1;
 		}
+		wr->direct = writer_same_fields(wr, defn);
 	}
 	return wr;
 }
@@ -370,6 +398,11 @@ kcni_writer_prepare(struct kcn_ctx *ctx, const struct kcn_writer *wr,
 		return kcni_error(ctx, KCN_REJECTED, wr->target ? wr->target :
 		    "-", "a feature without geometry cannot travel in "
 		    "FlatGeobuf: use -f geojsonseq or -o FILE.gpkg to keep it");
+	if (wr->direct && OGR_F_GetDefnRef(feat) == wr->src_defn) {
+		writer_promote(wr, feat);
+		*outp = feat;
+		return KCN_OK;
+	}
 	if ((out = OGR_F_Create(OGR_L_GetLayerDefn(wr->layer))) == NULL)
 		return kcni_error(ctx, KCN_EOS, "write", "out of memory");
 	/* Moved, not copied: the copy would be the costliest step. */
@@ -396,7 +429,6 @@ kcni_writer_put(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH out)
 
 	kcni_gdal_reset(ctx);
 	err = OGR_L_CreateFeature(wr->layer, out);
-	OGR_F_Destroy(out);
 	if (err != OGRERR_NONE || kcni_gdal_failed(ctx))
 		return kcni_error(ctx, KCN_EIO, wr->target ? wr->target : "-",
 		    "write failed after %lld features: %s", wr->written,
@@ -411,7 +443,12 @@ kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
 	OGRFeatureH out;
 	enum kcn_status st = kcni_writer_prepare(ctx, wr, feat, &out);
 
-	return st == KCN_OK ? kcni_writer_put(ctx, wr, out) : st;
+	if (st != KCN_OK)
+		return st;
+	st = kcni_writer_put(ctx, wr, out);
+	if (out != feat)
+		OGR_F_Destroy(out);
+	return st;
 }
 
 /*
