@@ -37,6 +37,7 @@ struct kcn_ctx {
 	int progress_shown;
 
 	struct kcni_coords coords;
+	char note[MSGLEN];	/* what a stage did to the current feature */
 };
 
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -344,6 +345,28 @@ kcni_coords(struct kcn_ctx *ctx, size_t n)
 	c->z = p;
 	c->cap = cap;
 	return c;
+}
+
+void
+kcni_note(struct kcn_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->note, sizeof(ctx->note), fmt, ap);
+	va_end(ap);
+}
+
+char *
+kcni_note_take(struct kcn_ctx *ctx)
+{
+	char *n;
+
+	if (ctx->note[0] == '\0')
+		return NULL;
+	n = strdup(ctx->note);
+	ctx->note[0] = '\0';
+	return n;
 }
 
 char *

@@ -264,3 +264,71 @@ kcn_geom_from_geos(struct kcn_ctx *ctx, const GEOSGeometry *g)
 		    *kcni_geos_msg(ctx) ? kcni_geos_msg(ctx) : "unsupported");
 	return og;
 }
+
+/* ---- repair ---------------------------------------------------------- */
+
+/* The parts of G of dimension DIM, as one Multi geometry (new). */
+static GEOSGeometry *
+geom_keep_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim)
+{
+	int type = dim == 2 ? GEOS_MULTIPOLYGON : dim == 1 ?
+	    GEOS_MULTILINESTRING : GEOS_MULTIPOINT;
+	int i, j, n = GEOSGetNumGeometries_r(h, g), cap = 0, k = 0;
+	GEOSGeometry **parts, *r;
+
+	/* A part may itself be a Multi: count the pieces first. */
+	for (i = 0; i < n; i++)
+		cap += GEOSGetNumGeometries_r(h, GEOSGetGeometryN_r(h, g, i));
+	if ((parts = calloc(cap > 0 ? (size_t)cap : 1, sizeof(*parts))) ==
+	    NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, i);
+
+		if (GEOSGeom_getDimensions_r(h, p) != dim)
+			continue;
+		for (j = 0; j < GEOSGetNumGeometries_r(h, p); j++) {
+			const GEOSGeometry *q = GEOSGetGeometryN_r(h, p, j);
+
+			if (!GEOSisEmpty_r(h, q))
+				parts[k++] = GEOSGeom_clone_r(h, q);
+		}
+	}
+	r = GEOSGeom_createCollection_r(h, type, parts, (unsigned)k);
+	free(parts);
+	return r;
+}
+
+GEOSGeometry *
+kcn_geom_repair(struct kcn_ctx *ctx, const GEOSGeometry *g, int dim)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
+	GEOSMakeValidParams *mp = GEOSMakeValidParams_create_r(h);
+	GEOSGeometry *v, *r;
+
+	kcni_geos_reset(ctx);
+	if (mp == NULL) {
+		kcni_error(ctx, KCN_EOS, "repair", "out of memory");
+		return NULL;
+	}
+	/* STRUCTURE rebuilds areas from their rings and drops what
+	   collapsed to lines or points: the polygonal part survives. */
+	GEOSMakeValidParams_setMethod_r(h, mp, dim == 2 ?
+	    GEOS_MAKE_VALID_STRUCTURE : GEOS_MAKE_VALID_LINEWORK);
+	GEOSMakeValidParams_setKeepCollapsed_r(h, mp, dim == 2 ? 0 : 1);
+	v = GEOSMakeValidWithParams_r(h, g, mp);
+	GEOSMakeValidParams_destroy_r(h, mp);
+	if (v == NULL) {
+		kcni_error(ctx, KCN_EDATA, "repair", "cannot repair: %s",
+		    *kcni_geos_msg(ctx) ? kcni_geos_msg(ctx) : "GEOS failed");
+		return NULL;
+	}
+	if (dim < 0 || (GEOSGeom_getDimensions_r(h, v) == dim &&
+	    GEOSGeomTypeId_r(h, v) != GEOS_GEOMETRYCOLLECTION))
+		return v;
+	r = geom_keep_dim(h, v, dim);
+	GEOSGeom_destroy_r(h, v);
+	if (r == NULL)
+		kcni_error(ctx, KCN_EOS, "repair", "out of memory");
+	return r;
+}

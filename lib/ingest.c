@@ -9,28 +9,113 @@
 #include "kcn_internal.h"
 
 
-/* Replaces the geometry of F by its round trip through GEOS. */
+/* What the workers need to know, shared and read-only. */
+struct ingest_conf {
+	const char *encoding;
+	enum kcn_on_invalid on_invalid;
+	int keep_empty;
+	int force_2d;
+	int dim;		/* the layer's kind: 2 areas, 1 lines, 0 points,
+				   -1 mixed or unknown */
+};
+
+static int
+ingest_dim(OGRwkbGeometryType t)
+{
+	switch (wkbFlatten(t)) {
+	case wkbPolygon: case wkbMultiPolygon: case wkbCurvePolygon:
+	case wkbMultiSurface:
+		return 2;
+	case wkbLineString: case wkbMultiLineString: case wkbCircularString:
+	case wkbCompoundCurve: case wkbMultiCurve:
+		return 1;
+	case wkbPoint: case wkbMultiPoint:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The GEOS reason without its location: "Self-intersection". */
+static void
+ingest_reason(GEOSContextHandle_t h, const GEOSGeometry *g, char *buf,
+    size_t size)
+{
+	char *r = GEOSisValidReason_r(h, g);
+
+	snprintf(buf, size, "%s", r ? r : "invalid");
+	buf[strcspn(buf, "[")] = '\0';
+	if (r != NULL)
+		GEOSFree_r(h, r);
+}
+
+/*
+ * Replaces the geometry of F by its round trip through GEOS, on the way
+ * dropping null and empty geometries, and repairing, skipping or failing
+ * on invalid ones, as C says.  A repair leaves a note.
+ */
 static enum kcn_status
-ingest_geometry(struct kcn_ctx *ctx, OGRFeatureH f)
+ingest_geometry(struct kcn_ctx *ctx, const struct ingest_conf *c,
+    OGRFeatureH f)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
 	OGRGeometryH g = OGR_F_GetGeometryRef(f), back;
-	GEOSGeometry *gg;
+	GEOSGeometry *gg, *fixed;
+	char reason[256];
 
-	if (g == NULL)
-		return KCN_OK;
-	if ((gg = kcn_geom_to_geos(ctx, g)) == NULL)
-		return KCN_EDATA;
+	if (g == NULL || OGR_G_IsEmpty(g)) {
+		if (c->keep_empty)
+			return KCN_OK;
+		return kcni_error(ctx, KCN_REJECTED, "geometry", "%s geometry "
+		    "dropped (--keep-empty keeps it)", g ? "empty" : "no");
+	}
+	if ((gg = kcn_geom_to_geos(ctx, g)) == NULL) {
+		/* GEOS cannot even hold unclosed rings: close them first. */
+		if (c->on_invalid != KCN_INVALID_REPAIR ||
+		    ingest_dim(OGR_G_GetGeometryType(g)) != 2)
+			return kcn_ctx_status(ctx) == KCN_EDATA &&
+			    c->on_invalid != KCN_INVALID_FAIL ?
+			    KCN_REJECTED : kcn_ctx_status(ctx);
+		kcn_ctx_clear(ctx);
+		OGR_G_CloseRings(g);
+		if ((gg = kcn_geom_to_geos(ctx, g)) == NULL)
+			return KCN_REJECTED;
+		kcni_note(ctx, "repaired: unclosed ring");
+	}
+	if (GEOSisValid_r(h, gg) != 1) {
+		ingest_reason(h, gg, reason, sizeof(reason));
+		if (c->on_invalid != KCN_INVALID_REPAIR) {
+			GEOSGeom_destroy_r(h, gg);
+			return kcni_error(ctx, c->on_invalid == KCN_INVALID_FAIL ?
+			    KCN_EDATA : KCN_REJECTED, "geometry", "invalid "
+			    "geometry: %s", reason);
+		}
+		fixed = kcn_geom_repair(ctx, gg, c->dim);
+		GEOSGeom_destroy_r(h, gg);
+		if (fixed == NULL)
+			return KCN_REJECTED;
+		if (GEOSisEmpty_r(h, fixed)) {
+			GEOSGeom_destroy_r(h, fixed);
+			return kcni_error(ctx, KCN_REJECTED, "geometry",
+			    "invalid geometry: %s; nothing of it is left after "
+			    "repair", reason);
+		}
+		kcni_note(ctx, "repaired: %s", reason);
+		gg = fixed;
+	}
 	back = kcn_geom_from_geos(ctx, gg);
 	GEOSGeom_destroy_r(h, gg);
 	if (back == NULL)
-		return KCN_EDATA;
+		return KCN_REJECTED;
+	if (c->force_2d)
+		OGR_G_FlattenTo2D(back);
 	OGR_F_SetGeometryDirectly(f, back);
 	return KCN_OK;
 }
 
 /* A worker's text state: the decoder and the text fields of the defn. */
 struct ingest_text {
+	const struct ingest_conf *conf;
 	struct kcni_text *dec;
 	OGRFeatureDefnH defn;	/* the fields below are for this one */
 	int *fields, nfields;
@@ -68,7 +153,7 @@ ingest_text(struct kcn_ctx *ctx, struct ingest_text *t, OGRFeatureH f)
 			continue;
 		s = OGR_F_GetFieldAsString(f, i);
 		if ((u = kcni_text_decode(t->dec, s)) == NULL)
-			return kcni_error(ctx, KCN_EDATA, "text", "field %s "
+			return kcni_error(ctx, KCN_REJECTED, "text", "field %s "
 			    "is not valid %s text%s", OGR_Fld_GetNameRef(
 			    OGR_FD_GetFieldDefn(defn, i)), enc ? enc : "UTF-8",
 			    enc ? "" : ": give its code page with --encoding");
@@ -79,18 +164,15 @@ ingest_text(struct kcn_ctx *ctx, struct ingest_text *t, OGRFeatureH f)
 }
 
 /*
- * The output's geometry type: a shapefile declares Polygon or LineString
- * for layers that hold multi-part shapes too.
+ * The output's geometry type: polygon and line layers become Multi, since
+ * shapefiles declare Polygon for layers holding MultiPolygons too and a
+ * repaired polygon may come out in several parts.
  */
 static OGRwkbGeometryType
-ingest_gtype(struct kcn_source *src, OGRLayerH layer)
+ingest_gtype(OGRLayerH layer)
 {
 	OGRwkbGeometryType t = OGR_L_GetGeomType(layer);
-	const char *drv = GDALGetDriverShortName(GDALGetDatasetDriver(
-	    kcn_source_dataset(src)));
 
-	if (strcmp(drv, "ESRI Shapefile") != 0)
-		return t;
 	if (wkbFlatten(t) == wkbPolygon)
 		return wkbHasZ(t) ? wkbMultiPolygon25D : wkbMultiPolygon;
 	if (wkbFlatten(t) == wkbLineString)
@@ -103,14 +185,16 @@ ingest_gtype(struct kcn_source *src, OGRLayerH layer)
 static void *
 ingest_init(struct kcn_ctx *wctx, void *ud)
 {
-	const char *enc = ud;
+	const struct ingest_conf *c = ud;
 	struct ingest_text *t = calloc(1, sizeof(*t));
 
 	if (t == NULL) {
 		kcni_error(wctx, KCN_EOS, "text", "out of memory");
 		return NULL;
 	}
-	if ((t->dec = kcni_text_new(wctx, enc ? enc : "UTF-8")) == NULL) {
+	t->conf = c;
+	if ((t->dec = kcni_text_new(wctx, c->encoding ? c->encoding :
+	    "UTF-8")) == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -120,9 +204,10 @@ ingest_init(struct kcn_ctx *wctx, void *ud)
 static enum kcn_status
 ingest_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH f)
 {
-	enum kcn_status st = ingest_text(wctx, state, f);
+	struct ingest_text *t = state;
+	enum kcn_status st = ingest_text(wctx, t, f);
 
-	return st == KCN_OK ? ingest_geometry(wctx, f) : st;
+	return st == KCN_OK ? ingest_geometry(wctx, t->conf, f) : st;
 }
 
 static void
@@ -143,12 +228,15 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
 	struct kcni_text *dec;
+	struct ingest_conf conf = { o->encoding, o->on_invalid, o->keep_empty,
+	    o->force_2d, -1 };
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
-	    (void *)o->encoding };
+	    &conf };
+	struct kcni_tally tally = { 0, 0 };
+	OGRwkbGeometryType gtype;
 	OGRSpatialReferenceH srs = NULL;
 	OGRLayerH layer;
 	enum kcn_status st = KCN_OK;
-	long long rejected = 0;
 	char *label;
 
 	/* The encoding is checked here, before anything is opened. */
@@ -187,18 +275,25 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	    GDALGetDatasetDriver(kcn_source_dataset(src))),
 	    label ? label : "?", o->s_srs ? " (assigned)" : "");
 	kcn_free(label);
-	wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer),
-	    ingest_gtype(src, layer), srs, OGR_L_GetLayerDefn(layer));
+	gtype = ingest_gtype(layer);
+	if (o->force_2d)
+		gtype = wkbFlatten(gtype);
+	conf.dim = ingest_dim(gtype);
+	wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer), gtype, srs,
+	    OGR_L_GetLayerDefn(layer));
 	if (wr == NULL) {
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
 	kcni_msg(ctx, KCN_MSG_INFO, o->out.path ? o->out.path : "-",
 	    "writing %s", kcn_writer_driver(&o->out));
-	st = kcni_pipeline(ctx, rd, wr, &stage, o->threads, path, &rejected);
-	if (st == KCN_OK && rejected > 0)
+	st = kcni_pipeline(ctx, rd, wr, &stage, o->threads, path, &tally);
+	if (st == KCN_OK && tally.noted > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld invalid geometries "
+		    "repaired (-v lists them)", tally.noted);
+	if (st == KCN_OK && tally.rejected > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld of %lld features "
-		    "skipped", rejected, kcn_reader_count(rd));
+		    "skipped", tally.rejected, kcn_reader_count(rd));
 	if (st == KCN_OK)
 		st = kcn_writer_close(ctx, wr);
 	else
@@ -207,8 +302,8 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	if (st == KCN_OK) {
 		kcni_msg(ctx, KCN_MSG_INFO, path, "%lld features read, %lld "
 		    "written", kcn_reader_count(rd), kcn_reader_count(rd) -
-		    rejected);
-		if (rejected > 0)
+		    tally.rejected);
+		if (tally.rejected > 0)
 			st = KCN_REJECTED;
 	}
 out:

@@ -94,17 +94,31 @@ struct kcni_stage {
 	void *ud;
 };
 
+/* What a pipeline did besides writing. */
+struct kcni_tally {
+	long long rejected;	/* skipped, each reported */
+	long long noted;	/* written after a change, each noted (-v) */
+};
+
 /*
  * Reads every feature of RD, applies STAGE and writes the result to WR,
  * in input order, with THREADS threads in all (0: one per core; 1: all
- * in the calling thread).
- * Rejected features (unreadable, refused by STAGE or by the output) are
- * reported through the sink as LABEL:N and counted in *REJECTED.
- * Returns the first error that stops the run, else KCN_OK.
+ * in the calling thread).  A feature that GDAL read with an error, or that
+ * STAGE or the output refuses with KCN_REJECTED, is reported through the
+ * sink as LABEL:N, skipped and counted; a note left by STAGE with
+ * kcni_note() is reported as an info message the same way.  Any other
+ * status from STAGE stops the run.  Returns the first error that stops
+ * the run, else KCN_OK; *TALLY holds the counts in either case.
  */
 enum kcn_status kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
     struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
-    const char *label, long long *rejected);
+    const char *label, struct kcni_tally *tally);
+
+/* Leaves a note on what a stage did to the current feature. */
+void kcni_note(struct kcn_ctx *ctx, const char *fmt, ...) KCNI_PRINTF(2, 3);
+
+/* The note left since the last call (new; free()), or NULL. */
+char *kcni_note_take(struct kcn_ctx *ctx);
 
 /* Copies the message sink of PARENT into CTX (for worker contexts). */
 void kcni_ctx_inherit(struct kcn_ctx *ctx, const struct kcn_ctx *parent);

@@ -21,7 +21,9 @@ struct pipe_item {
 	OGRFeatureH in;		/* as read; destroyed by the worker */
 	OGRFeatureH out;	/* ready for kcni_writer_put, or NULL */
 	enum kcn_status st;
+	int read_error;		/* GDAL read it with an error */
 	char *msg;		/* why it was rejected */
+	char *note;		/* what the stage changed */
 };
 
 struct pipe_batch {
@@ -36,7 +38,7 @@ struct pipe {
 	struct kcn_writer *wr;
 	const struct kcni_stage *stage;
 	const char *label;
-	long long rejected;
+	struct kcni_tally tally;
 
 	pthread_mutex_t mu;
 	pthread_cond_t work;	/* a batch is waiting, or stop */
@@ -60,8 +62,10 @@ static void
 pipe_apply(struct pipe *p, struct kcn_ctx *wctx, void *state,
     struct pipe_item *it)
 {
-	if (it->st == KCN_OK && p->stage->apply != NULL)
+	if (it->st == KCN_OK && p->stage->apply != NULL) {
 		it->st = p->stage->apply(wctx, state, it->in);
+		it->note = kcni_note_take(wctx);
+	}
 	if (it->st == KCN_OK)
 		it->st = kcni_writer_prepare(wctx, p->wr, it->in, &it->out);
 	if (it->st != KCN_OK && it->msg == NULL)
@@ -134,24 +138,32 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 	char where[4300];
 	enum kcn_status st = KCN_OK;
 
+	snprintf(where, sizeof(where), "%s:%lld", p->label, num);
 	if (it->out != NULL) {
 		st = kcni_writer_put(p->ctx, p->wr, it->out);
 		OGR_F_Destroy(it->out);
 		it->out = NULL;
+		if (it->note != NULL) {
+			p->tally.noted++;
+			kcni_msg(p->ctx, KCN_MSG_INFO, where, "%s", it->note);
+		}
+		free(it->note);
+		it->note = NULL;
 		return st;
 	}
-	if (it->st != KCN_REJECTED && it->st != KCN_EDATA) {
+	free(it->note);
+	it->note = NULL;
+	if (it->st != KCN_REJECTED && !it->read_error) {
 		/* Not the feature's fault: the run stops here. */
-		kcni_error(p->ctx, it->st, p->label, "%s",
+		kcni_error(p->ctx, it->st, where, "%s",
 		    it->msg ? it->msg : kcn_status_name(it->st));
 		st = it->st;
 	} else {
-		p->rejected++;
-		snprintf(where, sizeof(where), "%s:%lld", p->label, num);
-		kcni_msg(p->ctx, p->rejected <= PIPE_LISTED ?
+		p->tally.rejected++;
+		kcni_msg(p->ctx, p->tally.rejected <= PIPE_LISTED ?
 		    KCN_MSG_WARNING : KCN_MSG_INFO, where,
 		    "feature skipped: %s", it->msg ? it->msg : "rejected");
-		if (p->rejected == PIPE_LISTED + 1)
+		if (p->tally.rejected == PIPE_LISTED + 1)
 			kcni_msg(p->ctx, KCN_MSG_WARNING, p->label, "more "
 			    "features skipped: counted, listed with -v");
 	}
@@ -180,7 +192,9 @@ pipe_fill(struct pipe *p, struct kcn_reader *rd, struct pipe_batch *b,
 		b->item[b->n].in = f;
 		b->item[b->n].out = NULL;
 		b->item[b->n].msg = NULL;
+		b->item[b->n].note = NULL;
 		b->item[b->n].st = st;
+		b->item[b->n].read_error = st != KCN_OK;
 		if (st != KCN_OK)
 			b->item[b->n].msg = pipe_msg(p->ctx);
 		b->n++;
@@ -197,6 +211,7 @@ pipe_discard(struct pipe_batch *b)
 		if (b->item[i].out != NULL)
 			OGR_F_Destroy(b->item[i].out);
 		free(b->item[i].msg);
+		free(b->item[i].note);
 	}
 	b->n = 0;
 }
@@ -254,7 +269,7 @@ pipe_inline(struct pipe *p, struct kcn_reader *rd, double total)
 enum kcn_status
 kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
     struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
-    const char *label, long long *rejected)
+    const char *label, struct kcni_tally *tally)
 {
 	struct pipe p = { 0 };
 	struct pipe_batch **ring = NULL;
@@ -357,6 +372,6 @@ out:
 	free(ring);
 	free(p.queue);
 	free(tid);
-	*rejected = p.rejected;
+	*tally = p.tally;
 	return st;
 }

@@ -414,7 +414,7 @@ kcni_writer_prepare(struct kcn_ctx *ctx, const struct kcn_writer *wr,
 	OGR_F_SetGeometryDirectly(out, g);
 	if (err != OGRERR_NONE) {
 		OGR_F_Destroy(out);
-		return kcni_error(ctx, KCN_EDATA, "write",
+		return kcni_error(ctx, KCN_REJECTED, "write",
 		    "the feature does not fit the output layer");
 	}
 	writer_promote(wr, out);

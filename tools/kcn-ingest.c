@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "usage: kcn-ingest [-qv] [-f format] [-j threads] [-l layer] [-o file]\n"
-    "                  [-s srs] [--encoding name] [--force-tty]\n"
+    "                  [-s srs] [--encoding name] [--force-2d] [--force-tty]\n"
+    "                  [--keep-empty] [--on-invalid repair | skip | fail]\n"
     "                  [--progress | --no-progress] [file]\n";
 
 static const char help[] =
@@ -31,7 +32,13 @@ static const char help[] =
     "                   the source's text encoding (CP1258, CP949, any iconv\n"
     "                   name); text that is not valid in it, or in UTF-8 by\n"
     "                   default, is reported and its feature skipped\n"
+    "      --force-2d   drop Z coordinates\n"
     "      --force-tty  write binary output even to a terminal\n"
+    "      --keep-empty keep features with null or empty geometry (dropped\n"
+    "                   and counted by default)\n"
+    "      --on-invalid repair | skip | fail\n"
+    "                   invalid geometries: made valid, keeping the layer's\n"
+    "                   kind (default); skipped and counted; or fatal\n"
     KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
@@ -40,11 +47,20 @@ static const char help[] =
     "missing CRS.\n"
     "See kcn-ingest(1) and kcn(7).\n";
 
-enum { OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL, OPT_ENCODING };
+enum {
+	OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL,
+	OPT_ENCODING,
+	OPT_FORCE_2D,
+	OPT_KEEP_EMPTY,
+	OPT_ON_INVALID
+};
 
 static const struct option longopts[] = {
 	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "force-2d", no_argument, NULL, OPT_FORCE_2D },
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
+	{ "keep-empty", no_argument, NULL, OPT_KEEP_EMPTY },
+	{ "on-invalid", required_argument, NULL, OPT_ON_INVALID },
 	{ "threads", required_argument, NULL, 'j' },
 	KCN_CLI_LONGOPTS
 };
@@ -79,6 +95,23 @@ main(int argc, char **argv)
 			break;
 		case OPT_ENCODING:
 			opts.encoding = optarg;
+			break;
+		case OPT_FORCE_2D:
+			opts.force_2d = 1;
+			break;
+		case OPT_KEEP_EMPTY:
+			opts.keep_empty = 1;
+			break;
+		case OPT_ON_INVALID:
+			if (strcmp(optarg, "repair") == 0)
+				opts.on_invalid = KCN_INVALID_REPAIR;
+			else if (strcmp(optarg, "skip") == 0)
+				opts.on_invalid = KCN_INVALID_SKIP;
+			else if (strcmp(optarg, "fail") == 0)
+				opts.on_invalid = KCN_INVALID_FAIL;
+			else
+				return kcn_cli_usage_error(&cli, "--on-invalid: "
+				    "'%s' is not repair, skip or fail", optarg);
 			break;
 		case OPT_FORCE_TTY:
 			opts.out.allow_tty = 1;

@@ -295,6 +295,16 @@ GEOSGeometry *kcn_geom_to_geos(struct kcn_ctx *ctx, OGRGeometryH g);
  */
 OGRGeometryH kcn_geom_from_geos(struct kcn_ctx *ctx, const GEOSGeometry *g);
 
+/*
+ * Returns a new valid geometry made from G (GEOS make-valid).  DIM keeps
+ * only the parts of that dimension (2: areas, 1: lines, 0: points; -1:
+ * all), so that a polygon layer stays polygonal; the result may be empty
+ * when nothing of that dimension is left.  Caller destroys with
+ * GEOSGeom_destroy_r().  NULL and KCN_EDATA when GEOS fails.
+ */
+GEOSGeometry *kcn_geom_repair(struct kcn_ctx *ctx, const GEOSGeometry *g,
+    int dim);
+
 /* ---- progress ------------------------------------------------------- */
 
 /*
@@ -325,8 +335,17 @@ enum kcn_status kcn_info_run(struct kcn_ctx *ctx, const char *path,
 
 /* ---- kcn-ingest ----------------------------------------------------- */
 
+enum kcn_on_invalid {
+	KCN_INVALID_REPAIR,		/* make valid, keep the layer's kind */
+	KCN_INVALID_SKIP,		/* skip the feature, reported */
+	KCN_INVALID_FAIL		/* stop the run (KCN_EDATA) */
+};
+
 struct kcn_ingest_opts {
 	const char *layer;		/* NULL: the first layer */
+	enum kcn_on_invalid on_invalid;
+	int keep_empty;			/* keep null and empty geometries */
+	int force_2d;			/* drop Z */
 	const char *s_srs;		/* assign this CRS (NULL: keep) */
 	const char *encoding;		/* text encoding of the source (any
 					   iconv name); NULL: UTF-8, or what
@@ -340,7 +359,9 @@ struct kcn_ingest_opts {
 /*
  * Copies one layer of PATH ("-" for standard input) to the output of
  * OPTS, each geometry passing through GEOS and all text decoded to UTF-8.
- * A source without CRS is refused (KCN_ECRS) unless OPTS assigns one.
+ * Invalid geometries are repaired, skipped or fatal as OPTS says; null and
+ * empty ones are skipped unless kept.  A source without CRS is refused
+ * (KCN_ECRS) unless OPTS assigns one.
  * Features that cannot be read, converted or decoded, or that the output
  * cannot hold, are reported through the sink, skipped and counted: the
  * result is then KCN_REJECTED.  A source that fails as a whole (truncated,

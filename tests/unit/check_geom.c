@@ -116,6 +116,43 @@ START_TEST(large_polygon)
 }
 END_TEST
 
+static const struct {
+	const char *wkt;
+	int dim;
+	double area;		/* of the result */
+	int empty;		/* nothing of dimension dim left */
+} repair_cases[] = {
+	/* A bowtie becomes two triangles, area kept. */
+	{ "POLYGON ((0 0,10 10,10 0,0 10,0 0))", 2, 50.0, 0 },
+	/* A spike: the area stays, the spike goes. */
+	{ "POLYGON ((0 0,10 0,10 10,5 10,5 20,5 10,0 10,0 0))", 2, 100.0, 0 },
+	/* Collapsed to a line: no area is left. */
+	{ "POLYGON ((0 0,10 0,20 0,0 0))", 2, 0.0, 1 },
+	/* Valid input comes back the same. */
+	{ "POLYGON ((0 0,4 0,4 4,0 4,0 0))", 2, 16.0, 0 },
+	/* Any dimension: the collapsed polygon keeps its line. */
+	{ "POLYGON ((0 0,10 0,20 0,0 0))", -1, 0.0, 0 },
+};
+
+START_TEST(repair)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	GEOSGeometry *g = kt_wkt(repair_cases[_i].wkt);
+	GEOSGeometry *r = kcn_geom_repair(kt_ctx, g, repair_cases[_i].dim);
+	double area = 0;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(GEOSisValid_r(h, r), 1);
+	ck_assert_int_eq(GEOSisEmpty_r(h, r), repair_cases[_i].empty);
+	GEOSArea_r(h, r, &area);
+	ck_assert_double_eq_tol(area, repair_cases[_i].area, 1e-9);
+	if (repair_cases[_i].dim == 2 && !repair_cases[_i].empty)
+		ck_assert_int_eq(GEOSGeom_getDimensions_r(h, r), 2);
+	GEOSGeom_destroy_r(h, g);
+	GEOSGeom_destroy_r(h, r);
+}
+END_TEST
+
 Suite *
 geom_suite(void)
 {
@@ -128,6 +165,8 @@ geom_suite(void)
 	tcase_add_test(tc, curves_linearised);
 	tcase_add_test(tc, bad_geometry);
 	tcase_add_test(tc, large_polygon);
+	tcase_add_loop_test(tc, repair, 0,
+	    sizeof(repair_cases) / sizeof(repair_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

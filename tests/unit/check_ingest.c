@@ -222,6 +222,47 @@ START_TEST(threads_same_bytes)
 }
 END_TEST
 
+START_TEST(invalid_policies)
+{
+	struct kcn_ingest_opts o = { 0 };
+	FILE *f = fopen(kt_path("b.geojson"), "w");
+
+	/* A bowtie, a valid square and an empty polygon. */
+	fputs("{\"type\":\"FeatureCollection\",\"features\":["
+	    "{\"type\":\"Feature\",\"properties\":{\"id\":1},\"geometry\":"
+	    "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[10,10],[10,0],"
+	    "[0,10],[0,0]]]}},"
+	    "{\"type\":\"Feature\",\"properties\":{\"id\":2},\"geometry\":"
+	    "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[4,0],[4,4],"
+	    "[0,4],[0,0]]]}},"
+	    "{\"type\":\"Feature\",\"properties\":{\"id\":3},\"geometry\":"
+	    "{\"type\":\"Polygon\",\"coordinates\":[]}}]}", f);
+	fclose(f);
+	o.out.path = kt_path("r.gpkg");
+	/* Repair: both areas kept, the empty one dropped and counted. */
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("b.geojson"), &o),
+	    KCN_REJECTED);
+	ck_assert_int_eq(kt_count(kt_path("r.gpkg")), 2);
+	o.keep_empty = 1;
+	o.out.path = kt_path("k.gpkg");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("b.geojson"), &o),
+	    KCN_OK);
+	ck_assert_int_eq(kt_count(kt_path("k.gpkg")), 3);
+	o.on_invalid = KCN_INVALID_SKIP;
+	o.out.path = kt_path("s.gpkg");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("b.geojson"), &o),
+	    KCN_REJECTED);
+	ck_assert_int_eq(kt_count(kt_path("s.gpkg")), 2);
+	o.on_invalid = KCN_INVALID_FAIL;
+	o.out.path = kt_path("x.gpkg");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("b.geojson"), &o),
+	    KCN_EDATA);
+	/* Named by feature: FILE:1. */
+	ck_assert_str_eq(strrchr(kcn_ctx_where(kt_ctx), ':'), ":1");
+	ck_assert_int_ne(access(kt_path("x.gpkg"), F_OK), 0);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -238,6 +279,7 @@ ingest_suite(void)
 	tcase_add_test(tc, multipart_shapefile);
 	tcase_add_test(tc, empty_layer);
 	tcase_add_test(tc, threads_same_bytes);
+	tcase_add_test(tc, invalid_policies);
 	suite_add_tcase(s, tc);
 	return s;
 }
