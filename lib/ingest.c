@@ -17,6 +17,7 @@ struct ingest_conf {
 	int force_2d;
 	int dim;		/* the layer's kind: 2 areas, 1 lines, 0 points,
 				   -1 mixed or unknown */
+	int geographic;		/* the CRS is longitude/latitude */
 };
 
 static int
@@ -66,8 +67,20 @@ ingest_geometry(struct kcn_ctx *ctx, const struct ingest_conf *c,
 	if (g == NULL || OGR_G_IsEmpty(g)) {
 		if (c->keep_empty)
 			return KCN_OK;
-		return kcni_error(ctx, KCN_REJECTED, "geometry", "%s geometry "
+		return kcni_error(ctx, KCN_REJECTED, "geometry", "%s geometry: "
 		    "dropped (--keep-empty keeps it)", g ? "empty" : "no");
+	}
+	if (c->geographic) {
+		OGREnvelope e;
+
+		OGR_G_GetEnvelope(g, &e);
+		if (e.MinX < -180 || e.MaxX > 180 || e.MinY < -90 ||
+		    e.MaxY > 90)
+			return kcni_error(ctx, KCN_REJECTED, "geometry",
+			    "coordinates beyond longitude/latitude range "
+			    "(x %.7g to %.7g, y %.7g to %.7g): swapped "
+			    "columns, or not degrees?", e.MinX, e.MaxX, e.MinY,
+			    e.MaxY);
 	}
 	if ((gg = kcn_geom_to_geos(ctx, g)) == NULL) {
 		/* GEOS cannot even hold unclosed rings: close them first. */
@@ -229,7 +242,7 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_writer *wr = NULL;
 	struct kcni_text *dec;
 	struct ingest_conf conf = { o->encoding, o->on_invalid, o->keep_empty,
-	    o->force_2d, -1 };
+	    o->force_2d, -1, 0 };
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
 	    &conf };
 	struct kcni_tally tally = { 0, 0 };
@@ -244,8 +257,8 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	    NULL)
 		return kcn_ctx_status(ctx);
 	kcni_text_free(dec);
-	src = kcn_source_open(ctx, path, KCN_OPEN_VECTOR |
-	    (o->encoding ? KCN_OPEN_RAW_TEXT : 0));
+	src = kcn_source_open_csv(ctx, path, KCN_OPEN_VECTOR |
+	    (o->encoding ? KCN_OPEN_RAW_TEXT : 0), o->x, o->y, o->wkt);
 	if (src == NULL)
 		return kcn_ctx_status(ctx);
 	if ((rd = kcn_reader_new(ctx, src, o->layer)) == NULL) {
@@ -279,6 +292,7 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	if (o->force_2d)
 		gtype = wkbFlatten(gtype);
 	conf.dim = ingest_dim(gtype);
+	conf.geographic = srs != NULL && OSRIsGeographic(srs);
 	wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer), gtype, srs,
 	    OGR_L_GetLayerDefn(layer));
 	if (wr == NULL) {

@@ -136,16 +136,23 @@ source_stdin_link(struct kcn_ctx *ctx, int fd, char *dir, size_t dsize,
 	return KCN_OK;
 }
 
-/* Open options that let the CSV driver find coordinate columns. */
+/*
+ * Open options that let the CSV driver find coordinate columns: the names
+ * given, or the usual ones (GDAL matches them in any case).
+ */
 static char **
-source_csv_options(void)
+source_csv_options(const char *x, const char *y, const char *wkt)
 {
 	char **oo = NULL;
 
-	oo = CSLSetNameValue(oo, "X_POSSIBLE_NAMES",
-	    "lon,lng,long,longitude,x,easting,x_coord,xcoord");
-	oo = CSLSetNameValue(oo, "Y_POSSIBLE_NAMES",
-	    "lat,latitude,y,northing,y_coord,ycoord");
+	if (wkt != NULL) {
+		oo = CSLSetNameValue(oo, "GEOM_POSSIBLE_NAMES", wkt);
+	} else {
+		oo = CSLSetNameValue(oo, "X_POSSIBLE_NAMES", x ? x :
+		    "lon,lng,long,longitude,x,easting,x_coord,xcoord");
+		oo = CSLSetNameValue(oo, "Y_POSSIBLE_NAMES", y ? y :
+		    "lat,latitude,y,northing,y_coord,ycoord");
+	}
 	oo = CSLSetNameValue(oo, "KEEP_GEOM_COLUMNS", "YES");
 	oo = CSLSetNameValue(oo, "AUTODETECT_TYPE", "YES");
 	return oo;
@@ -181,6 +188,13 @@ source_is_csv(const char *path)
 
 struct kcn_source *
 kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
+{
+	return kcn_source_open_csv(ctx, path, flags, NULL, NULL, NULL);
+}
+
+struct kcn_source *
+kcn_source_open_csv(struct kcn_ctx *ctx, const char *path, int flags,
+    const char *x, const char *y, const char *wkt)
 {
 	struct kcn_source *src;
 	const char *where = path;
@@ -250,7 +264,7 @@ kcn_source_open(struct kcn_ctx *ctx, const char *path, int flags)
 		oflags &= ~(unsigned)GDAL_OF_RASTER;
 		oflags |= GDAL_OF_VECTOR;
 		CSLDestroy(oo);
-		oo = source_csv_options();
+		oo = source_csv_options(x, y, wkt);
 	}
 	src->ds = GDALOpenEx(name, oflags, NULL, (const char *const *)oo,
 	    NULL);

@@ -13,6 +13,7 @@ static const char usage[] =
     "usage: kcn-ingest [-qv] [-f format] [-j threads] [-l layer] [-o file]\n"
     "                  [-s srs] [--encoding name] [--force-2d] [--force-tty]\n"
     "                  [--keep-empty] [--on-invalid repair | skip | fail]\n"
+    "                  [--x column --y column | --wkt column]\n"
     "                  [--progress | --no-progress] [file]\n";
 
 static const char help[] =
@@ -39,6 +40,10 @@ static const char help[] =
     "      --on-invalid repair | skip | fail\n"
     "                   invalid geometries: made valid, keeping the layer's\n"
     "                   kind (default); skipped and counted; or fatal\n"
+    "      --x column, --y column\n"
+    "                   CSV: the coordinate columns (default: names like\n"
+    "                   lon/lng/long/x/easting and lat/y/northing)\n"
+    "      --wkt column CSV: a column of WKT geometries\n"
     KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
@@ -52,7 +57,10 @@ enum {
 	OPT_ENCODING,
 	OPT_FORCE_2D,
 	OPT_KEEP_EMPTY,
-	OPT_ON_INVALID
+	OPT_ON_INVALID,
+	OPT_X,
+	OPT_Y,
+	OPT_WKT
 };
 
 static const struct option longopts[] = {
@@ -61,6 +69,9 @@ static const struct option longopts[] = {
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
 	{ "keep-empty", no_argument, NULL, OPT_KEEP_EMPTY },
 	{ "on-invalid", required_argument, NULL, OPT_ON_INVALID },
+	{ "wkt", required_argument, NULL, OPT_WKT },
+	{ "x", required_argument, NULL, OPT_X },
+	{ "y", required_argument, NULL, OPT_Y },
 	{ "threads", required_argument, NULL, 'j' },
 	KCN_CLI_LONGOPTS
 };
@@ -113,6 +124,15 @@ main(int argc, char **argv)
 				return kcn_cli_usage_error(&cli, "--on-invalid: "
 				    "'%s' is not repair, skip or fail", optarg);
 			break;
+		case OPT_X:
+			opts.x = optarg;
+			break;
+		case OPT_Y:
+			opts.y = optarg;
+			break;
+		case OPT_WKT:
+			opts.wkt = optarg;
+			break;
 		case OPT_FORCE_TTY:
 			opts.out.allow_tty = 1;
 			break;
@@ -125,6 +145,11 @@ main(int argc, char **argv)
 			break;
 		}
 	}
+	if ((opts.x != NULL) != (opts.y != NULL))
+		return kcn_cli_usage_error(&cli, "--x and --y go together");
+	if (opts.wkt != NULL && opts.x != NULL)
+		return kcn_cli_usage_error(&cli,
+		    "--wkt or --x/--y, not both");
 	if (argc - optind > 1)
 		return kcn_cli_usage_error(&cli,
 		    "one input at a time (got %d)", argc - optind);

@@ -185,6 +185,15 @@ enum kcn_open_flags {
 struct kcn_source *kcn_source_open(struct kcn_ctx *ctx, const char *path,
     int flags);
 
+/*
+ * kcn_source_open with the names of a CSV source's coordinate columns:
+ * X and Y (longitude/easting and latitude/northing), or WKT (a column of
+ * WKT geometries).  NULL keeps the usual guesses; the names are ignored
+ * for sources that are not CSV.
+ */
+struct kcn_source *kcn_source_open_csv(struct kcn_ctx *ctx, const char *path,
+    int flags, const char *x, const char *y, const char *wkt);
+
 /* The name to use in messages ("-" for standard input).  Borrowed. */
 const char *kcn_source_name(const struct kcn_source *src);
 
@@ -347,6 +356,7 @@ struct kcn_ingest_opts {
 	int keep_empty;			/* keep null and empty geometries */
 	int force_2d;			/* drop Z */
 	const char *s_srs;		/* assign this CRS (NULL: keep) */
+	const char *x, *y, *wkt;	/* CSV coordinate or WKT columns */
 	const char *encoding;		/* text encoding of the source (any
 					   iconv name); NULL: UTF-8, or what
 					   a shapefile's .cpg says */
