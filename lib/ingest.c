@@ -6,8 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+
 #include "kcn_internal.h"
 
+
+/*
+ * The output's fields when --fields, --rename, --add or --snake-case
+ * change them: a definition of its own, and where each value comes from.
+ */
+struct ingest_schema {
+	OGRFeatureDefnH defn;	/* NULL: the source's fields as they are */
+	int *map;		/* source field -> output field, or -1 */
+	char **values;		/* per output field: a constant, or NULL */
+};
 
 /* What the workers need to know, shared and read-only. */
 struct ingest_conf {
@@ -18,6 +33,7 @@ struct ingest_conf {
 	int dim;		/* the layer's kind: 2 areas, 1 lines, 0 points,
 				   -1 mixed or unknown */
 	int geographic;		/* the CRS is longitude/latitude */
+	struct ingest_schema schema;
 };
 
 static int
@@ -194,6 +210,203 @@ ingest_gtype(OGRLayerH layer)
 	return t;
 }
 
+/* "DanSo", "TEN PHUONG" -> "dan_so", "ten_phuong"; other bytes kept. */
+static void
+ingest_snake(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	int prev = 0;		/* previous input byte */
+
+	for (const unsigned char *p = (const unsigned char *)in; *p &&
+	    n + 2 < size; prev = *p++) {
+		if (*p >= 'A' && *p <= 'Z') {
+			if (n > 0 && ((prev >= 'a' && prev <= 'z') ||
+			    (prev >= '0' && prev <= '9')))
+				out[n++] = '_';
+			out[n++] = (char)(*p + 32);
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' &&
+		    *p <= '9') || *p >= 0x80) {
+			out[n++] = (char)*p;
+		} else if (n > 0 && out[n - 1] != '_') {
+			out[n++] = '_';
+		}
+	}
+	while (n > 0 && out[n - 1] == '_')
+		n--;
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, size, "field");
+}
+
+static void
+ingest_schema_free(struct ingest_schema *sc)
+{
+	if (sc->defn != NULL)
+		OGR_FD_Release(sc->defn);
+	free(sc->map);
+	CSLDestroy(sc->values);
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* Splits "name=value"; returns 0 when there is no '=' or no name. */
+static int
+ingest_pair(const char *s, char *name, size_t size, const char **value)
+{
+	const char *eq = strchr(s, '=');
+
+	if (eq == NULL || eq == s || (size_t)(eq - s) >= size)
+		return 0;
+	snprintf(name, size, "%.*s", (int)(eq - s), s);
+	*value = eq + 1;
+	return 1;
+}
+
+static enum kcn_status
+ingest_schema_build(struct kcn_ctx *ctx, OGRFeatureDefnH src,
+    const struct kcn_ingest_opts *o, struct ingest_schema *sc)
+{
+	int nsrc = OGR_FD_GetFieldCount(src), nsel = 0, i, j;
+	int *sel = NULL;
+	char **names = NULL, **list = NULL, name[256], snake[256];
+	const char *value = NULL;
+	enum kcn_status st = KCN_OK;
+
+	memset(sc, 0, sizeof(*sc));
+	if (o->fields == NULL && o->rename == NULL && o->add == NULL &&
+	    !o->snake_case)
+		return KCN_OK;
+	sel = calloc(nsrc + 1, sizeof(int));
+	sc->map = malloc((nsrc + 1) * sizeof(int));
+	if (sel == NULL || sc->map == NULL) {
+		st = kcni_error(ctx, KCN_EOS, "fields", "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nsrc; i++)
+		sc->map[i] = -1;
+	/* Which source fields, in which order. */
+	if (o->fields != NULL) {
+		list = CSLTokenizeString2(o->fields, ",", CSLT_STRIPLEADSPACES |
+		    CSLT_STRIPENDSPACES);
+		for (j = 0; list != NULL && list[j] != NULL; j++) {
+			i = OGR_FD_GetFieldIndex(src, list[j]);
+			if (i < 0 || sc->map[i] >= 0) {
+				st = kcni_error(ctx, KCN_EUSAGE, "--fields",
+				    i < 0 ? "no field named '%s'" :
+				    "'%s' is listed twice", list[j]);
+				goto out;
+			}
+			sc->map[i] = nsel;
+			sel[nsel++] = i;
+		}
+	} else {
+		for (i = 0; i < nsrc; i++) {
+			sc->map[i] = nsel;
+			sel[nsel++] = i;
+		}
+	}
+	for (j = 0; j < nsel; j++)
+		names = CSLAddString(names, OGR_Fld_GetNameRef(
+		    OGR_FD_GetFieldDefn(src, sel[j])));
+	for (j = 0; o->rename != NULL && o->rename[j] != NULL; j++) {
+		if (!ingest_pair(o->rename[j], name, sizeof(name), &value) ||
+		    *value == '\0') {
+			st = kcni_error(ctx, KCN_EUSAGE, "--rename", "'%s' is "
+			    "not OLD=NEW", o->rename[j]);
+			goto out;
+		}
+		i = OGR_FD_GetFieldIndex(src, name);
+		if (i < 0 || sc->map[i] < 0) {
+			st = kcni_error(ctx, KCN_EUSAGE, "--rename",
+			    "no field named '%s' in the output", name);
+			goto out;
+		}
+		CPLFree(names[sc->map[i]]);
+		names[sc->map[i]] = CPLStrdup(value);
+	}
+	for (j = 0; o->add != NULL && o->add[j] != NULL; j++) {
+		if (!ingest_pair(o->add[j], name, sizeof(name), &value)) {
+			st = kcni_error(ctx, KCN_EUSAGE, "--add", "'%s' is not "
+			    "NAME=VALUE", o->add[j]);
+			goto out;
+		}
+		names = CSLAddString(names, name);
+	}
+	sc->values = calloc(CSLCount(names) + 1, sizeof(char *));
+	if (sc->values == NULL) {
+		st = kcni_error(ctx, KCN_EOS, "fields", "out of memory");
+		goto out;
+	}
+	for (j = 0; o->add != NULL && o->add[j] != NULL; j++) {
+		ingest_pair(o->add[j], name, sizeof(name), &value);
+		sc->values[nsel + j] = CPLStrdup(value);
+	}
+	/* Names last: snake_case, then no two alike in any case. */
+	for (j = 0; names[j] != NULL; j++) {
+		if (o->snake_case) {
+			ingest_snake(names[j], snake, sizeof(snake));
+			CPLFree(names[j]);
+			names[j] = CPLStrdup(snake);
+		}
+		for (i = 0; i < j; i++)
+			if (strcasecmp(names[i], names[j]) == 0) {
+				st = kcni_error(ctx, KCN_EUSAGE, "fields",
+				    "two output fields named '%s'", names[j]);
+				goto out;
+			}
+	}
+	sc->defn = OGR_FD_Create(OGR_FD_GetName(src));
+	OGR_FD_Reference(sc->defn);
+	for (j = 0; names[j] != NULL; j++) {
+		OGRFieldDefnH fd;
+
+		if (j < nsel) {
+			OGRFieldDefnH s0 = OGR_FD_GetFieldDefn(src, sel[j]);
+
+			fd = OGR_Fld_Create(names[j], OGR_Fld_GetType(s0));
+			OGR_Fld_SetSubType(fd, OGR_Fld_GetSubType(s0));
+			OGR_Fld_SetWidth(fd, OGR_Fld_GetWidth(s0));
+			OGR_Fld_SetPrecision(fd, OGR_Fld_GetPrecision(s0));
+		} else {
+			fd = OGR_Fld_Create(names[j], OFTString);
+		}
+		OGR_FD_AddFieldDefn(sc->defn, fd);
+		OGR_Fld_Destroy(fd);
+	}
+out:
+	free(sel);
+	CSLDestroy(names);
+	CSLDestroy(list);
+	if (st != KCN_OK)
+		ingest_schema_free(sc);
+	return st;
+}
+
+/* F as a feature of the output schema: fields mapped, constants set. */
+static enum kcn_status
+ingest_remap(struct kcn_ctx *ctx, const struct ingest_schema *sc,
+    OGRFeatureH *fp)
+{
+	OGRFeatureH f = *fp, nf;
+	OGRGeometryH g;
+	int n;
+
+	if (sc->defn == NULL)
+		return KCN_OK;
+	if ((nf = OGR_F_Create(sc->defn)) == NULL)
+		return kcni_error(ctx, KCN_EOS, "fields", "out of memory");
+	/* The geometry is moved, not copied along with the fields. */
+	g = OGR_F_StealGeometry(f);
+	OGR_F_SetFromWithMap(nf, f, TRUE, sc->map);
+	OGR_F_SetGeometryDirectly(nf, g);
+	n = OGR_FD_GetFieldCount(sc->defn);
+	for (int i = 0; i < n; i++)
+		if (sc->values[i] != NULL)
+			OGR_F_SetFieldString(nf, i, sc->values[i]);
+	OGR_F_Destroy(f);
+	*fp = nf;
+	return KCN_OK;
+}
+
 /* The per-feature work, on worker threads: text, then geometry. */
 static void *
 ingest_init(struct kcn_ctx *wctx, void *ud)
@@ -215,12 +428,14 @@ ingest_init(struct kcn_ctx *wctx, void *ud)
 }
 
 static enum kcn_status
-ingest_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH f)
+ingest_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *f)
 {
 	struct ingest_text *t = state;
-	enum kcn_status st = ingest_text(wctx, t, f);
+	enum kcn_status st = ingest_text(wctx, t, *f);
 
-	return st == KCN_OK ? ingest_geometry(wctx, t->conf, f) : st;
+	if (st == KCN_OK)
+		st = ingest_geometry(wctx, t->conf, *f);
+	return st == KCN_OK ? ingest_remap(wctx, &t->conf->schema, f) : st;
 }
 
 static void
@@ -242,7 +457,7 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_writer *wr = NULL;
 	struct kcni_text *dec;
 	struct ingest_conf conf = { o->encoding, o->on_invalid, o->keep_empty,
-	    o->force_2d, -1, 0 };
+	    o->force_2d, -1, 0, { NULL, NULL, NULL } };
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
 	    &conf };
 	struct kcni_tally tally = { 0, 0 };
@@ -293,8 +508,11 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 		gtype = wkbFlatten(gtype);
 	conf.dim = ingest_dim(gtype);
 	conf.geographic = srs != NULL && OSRIsGeographic(srs);
+	if ((st = ingest_schema_build(ctx, OGR_L_GetLayerDefn(layer), o,
+	    &conf.schema)) != KCN_OK)
+		goto out;
 	wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer), gtype, srs,
-	    OGR_L_GetLayerDefn(layer));
+	    conf.schema.defn ? conf.schema.defn : OGR_L_GetLayerDefn(layer));
 	if (wr == NULL) {
 		st = kcn_ctx_status(ctx);
 		goto out;
@@ -322,6 +540,7 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	}
 out:
 	kcn_writer_abort(wr);
+	ingest_schema_free(&conf.schema);
 	kcn_reader_free(rd);
 	if (srs != NULL)
 		OSRRelease(srs);

@@ -83,13 +83,14 @@ enum kcn_status kcni_writer_put(struct kcn_ctx *ctx, struct kcn_writer *wr,
 /*
  * A per-feature step run by kcni_pipeline on worker threads.  INIT makes
  * a worker's state from UD in the worker's own context (NULL INIT: the
- * state is UD); APPLY changes F in place or returns a status other than
- * KCN_OK with a message in WCTX, which rejects F; FINI frees the state.
+ * state is UD); APPLY changes *F in place, or replaces it with a new
+ * feature (destroying the old one), or returns a status other than KCN_OK
+ * with a message in WCTX, which rejects it; FINI frees the state.
  */
 struct kcni_stage {
 	void *(*init)(struct kcn_ctx *wctx, void *ud);
 	enum kcn_status (*apply)(struct kcn_ctx *wctx, void *state,
-	    OGRFeatureH f);
+	    OGRFeatureH *f);
 	void (*fini)(void *state);
 	void *ud;
 };

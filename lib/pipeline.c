@@ -63,7 +63,7 @@ pipe_apply(struct pipe *p, struct kcn_ctx *wctx, void *state,
     struct pipe_item *it)
 {
 	if (it->st == KCN_OK && p->stage->apply != NULL) {
-		it->st = p->stage->apply(wctx, state, it->in);
+		it->st = p->stage->apply(wctx, state, &it->in);
 		it->note = kcni_note_take(wctx);
 	}
 	if (it->st == KCN_OK)

@@ -7,6 +7,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <cpl_string.h>
+
 #include "cli.h"
 
 static const char usage[] =
@@ -14,7 +16,8 @@ static const char usage[] =
     "                  [-s srs] [--encoding name] [--force-2d] [--force-tty]\n"
     "                  [--keep-empty] [--on-invalid repair | skip | fail]\n"
     "                  [--x column --y column | --wkt column]\n"
-    "                  [--progress | --no-progress] [file]\n";
+    "                  [--fields name,...] [--rename old=new] [--add name=value]\n"
+    "                  [--snake-case] [--progress | --no-progress] [file]\n";
 
 static const char help[] =
     "Read one layer of any GDAL vector source (file, /vsizip/ path, or - for\n"
@@ -44,6 +47,13 @@ static const char help[] =
     "                   CSV: the coordinate columns (default: names like\n"
     "                   lon/lng/long/x/easting and lat/y/northing)\n"
     "      --wkt column CSV: a column of WKT geometries\n"
+    "      --fields name,...\n"
+    "                   keep only these fields, in this order\n"
+    "      --rename old=new\n"
+    "                   rename a field (repeatable)\n"
+    "      --add name=value\n"
+    "                   add a text field with a constant value (repeatable)\n"
+    "      --snake-case field names in snake_case (MA_PHUONG -> ma_phuong)\n"
     KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
@@ -60,15 +70,23 @@ enum {
 	OPT_ON_INVALID,
 	OPT_X,
 	OPT_Y,
-	OPT_WKT
+	OPT_WKT,
+	OPT_FIELDS,
+	OPT_RENAME,
+	OPT_ADD,
+	OPT_SNAKE_CASE
 };
 
 static const struct option longopts[] = {
+	{ "add", required_argument, NULL, OPT_ADD },
 	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "fields", required_argument, NULL, OPT_FIELDS },
 	{ "force-2d", no_argument, NULL, OPT_FORCE_2D },
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
 	{ "keep-empty", no_argument, NULL, OPT_KEEP_EMPTY },
 	{ "on-invalid", required_argument, NULL, OPT_ON_INVALID },
+	{ "rename", required_argument, NULL, OPT_RENAME },
+	{ "snake-case", no_argument, NULL, OPT_SNAKE_CASE },
 	{ "wkt", required_argument, NULL, OPT_WKT },
 	{ "x", required_argument, NULL, OPT_X },
 	{ "y", required_argument, NULL, OPT_Y },
@@ -124,6 +142,18 @@ main(int argc, char **argv)
 				return kcn_cli_usage_error(&cli, "--on-invalid: "
 				    "'%s' is not repair, skip or fail", optarg);
 			break;
+		case OPT_FIELDS:
+			opts.fields = optarg;
+			break;
+		case OPT_RENAME:
+			opts.rename = CSLAddString(opts.rename, optarg);
+			break;
+		case OPT_ADD:
+			opts.add = CSLAddString(opts.add, optarg);
+			break;
+		case OPT_SNAKE_CASE:
+			opts.snake_case = 1;
+			break;
 		case OPT_X:
 			opts.x = optarg;
 			break;
@@ -159,6 +189,8 @@ main(int argc, char **argv)
 	if ((ctx = kcn_cli_ctx(&cli)) == NULL)
 		return EX_OSERR;
 	st = kcn_ingest_run(ctx, path, &opts);
+	CSLDestroy(opts.rename);
+	CSLDestroy(opts.add);
 	if (st != KCN_OK && st != KCN_REJECTED)
 		kcn_cli_report(&cli, ctx);
 	return kcn_cli_exit(&cli, ctx, st);

@@ -357,6 +357,10 @@ struct kcn_ingest_opts {
 	int force_2d;			/* drop Z */
 	const char *s_srs;		/* assign this CRS (NULL: keep) */
 	const char *x, *y, *wkt;	/* CSV coordinate or WKT columns */
+	const char *fields;		/* "a,b,c": keep these, in this order */
+	char **rename;			/* "old=new" entries, NULL-ended */
+	char **add;			/* "name=value" entries, NULL-ended */
+	int snake_case;			/* field names in snake_case */
 	const char *encoding;		/* text encoding of the source (any
 					   iconv name); NULL: UTF-8, or what
 					   a shapefile's .cpg says */

@@ -263,6 +263,52 @@ START_TEST(invalid_policies)
 }
 END_TEST
 
+START_TEST(fields)
+{
+	struct kcn_ingest_opts o = { 0 };
+	char *ren[] = { "id=BldId", NULL }, *add[] = { "Source=city gis",
+	    NULL };
+	GDALDatasetH ds;
+	OGRFeatureDefnH d;
+	OGRFeatureH f;
+
+	kt_make_layer(kt_path("a.gpkg"), "GPKG", 3, 32649);
+	o.fields = "name, id";
+	o.rename = ren;
+	o.add = add;
+	o.snake_case = 1;
+	o.out.path = kt_path("b.fgb");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.gpkg"), &o),
+	    KCN_OK);
+	ds = GDALOpenEx(kt_path("b.fgb"), GDAL_OF_VECTOR, NULL, NULL, NULL);
+	d = OGR_L_GetLayerDefn(GDALDatasetGetLayer(ds, 0));
+	ck_assert_int_eq(OGR_FD_GetFieldCount(d), 3);
+	ck_assert_str_eq(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(d, 0)),
+	    "name");
+	ck_assert_str_eq(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(d, 1)),
+	    "bld_id");
+	ck_assert_str_eq(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(d, 2)),
+	    "source");
+	f = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0));
+	f = f ? (OGR_F_Destroy(f), OGR_L_GetNextFeature(
+	    GDALDatasetGetLayer(ds, 0))) : NULL;
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(OGR_F_GetFieldAsInteger(f, 1), 1);
+	ck_assert_str_eq(OGR_F_GetFieldAsString(f, 0), "Hải Châu");
+	ck_assert_str_eq(OGR_F_GetFieldAsString(f, 2), "city gis");
+	ck_assert_ptr_nonnull(OGR_F_GetGeometryRef(f));
+	OGR_F_Destroy(f);
+	GDALClose(ds);
+	/* Two fields that end up with one name. */
+	o.fields = NULL;
+	ren[0] = "id=NAME";
+	o.out.path = kt_path("c.fgb");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.gpkg"), &o),
+	    KCN_EUSAGE);
+	ck_assert_int_ne(access(kt_path("c.fgb"), F_OK), 0);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -280,6 +326,7 @@ ingest_suite(void)
 	tcase_add_test(tc, empty_layer);
 	tcase_add_test(tc, threads_same_bytes);
 	tcase_add_test(tc, invalid_policies);
+	tcase_add_test(tc, fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
