@@ -22,6 +22,7 @@ struct ingest_schema {
 	OGRFeatureDefnH defn;	/* NULL: the source's fields as they are */
 	int *map;		/* source field -> output field, or -1 */
 	char **values;		/* per output field: a constant, or NULL */
+	int nvalues;
 };
 
 /* What the workers need to know, shared and read-only. */
@@ -244,7 +245,10 @@ ingest_schema_free(struct ingest_schema *sc)
 	if (sc->defn != NULL)
 		OGR_FD_Release(sc->defn);
 	free(sc->map);
-	CSLDestroy(sc->values);
+	/* Mostly NULL entries: not a list CSLDestroy could walk. */
+	for (int i = 0; i < sc->nvalues; i++)
+		CPLFree(sc->values[i]);
+	free(sc->values);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -331,7 +335,8 @@ ingest_schema_build(struct kcn_ctx *ctx, OGRFeatureDefnH src,
 		}
 		names = CSLAddString(names, name);
 	}
-	sc->values = calloc(CSLCount(names) + 1, sizeof(char *));
+	sc->nvalues = CSLCount(names);
+	sc->values = calloc(sc->nvalues + 1, sizeof(char *));
 	if (sc->values == NULL) {
 		st = kcni_error(ctx, KCN_EOS, "fields", "out of memory");
 		goto out;
@@ -457,7 +462,7 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_writer *wr = NULL;
 	struct kcni_text *dec;
 	struct ingest_conf conf = { o->encoding, o->on_invalid, o->keep_empty,
-	    o->force_2d, -1, 0, { NULL, NULL, NULL } };
+	    o->force_2d, -1, 0, { NULL, NULL, NULL, 0 } };
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
 	    &conf };
 	struct kcni_tally tally = { 0, 0 };
