@@ -163,6 +163,13 @@ kcn_ctx_set_sink(struct kcn_ctx *ctx, kcn_sink_fn fn, void *ud)
 }
 
 void
+kcni_ctx_sink(const struct kcn_ctx *ctx, kcn_sink_fn *fn, void **ud)
+{
+	*fn = ctx->sink;
+	*ud = ctx->sink_ud;
+}
+
+void
 kcni_ctx_inherit(struct kcn_ctx *ctx, const struct kcn_ctx *parent)
 {
 	ctx->sink = parent->sink;

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <pthread.h>
 #include <strings.h>
 
 #include <cpl_conv.h>
+#include <json-c/json.h>
 #include <cpl_string.h>
 
 #include "kcn_internal.h"
@@ -453,9 +456,22 @@ ingest_fini(void *state)
 	free(t);
 }
 
-enum kcn_status
-kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
-    const struct kcn_ingest_opts *o)
+struct ingest_facts;
+static void ingest_encoding_facts(const struct kcn_ingest_opts *o,
+    OGRLayerH layer, struct ingest_facts *fx);
+
+/* What the run decided and counted, for the report. */
+struct ingest_facts {
+	char layer[256], driver[64], crs[512], encoding[64];
+	const char *crs_from, *encoding_from;
+	int epsg;
+	long long read, written;
+	struct kcni_tally tally;
+};
+
+static enum kcn_status
+ingest_run(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_ingest_opts *o, struct ingest_facts *fx)
 {
 	struct kcn_source *src;
 	struct kcn_reader *rd = NULL;
@@ -465,7 +481,6 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	    o->force_2d, -1, 0, { NULL, NULL, NULL, 0 } };
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
 	    &conf };
-	struct kcni_tally tally = { 0, 0 };
 	OGRwkbGeometryType gtype;
 	OGRSpatialReferenceH srs = NULL;
 	OGRLayerH layer;
@@ -502,7 +517,14 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 		    "-s (kcn-info shows what the coordinates look like)");
 		goto out;
 	}
+	snprintf(fx->layer, sizeof(fx->layer), "%s", OGR_L_GetName(layer));
+	snprintf(fx->driver, sizeof(fx->driver), "%s", GDALGetDriverShortName(
+	    GDALGetDatasetDriver(kcn_source_dataset(src))));
+	ingest_encoding_facts(o, layer, fx);
 	label = kcn_crs_label(srs);
+	snprintf(fx->crs, sizeof(fx->crs), "%s", label ? label : "none");
+	fx->epsg = kcn_crs_epsg(srs);
+	fx->crs_from = o->s_srs ? "-s" : srs ? "source" : "none";
 	kcni_msg(ctx, KCN_MSG_INFO, path, "layer %s (%s), CRS %s%s",
 	    OGR_L_GetName(layer), GDALGetDriverShortName(
 	    GDALGetDatasetDriver(kcn_source_dataset(src))),
@@ -524,23 +546,25 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	}
 	kcni_msg(ctx, KCN_MSG_INFO, o->out.path ? o->out.path : "-",
 	    "writing %s", kcn_writer_driver(&o->out));
-	st = kcni_pipeline(ctx, rd, wr, &stage, o->threads, path, &tally);
-	if (st == KCN_OK && tally.noted > 0)
+	st = kcni_pipeline(ctx, rd, wr, &stage, o->threads, path, &fx->tally);
+	if (st == KCN_OK && fx->tally.noted > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld invalid geometries "
-		    "repaired (-v lists them)", tally.noted);
-	if (st == KCN_OK && tally.rejected > 0)
+		    "repaired (-v lists them)", fx->tally.noted);
+	if (st == KCN_OK && fx->tally.rejected > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld of %lld features "
-		    "skipped", tally.rejected, kcn_reader_count(rd));
+		    "skipped", fx->tally.rejected, kcn_reader_count(rd));
 	if (st == KCN_OK)
 		st = kcn_writer_close(ctx, wr);
 	else
 		kcn_writer_abort(wr);
 	wr = NULL;
+	fx->read = kcn_reader_count(rd);
+	fx->written = st == KCN_OK ? fx->read - fx->tally.rejected : 0;
 	if (st == KCN_OK) {
 		kcni_msg(ctx, KCN_MSG_INFO, path, "%lld features read, %lld "
 		    "written", kcn_reader_count(rd), kcn_reader_count(rd) -
-		    tally.rejected);
-		if (tally.rejected > 0)
+		    fx->tally.rejected);
+		if (fx->tally.rejected > 0)
 			st = KCN_REJECTED;
 	}
 out:
@@ -551,5 +575,186 @@ out:
 		OSRRelease(srs);
 	if (kcn_source_close(ctx, src) != KCN_OK && st == KCN_OK)
 		st = kcn_ctx_status(ctx);
+	return st;
+}
+
+/* The encoding decided, and why, for the report. */
+static void
+ingest_encoding_facts(const struct kcn_ingest_opts *o, OGRLayerH layer,
+    struct ingest_facts *fx)
+{
+	const char *cpg = GDALGetMetadataItem((GDALMajorObjectH)layer,
+	    "ENCODING_FROM_CPG", "SHAPEFILE");
+	const char *ldid = GDALGetMetadataItem((GDALMajorObjectH)layer,
+	    "ENCODING_FROM_LDID", "SHAPEFILE");
+
+	if (o->encoding != NULL) {
+		snprintf(fx->encoding, sizeof(fx->encoding), "%s",
+		    o->encoding);
+		fx->encoding_from = "--encoding";
+	} else if (cpg != NULL && *cpg) {
+		snprintf(fx->encoding, sizeof(fx->encoding), "%s", cpg);
+		fx->encoding_from = ".cpg";
+	} else if (ldid != NULL && *ldid) {
+		snprintf(fx->encoding, sizeof(fx->encoding), "%s", ldid);
+		fx->encoding_from = "language driver id";
+	} else {
+		snprintf(fx->encoding, sizeof(fx->encoding), "UTF-8");
+		fx->encoding_from = "default, every value checked";
+	}
+}
+
+/* A sink that passes messages on and keeps the warnings for the report. */
+struct ingest_recorder {
+	kcn_sink_fn fn;
+	void *ud;
+	json_object *warnings;
+	pthread_mutex_t mu;	/* workers warn too */
+};
+
+static void
+ingest_record(void *ud, enum kcn_level level, const char *where,
+    const char *what)
+{
+	struct ingest_recorder *r = ud;
+	char buf[2048];
+
+	if (level == KCN_MSG_WARNING || level == KCN_MSG_INFO) {
+		snprintf(buf, sizeof(buf), "%s%s%s", where ? where : "",
+		    where && *where ? ": " : "", what);
+		pthread_mutex_lock(&r->mu);
+		json_object_array_add(r->warnings, json_object_new_string(
+		    buf));
+		pthread_mutex_unlock(&r->mu);
+	}
+	if (r->fn != NULL)
+		r->fn(r->ud, level, where, what);
+}
+
+static json_object *
+ingest_reasons(const struct kcni_reason *r, int n)
+{
+	json_object *o = json_object_new_object();
+
+	for (int i = 0; i < n; i++)
+		json_object_object_add(o, r[i].text,
+		    json_object_new_int64(r[i].n));
+	return o;
+}
+
+static json_object *
+ingest_counted(long long total, const struct kcni_reason *r, int n)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "total", json_object_new_int64(total));
+	json_object_object_add(o, "by_reason", ingest_reasons(r, n));
+	return o;
+}
+
+/* Writes the report of the run to PATH, atomically. */
+static enum kcn_status
+ingest_report(struct kcn_ctx *ctx, const char *path, const char *src,
+    const struct kcn_ingest_opts *o, const struct ingest_facts *fx,
+    enum kcn_status st, const char *errwhere, const char *errmsg,
+    json_object *messages)
+{
+	json_object *j = json_object_new_object(), *x;
+	char tmp[4200];
+	FILE *f;
+	int bad;
+
+	json_object_object_add(j, "source", json_object_new_string(src));
+	json_object_object_add(j, "layer", *fx->layer ?
+	    json_object_new_string(fx->layer) : NULL);
+	json_object_object_add(j, "driver", *fx->driver ?
+	    json_object_new_string(fx->driver) : NULL);
+	json_object_object_add(j, "output", json_object_new_string(
+	    o->out.path ? o->out.path : "-"));
+	json_object_object_add(j, "features_read",
+	    json_object_new_int64(fx->read));
+	json_object_object_add(j, "features_written",
+	    json_object_new_int64(fx->written));
+	json_object_object_add(j, "repaired", ingest_counted(fx->tally.noted,
+	    fx->tally.noted_by, fx->tally.nnoted_by));
+	json_object_object_add(j, "skipped", ingest_counted(
+	    fx->tally.rejected, fx->tally.skipped_by, fx->tally.nskipped_by));
+	x = json_object_new_object();
+	json_object_object_add(x, "name", *fx->encoding ?
+	    json_object_new_string(fx->encoding) : NULL);
+	json_object_object_add(x, "from", fx->encoding_from ?
+	    json_object_new_string(fx->encoding_from) : NULL);
+	json_object_object_add(j, "encoding", x);
+	x = json_object_new_object();
+	json_object_object_add(x, "name", *fx->crs ?
+	    json_object_new_string(fx->crs) : NULL);
+	json_object_object_add(x, "epsg", fx->epsg > 0 ?
+	    json_object_new_int(fx->epsg) : NULL);
+	json_object_object_add(x, "from", fx->crs_from ?
+	    json_object_new_string(fx->crs_from) : NULL);
+	json_object_object_add(j, "crs", x);
+	json_object_object_add(j, "messages", json_object_get(messages));
+	json_object_object_add(j, "exit_status",
+	    json_object_new_int(kcn_exit_code(st)));
+	if (st != KCN_OK && st != KCN_REJECTED) {
+		x = json_object_new_object();
+		json_object_object_add(x, "where",
+		    json_object_new_string(errwhere));
+		json_object_object_add(x, "message",
+		    json_object_new_string(errmsg));
+		json_object_object_add(j, "error", x);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.kcn-tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		json_object_put(j);
+		return kcni_error(ctx, KCN_ECREATE, path, "cannot create: %s",
+		    strerror(errno));
+	}
+	fprintf(f, "%s\n", json_object_to_json_string_ext(j,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		remove(tmp);
+		return kcni_error(ctx, KCN_EIO, path, "cannot write the "
+		    "report: %s", strerror(errno ? errno : EIO));
+	}
+	return KCN_OK;
+}
+
+enum kcn_status
+kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_ingest_opts *o)
+{
+	struct ingest_facts fx;
+	struct ingest_recorder rec;
+	enum kcn_status st, rst;
+	char where[1024], msg[1024];
+
+	memset(&fx, 0, sizeof(fx));
+	if (o->report == NULL) {
+		st = ingest_run(ctx, path, o, &fx);
+		kcni_tally_free(&fx.tally);
+		return st;
+	}
+	kcni_ctx_sink(ctx, &rec.fn, &rec.ud);
+	rec.warnings = json_object_new_array();
+	pthread_mutex_init(&rec.mu, NULL);
+	kcn_ctx_set_sink(ctx, ingest_record, &rec);
+	st = ingest_run(ctx, path, o, &fx);
+	kcn_ctx_set_sink(ctx, rec.fn, rec.ud);
+	/* The report must not lose the error that the caller reports. */
+	snprintf(where, sizeof(where), "%s", kcn_ctx_where(ctx));
+	snprintf(msg, sizeof(msg), "%s", kcn_ctx_errmsg(ctx));
+	rst = ingest_report(ctx, o->report, path, o, &fx, st, where, msg,
+	    rec.warnings);
+	if (rst != KCN_OK && (st == KCN_OK || st == KCN_REJECTED))
+		st = rst;
+	else if (rst != KCN_OK)
+		kcni_error(ctx, st, where, "%s", msg);
+	json_object_put(rec.warnings);
+	pthread_mutex_destroy(&rec.mu);
+	kcni_tally_free(&fx.tally);
 	return st;
 }

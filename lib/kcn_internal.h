@@ -95,11 +95,25 @@ struct kcni_stage {
 	void *ud;
 };
 
+/* A count of one reason. */
+struct kcni_reason {
+	char *text;		/* "invalid geometry: Self-intersection" */
+	long long n;
+};
+
 /* What a pipeline did besides writing. */
 struct kcni_tally {
 	long long rejected;	/* skipped, each reported */
 	long long noted;	/* written after a change, each noted (-v) */
+	struct kcni_reason *skipped_by, *noted_by;	/* by reason */
+	int nskipped_by, nnoted_by;
 };
+
+/* Frees the reason lists of a tally.  NULL is accepted. */
+void kcni_tally_free(struct kcni_tally *t);
+
+/* The message sink of CTX, to wrap it. */
+void kcni_ctx_sink(const struct kcn_ctx *ctx, kcn_sink_fn *fn, void **ud);
 
 /*
  * Reads every feature of RD, applies STAGE and writes the result to WR,

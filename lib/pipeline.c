@@ -48,6 +48,65 @@ struct pipe {
 	int stop;
 };
 
+/*
+ * The reason in a message, without its details: up to " (", and for
+ * geometry reasons (and repairs, which lose their "repaired: ") up to
+ * ";", else up to the first ": ".
+ */
+static void
+pipe_reason_key(const char *msg, char *key, size_t size)
+{
+	size_t n;
+
+	if (strncmp(msg, "repaired: ", 10) == 0)
+		msg += 10;
+	snprintf(key, size, "%s", msg);
+	if ((n = strcspn(key, "(")) > 0 && key[n] == '(' && key[n - 1] == ' ')
+		key[n - 1] = '\0';
+	if (strncmp(key, "invalid geometry: ", 18) == 0 ||
+	    strchr(key, ':') == NULL)
+		key[strcspn(key, ";")] = '\0';
+	else if (strstr(key, ": ") != NULL)
+		*strstr(key, ": ") = '\0';
+}
+
+/* Counts MSG under its reason in LIST. */
+static void
+pipe_count(struct kcni_reason **list, int *n, const char *msg)
+{
+	char key[256];
+	struct kcni_reason *r;
+
+	pipe_reason_key(msg, key, sizeof(key));
+	for (int i = 0; i < *n; i++)
+		if (strcmp((*list)[i].text, key) == 0) {
+			(*list)[i].n++;
+			return;
+		}
+	if ((r = realloc(*list, (*n + 1) * sizeof(**list))) == NULL)
+		return;
+	*list = r;
+	if ((r[*n].text = strdup(key)) == NULL)
+		return;
+	r[*n].n = 1;
+	(*n)++;
+}
+
+void
+kcni_tally_free(struct kcni_tally *t)
+{
+	if (t == NULL)
+		return;
+	for (int i = 0; i < t->nskipped_by; i++)
+		free(t->skipped_by[i].text);
+	for (int i = 0; i < t->nnoted_by; i++)
+		free(t->noted_by[i].text);
+	free(t->skipped_by);
+	free(t->noted_by);
+	t->skipped_by = t->noted_by = NULL;
+	t->nskipped_by = t->nnoted_by = 0;
+}
+
 static char *
 pipe_msg(struct kcn_ctx *ctx)
 {
@@ -145,6 +204,8 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 		it->out = NULL;
 		if (it->note != NULL) {
 			p->tally.noted++;
+			pipe_count(&p->tally.noted_by, &p->tally.nnoted_by,
+			    it->note);
 			kcni_msg(p->ctx, KCN_MSG_INFO, where, "%s", it->note);
 		}
 		free(it->note);
@@ -160,6 +221,8 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 		st = it->st;
 	} else {
 		p->tally.rejected++;
+		pipe_count(&p->tally.skipped_by, &p->tally.nskipped_by,
+		    it->msg ? it->msg : "rejected");
 		kcni_msg(p->ctx, p->tally.rejected <= PIPE_LISTED ?
 		    KCN_MSG_WARNING : KCN_MSG_INFO, where,
 		    "feature skipped: %s", it->msg ? it->msg : "rejected");

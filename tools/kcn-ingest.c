@@ -17,7 +17,8 @@ static const char usage[] =
     "                  [--keep-empty] [--on-invalid repair | skip | fail]\n"
     "                  [--x column --y column | --wkt column]\n"
     "                  [--fields name,...] [--rename old=new] [--add name=value]\n"
-    "                  [--snake-case] [--progress | --no-progress] [file]\n";
+    "                  [--snake-case] [--report file.json]\n"
+    "                  [--progress | --no-progress] [file]\n";
 
 static const char help[] =
     "Read one layer of any GDAL vector source (file, /vsizip/ path, or - for\n"
@@ -54,6 +55,10 @@ static const char help[] =
     "      --add name=value\n"
     "                   add a text field with a constant value (repeatable)\n"
     "      --snake-case field names in snake_case (MA_PHUONG -> ma_phuong)\n"
+    "      --report file.json\n"
+    "                   write what was read, written, repaired and skipped\n"
+    "                   (by reason), the encoding and CRS decided, and every\n"
+    "                   warning, even when the run fails\n"
     KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
@@ -74,7 +79,8 @@ enum {
 	OPT_FIELDS,
 	OPT_RENAME,
 	OPT_ADD,
-	OPT_SNAKE_CASE
+	OPT_SNAKE_CASE,
+	OPT_REPORT
 };
 
 static const struct option longopts[] = {
@@ -86,6 +92,7 @@ static const struct option longopts[] = {
 	{ "keep-empty", no_argument, NULL, OPT_KEEP_EMPTY },
 	{ "on-invalid", required_argument, NULL, OPT_ON_INVALID },
 	{ "rename", required_argument, NULL, OPT_RENAME },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "snake-case", no_argument, NULL, OPT_SNAKE_CASE },
 	{ "wkt", required_argument, NULL, OPT_WKT },
 	{ "x", required_argument, NULL, OPT_X },
@@ -150,6 +157,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_ADD:
 			opts.add = CSLAddString(opts.add, optarg);
+			break;
+		case OPT_REPORT:
+			opts.report = optarg;
 			break;
 		case OPT_SNAKE_CASE:
 			opts.snake_case = 1;

@@ -361,6 +361,7 @@ struct kcn_ingest_opts {
 	char **rename;			/* "old=new" entries, NULL-ended */
 	char **add;			/* "name=value" entries, NULL-ended */
 	int snake_case;			/* field names in snake_case */
+	const char *report;		/* write a JSON report here */
 	const char *encoding;		/* text encoding of the source (any
 					   iconv name); NULL: UTF-8, or what
 					   a shapefile's .cpg says */
@@ -379,7 +380,9 @@ struct kcn_ingest_opts {
  * Features that cannot be read, converted or decoded, or that the output
  * cannot hold, are reported through the sink, skipped and counted: the
  * result is then KCN_REJECTED.  A source that fails as a whole (truncated,
- * unreadable) gives its error and leaves no output file.
+ * unreadable) gives its error and leaves no output file.  With a report
+ * path, a JSON report of counts (by reason), decisions and messages is
+ * written there in every case.
  */
 enum kcn_status kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_ingest_opts *opts);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cpl_string.h>
+#include <json-c/json.h>
 
 #include "check_kcn.h"
 
@@ -309,6 +310,41 @@ START_TEST(fields)
 }
 END_TEST
 
+START_TEST(report)
+{
+	struct kcn_ingest_opts o = { 0 };
+	json_object *j, *v;
+	char *text;
+
+	kt_make_layer(kt_path("a.gpkg"), "GPKG", 7, 32649);
+	o.out.path = kt_path("b.fgb");
+	o.report = kt_path("r.json");
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.gpkg"), &o),
+	    KCN_OK);
+	text = kt_slurp(kt_path("r.json"), NULL);
+	j = json_tokener_parse(text);
+	ck_assert_ptr_nonnull(j);
+	ck_assert(json_object_object_get_ex(j, "features_written", &v));
+	ck_assert_int_eq(json_object_get_int(v), 7);
+	ck_assert(json_object_object_get_ex(j, "exit_status", &v));
+	ck_assert_int_eq(json_object_get_int(v), 0);
+	json_object_put(j);
+	free(text);
+	/* A failed run still leaves its report, with the error. */
+	o.s_srs = "EPSG:0";
+	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.gpkg"), &o),
+	    KCN_ECRS);
+	ck_assert_str_eq(kcn_ctx_where(kt_ctx), "EPSG:0");
+	text = kt_slurp(kt_path("r.json"), NULL);
+	j = json_tokener_parse(text);
+	ck_assert(json_object_object_get_ex(j, "exit_status", &v));
+	ck_assert_int_eq(json_object_get_int(v), 78);
+	ck_assert(json_object_object_get_ex(j, "error", &v));
+	json_object_put(j);
+	free(text);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -327,6 +363,7 @@ ingest_suite(void)
 	tcase_add_test(tc, threads_same_bytes);
 	tcase_add_test(tc, invalid_policies);
 	tcase_add_test(tc, fields);
+	tcase_add_test(tc, report);
 	suite_add_tcase(s, tc);
 	return s;
 }
