@@ -462,12 +462,85 @@ static void ingest_encoding_facts(const struct kcn_ingest_opts *o,
 
 /* What the run decided and counted, for the report. */
 struct ingest_facts {
-	char layer[256], driver[64], crs[512], encoding[64];
+	char layer[256], driver[64], crs[512], encoding[64], evidence[256];
 	const char *crs_from, *encoding_from;
 	int epsg;
 	long long read, written;
 	struct kcni_tally tally;
 };
+
+#define INGEST_SAMPLE 5000	/* features read to find the code page */
+
+/*
+ * For formats that do not promise UTF-8: reads the first features and, if
+ * some text is not UTF-8, finds its code page.  Returns the code page, or
+ * NULL (UTF-8 will do, or nothing fits: the features then say so one by
+ * one).  The reader is rewound.
+ */
+static const char *
+ingest_detect(struct kcn_ctx *ctx, struct kcn_reader *rd, const char *drv,
+    const char *path, struct ingest_facts *fx)
+{
+	static const char *utf8_formats[] = { "FlatGeobuf", "GPKG", "GeoJSON",
+	    "GeoJSONSeq", "KML", "LIBKML", "GPX", "SQLite", "DXF" };
+	struct kcni_text *utf8;
+	char **samples = NULL, *dup;
+	size_t n = 0, cap = 0;
+	const char *enc = NULL;
+	OGRFeatureH f;
+
+	for (size_t i = 0; i < sizeof(utf8_formats) / sizeof(*utf8_formats);
+	    i++)
+		if (strcmp(drv, utf8_formats[i]) == 0)
+			return NULL;
+	if ((utf8 = kcni_text_new(ctx, "UTF-8")) == NULL)
+		return NULL;
+	while (kcn_reader_count(rd) < INGEST_SAMPLE && n < 2000 &&
+	    kcn_reader_next(ctx, rd, &f) == KCN_OK && f != NULL) {
+		OGRFeatureDefnH d = OGR_F_GetDefnRef(f);
+
+		for (int i = 0; i < OGR_FD_GetFieldCount(d); i++) {
+			const char *v;
+
+			if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, i)) !=
+			    OFTString || !OGR_F_IsFieldSetAndNotNull(f, i))
+				continue;
+			v = OGR_F_GetFieldAsString(f, i);
+			if (kcni_text_decode(utf8, v) != NULL)
+				continue;
+			if (n == cap) {
+				char **p = realloc(samples, (cap = cap ? cap * 2 :
+				    64) * sizeof(*p));
+
+				if (p == NULL)
+					break;
+				samples = p;
+			}
+			if ((dup = strdup(v)) != NULL)
+				samples[n++] = dup;
+		}
+		OGR_F_Destroy(f);
+	}
+	kcn_ctx_clear(ctx);
+	kcni_text_free(utf8);
+	kcni_reader_rewind(rd);
+	if (n > 0) {
+		enc = kcni_text_detect(ctx, samples, n, fx->evidence,
+		    sizeof(fx->evidence));
+		if (enc != NULL)
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "text is %s, "
+			    "detected: %s (--encoding overrides)", enc,
+			    fx->evidence);
+		else
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "text is not "
+			    "UTF-8 and its code page is unknown: %s; give it "
+			    "with --encoding", fx->evidence);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(samples[i]);
+	free(samples);
+	return enc;
+}
 
 static enum kcn_status
 ingest_run(struct kcn_ctx *ctx, const char *path,
@@ -521,6 +594,12 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	snprintf(fx->driver, sizeof(fx->driver), "%s", GDALGetDriverShortName(
 	    GDALGetDatasetDriver(kcn_source_dataset(src))));
 	ingest_encoding_facts(o, layer, fx);
+	if (o->encoding == NULL && (conf.encoding = ingest_detect(ctx, rd,
+	    fx->driver, path, fx)) != NULL) {
+		snprintf(fx->encoding, sizeof(fx->encoding), "%s",
+		    conf.encoding);
+		fx->encoding_from = fx->evidence;
+	}
 	label = kcn_crs_label(srs);
 	snprintf(fx->crs, sizeof(fx->crs), "%s", label ? label : "none");
 	fx->epsg = kcn_crs_epsg(srs);

@@ -148,6 +148,18 @@ struct kcni_coords {
    memory.  Borrowed; valid until the next call. */
 struct kcni_coords *kcni_coords(struct kcn_ctx *ctx, size_t n);
 
+/*
+ * The likely code page of the N raw text SAMPLES (none valid UTF-8), out
+ * of the usual legacy ones (CP1258, CP949, CP1252, CP874, CP1251, GB18030,
+ * Shift-JIS, Big5); a static name, or NULL when none fits.  EVIDENCE says
+ * why, in a sentence.
+ */
+const char *kcni_text_detect(struct kcn_ctx *ctx, char *const *samples,
+    size_t n, char *evidence, size_t size);
+
+/* Starts reading again from the first feature (not for streams). */
+void kcni_reader_rewind(struct kcn_reader *rd);
+
 /* strdup that records KCN_EOS on failure. */
 char *kcni_strdup(struct kcn_ctx *ctx, const char *s);
 

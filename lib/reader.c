@@ -455,6 +455,14 @@ kcn_reader_next(struct kcn_ctx *ctx, struct kcn_reader *rd, OGRFeatureH *feat)
 }
 
 void
+kcni_reader_rewind(struct kcn_reader *rd)
+{
+	OGR_L_ResetReading(rd->layer);
+	rd->count = 0;
+	rd->failed = 0;
+}
+
+void
 kcn_reader_free(struct kcn_reader *rd)
 {
 	free(rd);

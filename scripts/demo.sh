@@ -20,8 +20,9 @@ kcn-info --check $layers | tee "$out/info.txt"
 kcn-info --check --json $layers > "$out/info.json"
 
 echo
-echo "== 2. The wards come without .prj and .cpg: assign VN-2000 / UTM 49N, CP1258"
-kcn-ingest -q -s EPSG:3406 --encoding CP1258 -o "$out/wards.gpkg" wards.shp
+echo "== 2. The wards come without .prj and .cpg: assign VN-2000 / UTM 49N;"
+echo "      their code page is detected from the names"
+kcn-ingest -s EPSG:3406 -o "$out/wards.gpkg" wards.shp 2>&1 | cut -c1-100
 kcn-info "$out/wards.gpkg" | grep -E 'crs|lon/lat'
 
 echo

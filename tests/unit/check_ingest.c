@@ -1,4 +1,5 @@
 /* check_ingest.c: the stream copy through GEOS. */
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "check_kcn.h"
+#include "kcn_internal.h"
 
 START_TEST(copy_keeps_all)
 {
@@ -135,10 +137,14 @@ START_TEST(encoding)
 	make_cp1258();
 	o.s_srs = "EPSG:3406";
 	o.out.path = kt_path("a.gpkg");
-	/* Not UTF-8: skipped and said, nothing written. */
+	/* Not UTF-8 and not declared: the code page is detected. */
 	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("w.shp"), &o),
-	    KCN_REJECTED);
-	ck_assert_int_eq(kt_count(kt_path("a.gpkg")), 0);
+	    KCN_OK);
+	ds = GDALOpenEx(kt_path("a.gpkg"), GDAL_OF_VECTOR, NULL, NULL, NULL);
+	f = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0));
+	ck_assert_str_eq(OGR_F_GetFieldAsString(f, 0), "Hải Châu");
+	OGR_F_Destroy(f);
+	GDALClose(ds);
 	o.encoding = "CP1258";
 	o.out.path = kt_path("b.gpkg");
 	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("w.shp"), &o),
@@ -345,6 +351,61 @@ START_TEST(report)
 }
 END_TEST
 
+/* Text in ENC for the UTF-8 NAMES, as raw samples (free each). */
+static size_t
+samples_in(const char *enc, const char *const *names, char **out)
+{
+	size_t n = 0;
+
+	for (; names[n] != NULL; n++) {
+		iconv_t cd = iconv_open(enc, "UTF-8");
+		char *in = (char *)names[n], *buf = calloc(1, 256), *op = buf;
+		size_t il = strlen(in), ol = 255;
+
+		ck_assert(cd != (iconv_t)-1);
+		ck_assert_int_ne(iconv(cd, &in, &il, &op, &ol), (size_t)-1);
+		iconv_close(cd);
+		out[n] = buf;
+	}
+	return n;
+}
+
+static const struct {
+	const char *enc;
+	const char *names[4];
+} detect_cases[] = {
+	{ "CP1258", { "Hải Châu", "Thanh Khê Đông", "Hòa Cường Bắc", NULL } },
+	{ "CP949", { "서울특별시", "해운대구", "스마트 폴", NULL } },
+	{ "CP1252", { "São Paulo", "Besançon", "Zürich", NULL } },
+	{ "CP1251", { "Москва", "Новосибирск", "Казань", NULL } },
+	{ "CP874", { "กรุงเทพมหานคร", "เชียงใหม่", "ภูเก็ต", NULL } },
+	{ "SHIFT_JIS", { "東京都", "ひらがな", "大阪市", NULL } },
+};
+
+START_TEST(detect)
+{
+	char *s[4], ev[256];
+	size_t n = samples_in(detect_cases[_i].enc, detect_cases[_i].names, s);
+	const char *got = kcni_text_detect(kt_ctx, s, n, ev, sizeof(ev));
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, detect_cases[_i].enc);
+	ck_assert_ptr_nonnull(strstr(ev, detect_cases[_i].enc));
+	for (size_t i = 0; i < n; i++)
+		free(s[i]);
+}
+END_TEST
+
+START_TEST(detect_nothing_fits)
+{
+	char junk[] = "\001\377\376\200\201\002", *s[] = { junk };
+	char ev[256];
+
+	ck_assert_ptr_null(kcni_text_detect(kt_ctx, s, 1, ev, sizeof(ev)));
+	ck_assert_ptr_nonnull(strstr(ev, "no likely code page"));
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -364,6 +425,9 @@ ingest_suite(void)
 	tcase_add_test(tc, invalid_policies);
 	tcase_add_test(tc, fields);
 	tcase_add_test(tc, report);
+	tcase_add_loop_test(tc, detect, 0,
+	    sizeof(detect_cases) / sizeof(detect_cases[0]));
+	tcase_add_test(tc, detect_nothing_fits);
 	suite_add_tcase(s, tc);
 	return s;
 }
