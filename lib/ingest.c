@@ -37,6 +37,7 @@ struct ingest_conf {
 	int dim;		/* the layer's kind: 2 areas, 1 lines, 0 points,
 				   -1 mixed or unknown */
 	int geographic;		/* the CRS is longitude/latitude */
+	int cad;		/* DXF: closed polylines are areas */
 	struct ingest_schema schema;
 };
 
@@ -89,6 +90,15 @@ ingest_geometry(struct kcn_ctx *ctx, const struct ingest_conf *c,
 			return KCN_OK;
 		return kcni_error(ctx, KCN_REJECTED, "geometry", "%s geometry: "
 		    "dropped (--keep-empty keeps it)", g ? "empty" : "no");
+	}
+	/*
+	 * GDAL 3.6 reads a CAD drawing's closed polyline as a closed line;
+	 * in a plan it is an area, such as a planner's zone.
+	 */
+	if (c->cad && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbLineString &&
+	    OGR_G_GetPointCount(g) >= 4 && OGR_G_IsRing(g)) {
+		g = OGR_G_ForceToPolygon(OGR_F_StealGeometry(f));
+		OGR_F_SetGeometryDirectly(f, g);
 	}
 	if (c->geographic) {
 		OGREnvelope e;
@@ -551,7 +561,7 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_writer *wr = NULL;
 	struct kcni_text *dec;
 	struct ingest_conf conf = { o->encoding, o->on_invalid, o->keep_empty,
-	    o->force_2d, -1, 0, { NULL, NULL, NULL, 0 } };
+	    o->force_2d, -1, 0, 0, { NULL, NULL, NULL, 0 } };
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
 	    &conf };
 	OGRwkbGeometryType gtype;
@@ -614,6 +624,7 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 		gtype = wkbFlatten(gtype);
 	conf.dim = ingest_dim(gtype);
 	conf.geographic = srs != NULL && OSRIsGeographic(srs);
+	conf.cad = strcmp(fx->driver, "DXF") == 0;
 	if ((st = ingest_schema_build(ctx, OGR_L_GetLayerDefn(layer), o,
 	    &conf.schema)) != KCN_OK)
 		goto out;
