@@ -2303,7 +2303,7 @@ static void write_readme(const char *dir)
         "(not declared) | CP949 (`$DWGCODEPAGE` = `ANSI_949`) | %d polylines, 1 text | zone "
         "type is only in the Korean layer name (스마트존_주거 residential, 스마트존_상업 "
         "commercial, 스마트존_교통 transport, 스마트존_관광 tourism); GDAL reads the closed "
-        "polylines as closed LineStrings unless `DXF_CLOSED_LINE_AS_POLYGON=TRUE` |\n",
+        "polylines as closed LineStrings (GDAL 3.6 has no option to read them as polygons; kcn-ingest does) |\n",
         N_ZONES);
 
     buf_printf(&b,
