@@ -215,3 +215,76 @@ kcn_crs_label(OGRSpatialReferenceH srs)
 		snprintf(s, len, "%s", name);
 	return s;
 }
+
+/* ---- suggestions for data without CRS ------------------------------- */
+
+/* Overlap of two lon/lat boxes over their union: 1 the same, 0 apart. */
+static double
+crs_iou(const double a[4], const double b[4])
+{
+	double w = fmin(a[2], b[2]) - fmax(a[0], b[0]);
+	double h = fmin(a[3], b[3]) - fmax(a[1], b[1]);
+	double inter, uni;
+
+	if (w <= 0 || h <= 0)
+		return 0;
+	inter = w * h;
+	uni = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) -
+	    inter;
+	return uni > 0 ? inter / uni : 0;
+}
+
+int
+kcn_crs_suggest(struct kcn_ctx *ctx, const double native[4],
+    const double ref[4], struct kcn_crs_guess *out, int max)
+{
+	PJ_TYPE types[] = { PJ_TYPE_PROJECTED_CRS };
+	PROJ_CRS_LIST_PARAMETERS *params;
+	PROJ_CRS_INFO **list;
+	int count = 0, n = 0;
+
+	if ((params = proj_get_crs_list_parameters_create()) == NULL)
+		return 0;
+	params->types = types;
+	params->typesCount = 1;
+	params->bbox_valid = 1;
+	params->crs_area_of_use_contains_bbox = 1;
+	/* CRSs made for where the other layers are: the middle of them. */
+	params->west_lon_degree = params->east_lon_degree =
+	    (ref[0] + ref[2]) / 2;
+	params->south_lat_degree = params->north_lat_degree =
+	    (ref[1] + ref[3]) / 2;
+	list = proj_get_crs_info_list_from_database(kcn_ctx_proj(ctx), "EPSG",
+	    params, &count);
+	proj_get_crs_list_parameters_destroy(params);
+	for (int i = 0; list != NULL && i < count; i++) {
+		OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+		double ll[4], score;
+		int k;
+
+		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+		if (OSRImportFromEPSG(srs, atoi(list[i]->code)) != OGRERR_NONE ||
+		    kcn_extent_lonlat(ctx, srs, native, ll) != KCN_OK) {
+			kcn_ctx_clear(ctx);
+			OSRRelease(srs);
+			continue;
+		}
+		OSRRelease(srs);
+		if ((score = crs_iou(ll, ref)) <= 0)
+			continue;
+		/* Insert in order, best first, dropping past MAX. */
+		for (k = n; k > 0 && out[k - 1].score < score; k--)
+			if (k < max)
+				out[k] = out[k - 1];
+		if (k < max) {
+			out[k].epsg = atoi(list[i]->code);
+			snprintf(out[k].name, sizeof(out[k].name), "%s",
+			    list[i]->name);
+			out[k].score = score;
+		}
+		if (n < max)
+			n++;
+	}
+	proj_crs_info_list_destroy(list);
+	return n;
+}

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <strings.h>
 
@@ -480,6 +482,149 @@ struct ingest_facts {
 };
 
 #define INGEST_SAMPLE 5000	/* features read to find the code page */
+#define INGEST_GUESSES 3	/* CRSs suggested for data without one */
+
+/* Adds the lon/lat extent of every georeferenced layer of DS to REF. */
+static int
+ingest_extent_of(struct kcn_ctx *ctx, GDALDatasetH ds, double ref[4], int n)
+{
+	OGRSpatialReferenceH srs;
+	OGREnvelope e;
+	double ext[4], ll[4], gt[6];
+
+	for (int i = 0; i < GDALDatasetGetLayerCount(ds); i++) {
+		OGRLayerH l = GDALDatasetGetLayer(ds, i);
+
+		if ((srs = OGR_L_GetSpatialRef(l)) == NULL ||
+		    OGR_L_GetExtent(l, &e, TRUE) != OGRERR_NONE)
+			continue;
+		ext[0] = e.MinX, ext[1] = e.MinY, ext[2] = e.MaxX;
+		ext[3] = e.MaxY;
+		srs = OSRClone(srs);
+		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+		if (kcn_extent_lonlat(ctx, srs, ext, ll) == KCN_OK) {
+			for (int k = 0; k < 2; k++) {
+				ref[k] = n ? fmin(ref[k], ll[k]) : ll[k];
+				ref[k + 2] = n ? fmax(ref[k + 2], ll[k + 2]) :
+				    ll[k + 2];
+			}
+			n++;
+		}
+		kcn_ctx_clear(ctx);
+		OSRRelease(srs);
+	}
+	if (GDALGetRasterCount(ds) > 0 && (srs = GDALGetSpatialRef(ds)) &&
+	    GDALGetGeoTransform(ds, gt) == CE_None && gt[2] == 0 &&
+	    gt[4] == 0) {
+		ext[0] = gt[0], ext[2] = gt[0] + gt[1] * GDALGetRasterXSize(ds);
+		ext[3] = gt[3], ext[1] = gt[3] + gt[5] * GDALGetRasterYSize(ds);
+		srs = OSRClone(srs);
+		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+		if (kcn_extent_lonlat(ctx, srs, ext, ll) == KCN_OK) {
+			for (int k = 0; k < 2; k++) {
+				ref[k] = n ? fmin(ref[k], ll[k]) : ll[k];
+				ref[k + 2] = n ? fmax(ref[k + 2], ll[k + 2]) :
+				    ll[k + 2];
+			}
+			n++;
+		}
+		kcn_ctx_clear(ctx);
+		OSRRelease(srs);
+	}
+	return n;
+}
+
+/*
+ * The lon/lat extent of the other layers delivered beside PATH that know
+ * their CRS: where data without a CRS most likely lies.  0 when none.
+ */
+static int
+ingest_reference(struct kcn_ctx *ctx, const char *path, double ref[4])
+{
+	static const char *exts[] = { "shp", "gpkg", "geojson", "json", "fgb",
+	    "kml", "kmz", "gml", "tif", "tiff", "sqlite" };
+	char dir[4096], file[4400];
+	const char *slash = strrchr(path, '/');
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if (strcmp(path, "-") == 0 || strncmp(path, "/vsi", 4) == 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+	    slash ? path : ".");
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	/* Other people's files: their complaints are not ours to print. */
+	CPLPushErrorHandler(CPLQuietErrorHandler);
+	while ((e = readdir(d)) != NULL && n < 50) {
+		const char *dot = strrchr(e->d_name, '.');
+		GDALDatasetH ds;
+		size_t i;
+
+		if (dot == NULL)
+			continue;
+		for (i = 0; i < sizeof(exts) / sizeof(*exts); i++)
+			if (strcasecmp(dot + 1, exts[i]) == 0)
+				break;
+		snprintf(file, sizeof(file), "%s/%s", dir, e->d_name);
+		if (i == sizeof(exts) / sizeof(*exts) ||
+		    strcmp(CPLGetFilename(file), CPLGetFilename(path)) == 0)
+			continue;
+		ds = GDALOpenEx(file, GDAL_OF_VECTOR | GDAL_OF_RASTER |
+		    GDAL_OF_READONLY, NULL, NULL, NULL);
+		if (ds != NULL) {
+			n = ingest_extent_of(ctx, ds, ref, n);
+			GDALClose(ds);
+		}
+	}
+	CPLPopErrorHandler();
+	closedir(d);
+	kcni_gdal_reset(ctx);
+	return n > 0;
+}
+
+/*
+ * For a layer without CRS: what its coordinates suggest.  Writes a
+ * sentence into MSG and the best candidate's EPSG code (0: none).
+ */
+static int
+ingest_guess_crs(struct kcn_ctx *ctx, const char *path, OGRLayerH layer,
+    char *msg, size_t size)
+{
+	struct kcn_crs_guess g[INGEST_GUESSES];
+	OGREnvelope e;
+	double ext[4], ref[4];
+	int n, len;
+
+	msg[0] = '\0';
+	if (OGR_L_GetExtent(layer, &e, TRUE) != OGRERR_NONE)
+		return 0;
+	OGR_L_ResetReading(layer);
+	ext[0] = e.MinX, ext[1] = e.MinY, ext[2] = e.MaxX, ext[3] = e.MaxY;
+	if (e.MinX >= -180 && e.MaxX <= 180 && e.MinY >= -90 && e.MaxY <= 90) {
+		snprintf(msg, size, "the coordinates look like degrees: WGS 84 "
+		    "is EPSG:4326");
+		return 4326;
+	}
+	if (!ingest_reference(ctx, path, ref)) {
+		snprintf(msg, size, "the coordinates are projected, and no "
+		    "layer beside it has a CRS to compare with");
+		return 0;
+	}
+	if ((n = kcn_crs_suggest(ctx, ext, ref, g, INGEST_GUESSES)) == 0) {
+		snprintf(msg, size, "no projected CRS used where the other "
+		    "layers are brings these coordinates onto them");
+		return 0;
+	}
+	len = snprintf(msg, size, "compared with the layers beside it, the "
+	    "coordinates fit");
+	for (int i = 0; i < n && len > 0 && (size_t)len < size; i++)
+		len += snprintf(msg + len, size - (size_t)len, "%s EPSG:%d "
+		    "(%s, overlap %.0f%%)", i ? "," : "", g[i].epsg, g[i].name,
+		    100 * g[i].score);
+	return g[0].epsg;
+}
 
 /*
  * For formats that do not promise UTF-8: reads the first features and, if
@@ -565,6 +710,7 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
 	    &conf };
 	OGRwkbGeometryType gtype;
+	int guessed = 0;
 	OGRSpatialReferenceH srs = NULL;
 	OGRLayerH layer;
 	enum kcn_status st = KCN_OK;
@@ -596,9 +742,22 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 		srs = OSRClone(OGR_L_GetSpatialRef(layer));
 		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
 	} else if (OGR_L_GetGeomType(layer) != wkbNone) {
-		st = kcni_error(ctx, KCN_ECRS, path, "no CRS: assign one with "
-		    "-s (kcn-info shows what the coordinates look like)");
-		goto out;
+		char why[1024], code[32];
+		int epsg = ingest_guess_crs(ctx, path, layer, why, sizeof(why));
+
+		if (!o->guess_crs || epsg == 0) {
+			st = kcni_error(ctx, KCN_ECRS, path, "no CRS: assign "
+			    "one with -s%s%s", *why ? "; " : "", why);
+			goto out;
+		}
+		snprintf(code, sizeof(code), "EPSG:%d", epsg);
+		if ((srs = kcn_crs_parse(ctx, code, NULL)) == NULL) {
+			st = kcn_ctx_status(ctx);
+			goto out;
+		}
+		kcni_msg(ctx, KCN_MSG_WARNING, path, "no CRS: assumed %s, as "
+		    "--guess-crs allows: %s", code, why);
+		guessed = 1;
 	}
 	snprintf(fx->layer, sizeof(fx->layer), "%s", OGR_L_GetName(layer));
 	snprintf(fx->driver, sizeof(fx->driver), "%s", GDALGetDriverShortName(
@@ -613,7 +772,8 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	label = kcn_crs_label(srs);
 	snprintf(fx->crs, sizeof(fx->crs), "%s", label ? label : "none");
 	fx->epsg = kcn_crs_epsg(srs);
-	fx->crs_from = o->s_srs ? "-s" : srs ? "source" : "none";
+	fx->crs_from = o->s_srs ? "-s" : guessed ? "--guess-crs" : srs ?
+	    "source" : "none";
 	kcni_msg(ctx, KCN_MSG_INFO, path, "layer %s (%s), CRS %s%s",
 	    OGR_L_GetName(layer), GDALGetDriverShortName(
 	    GDALGetDatasetDriver(kcn_source_dataset(src))),

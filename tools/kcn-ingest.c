@@ -14,6 +14,7 @@
 static const char usage[] =
     "usage: kcn-ingest [-qv] [-f format] [-j threads] [-l layer] [-o file]\n"
     "                  [-s srs] [--encoding name] [--force-2d] [--force-tty]\n"
+    "                  [--guess-crs]\n"
     "                  [--keep-empty] [--on-invalid repair | skip | fail]\n"
     "                  [--x column --y column | --wkt column]\n"
     "                  [--fields name,...] [--rename old=new] [--add name=value]\n"
@@ -32,13 +33,15 @@ static const char help[] =
     "  -l layer         the layer to read (default: the first)\n"
     "  -o file          write FILE atomically; format from its extension\n"
     "  -s srs           assign this CRS to the source (EPSG:n, WKT, PROJ);\n"
-    "                   a source without CRS is refused unless -s is given\n"
+    "                   a source without CRS is refused unless -s is given,\n"
+    "                   with the CRSs its coordinates fit\n"
     "      --encoding name\n"
     "                   the source's text encoding (CP1258, CP949, any iconv\n"
     "                   name); text that is not valid in it, or in UTF-8 by\n"
     "                   default, is reported and its feature skipped\n"
     "      --force-2d   drop Z coordinates\n"
     "      --force-tty  write binary output even to a terminal\n"
+    "      --guess-crs  no CRS and no -s: take the best fitting one, and say so\n"
     "      --keep-empty keep features with null or empty geometry (dropped\n"
     "                   and counted by default)\n"
     "      --on-invalid repair | skip | fail\n"
@@ -80,7 +83,8 @@ enum {
 	OPT_RENAME,
 	OPT_ADD,
 	OPT_SNAKE_CASE,
-	OPT_REPORT
+	OPT_REPORT,
+	OPT_GUESS_CRS
 };
 
 static const struct option longopts[] = {
@@ -89,6 +93,7 @@ static const struct option longopts[] = {
 	{ "fields", required_argument, NULL, OPT_FIELDS },
 	{ "force-2d", no_argument, NULL, OPT_FORCE_2D },
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
+	{ "guess-crs", no_argument, NULL, OPT_GUESS_CRS },
 	{ "keep-empty", no_argument, NULL, OPT_KEEP_EMPTY },
 	{ "on-invalid", required_argument, NULL, OPT_ON_INVALID },
 	{ "rename", required_argument, NULL, OPT_RENAME },
@@ -157,6 +162,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_ADD:
 			opts.add = CSLAddString(opts.add, optarg);
+			break;
+		case OPT_GUESS_CRS:
+			opts.guess_crs = 1;
 			break;
 		case OPT_REPORT:
 			opts.report = optarg;

@@ -160,6 +160,23 @@ char *kcn_crs_label(OGRSpatialReferenceH srs);
 /* The EPSG code of SRS, identified from its definition; 0 when unknown. */
 int kcn_crs_epsg(OGRSpatialReferenceH srs);
 
+/* A CRS that data without one may be in. */
+struct kcn_crs_guess {
+	int epsg;
+	char name[128];
+	double score;		/* overlap with the reference area, 0..1 */
+};
+
+/*
+ * Suggests projected CRSs for data without one: those whose area of use
+ * holds the middle of REF (a lon/lat extent the data should fall in, such
+ * as that of the other layers of the delivery) and that bring the data's
+ * NATIVE extent onto REF, best overlap first.  Fills at most MAX entries
+ * of OUT; returns how many.
+ */
+int kcn_crs_suggest(struct kcn_ctx *ctx, const double native[4],
+    const double ref[4], struct kcn_crs_guess *out, int max);
+
 /* ---- reading -------------------------------------------------------- */
 
 struct kcn_source;
@@ -356,6 +373,7 @@ struct kcn_ingest_opts {
 	int keep_empty;			/* keep null and empty geometries */
 	int force_2d;			/* drop Z */
 	const char *s_srs;		/* assign this CRS (NULL: keep) */
+	int guess_crs;			/* no CRS: take the best candidate */
 	const char *x, *y, *wkt;	/* CSV coordinate or WKT columns */
 	const char *fields;		/* "a,b,c": keep these, in this order */
 	char **rename;			/* "old=new" entries, NULL-ended */

@@ -143,6 +143,26 @@ START_TEST(label)
 }
 END_TEST
 
+START_TEST(suggest)
+{
+	/* The sample wards' VN-2000 coordinates, and where the other layers
+	   of that delivery lie. */
+	double native[4] = { 195982.671, 1773689.134, 203278.552,
+	    1780578.783 };
+	double ref[4] = { 108.1602726, 16.0234251, 108.2286048, 16.0861338 };
+	struct kcn_crs_guess g[3];
+	int n = kcn_crs_suggest(kt_ctx, native, ref, g, 3);
+
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(g[0].epsg, 3406);
+	ck_assert(g[0].score >= g[1].score && g[1].score >= g[2].score);
+	ck_assert(g[0].score > 0.9);
+	/* Far from anything: nothing fits. */
+	ref[0] = -70, ref[1] = -40, ref[2] = -69.9, ref[3] = -39.9;
+	ck_assert_int_eq(kcn_crs_suggest(kt_ctx, native, ref, g, 3), 0);
+}
+END_TEST
+
 Suite *
 crs_suite(void)
 {
@@ -158,6 +178,7 @@ crs_suite(void)
 	tcase_add_test(tc, utm_zone);
 	tcase_add_test(tc, extent_lonlat);
 	tcase_add_test(tc, label);
+	tcase_add_test(tc, suggest);
 	suite_add_tcase(s, tc);
 	return s;
 }
