@@ -34,4 +34,27 @@ echo "kcn-ingest exit $rc (1: the 5 empty footprints were dropped and counted;
 kcn-info --check "$out/buildings.fgb" | grep -E 'features|crs|check'
 
 echo
-echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb"
+echo "== 4. A clean working set: every layer in UTF-8, valid, with its CRS"
+mkdir -p "$out/clean"
+ingest() {
+	name=$1
+	shift
+	rc=0
+	kcn-ingest -q --report "$out/clean/$name.report.json" \
+	    -o "$out/clean/$name.gpkg" "$@" || rc=$?
+	printf '  %-16s exit %d  %s\n' "$name" "$rc" "$(grep -o \
+	    '"features_written": [0-9]*' "$out/clean/$name.report.json")"
+}
+ingest wards --guess-crs --snake-case wards.shp
+ingest roads roads.geojson
+ingest buildings buildings.gpkg
+ingest facilities -s EPSG:4326 facilities.csv
+ingest cctv -s EPSG:4326 cctv.csv
+ingest ev_chargers ev_chargers.kml
+ingest small_cells small_cells_5g.shp
+ingest smart_poles smart_poles.geojson
+ingest smart_zones -s EPSG:32649 --add source=cad smart_zones.dxf
+
+echo
+echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb,"
+echo "and clean/ (one GeoPackage and one JSON report per layer)"
