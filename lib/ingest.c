@@ -484,13 +484,35 @@ struct ingest_facts {
 #define INGEST_SAMPLE 5000	/* features read to find the code page */
 #define INGEST_GUESSES 3	/* CRSs suggested for data without one */
 
+/* Grows REF (N extents so far) by EXT in SRS, in lon/lat; returns N. */
+static int
+ingest_grow(struct kcn_ctx *ctx, OGRSpatialReferenceH srs,
+    const double ext[4], double ref[4], int n)
+{
+	OGRSpatialReferenceH s = OSRClone(srs);
+	double ll[4];
+
+	OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+	if (kcn_extent_lonlat(ctx, s, ext, ll) == KCN_OK) {
+		for (int k = 0; k < 2; k++) {
+			ref[k] = n ? fmin(ref[k], ll[k]) : ll[k];
+			ref[k + 2] = n ? fmax(ref[k + 2], ll[k + 2]) :
+			    ll[k + 2];
+		}
+		n++;
+	}
+	kcn_ctx_clear(ctx);
+	OSRRelease(s);
+	return n;
+}
+
 /* Adds the lon/lat extent of every georeferenced layer of DS to REF. */
 static int
 ingest_extent_of(struct kcn_ctx *ctx, GDALDatasetH ds, double ref[4], int n)
 {
 	OGRSpatialReferenceH srs;
 	OGREnvelope e;
-	double ext[4], ll[4], gt[6];
+	double ext[4], gt[6];
 
 	for (int i = 0; i < GDALDatasetGetLayerCount(ds); i++) {
 		OGRLayerH l = GDALDatasetGetLayer(ds, i);
@@ -500,36 +522,14 @@ ingest_extent_of(struct kcn_ctx *ctx, GDALDatasetH ds, double ref[4], int n)
 			continue;
 		ext[0] = e.MinX, ext[1] = e.MinY, ext[2] = e.MaxX;
 		ext[3] = e.MaxY;
-		srs = OSRClone(srs);
-		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-		if (kcn_extent_lonlat(ctx, srs, ext, ll) == KCN_OK) {
-			for (int k = 0; k < 2; k++) {
-				ref[k] = n ? fmin(ref[k], ll[k]) : ll[k];
-				ref[k + 2] = n ? fmax(ref[k + 2], ll[k + 2]) :
-				    ll[k + 2];
-			}
-			n++;
-		}
-		kcn_ctx_clear(ctx);
-		OSRRelease(srs);
+		n = ingest_grow(ctx, srs, ext, ref, n);
 	}
 	if (GDALGetRasterCount(ds) > 0 && (srs = GDALGetSpatialRef(ds)) &&
 	    GDALGetGeoTransform(ds, gt) == CE_None && gt[2] == 0 &&
 	    gt[4] == 0) {
 		ext[0] = gt[0], ext[2] = gt[0] + gt[1] * GDALGetRasterXSize(ds);
 		ext[3] = gt[3], ext[1] = gt[3] + gt[5] * GDALGetRasterYSize(ds);
-		srs = OSRClone(srs);
-		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-		if (kcn_extent_lonlat(ctx, srs, ext, ll) == KCN_OK) {
-			for (int k = 0; k < 2; k++) {
-				ref[k] = n ? fmin(ref[k], ll[k]) : ll[k];
-				ref[k + 2] = n ? fmax(ref[k + 2], ll[k + 2]) :
-				    ll[k + 2];
-			}
-			n++;
-		}
-		kcn_ctx_clear(ctx);
-		OSRRelease(srs);
+		n = ingest_grow(ctx, srs, ext, ref, n);
 	}
 	return n;
 }
