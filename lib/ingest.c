@@ -427,6 +427,18 @@ ingest_remap(struct kcn_ctx *ctx, const struct ingest_schema *sc,
 	return KCN_OK;
 }
 
+/* The one-part kind of a Multi geometry type (Z kept). */
+static OGRwkbGeometryType
+ingest_single(OGRwkbGeometryType t)
+{
+	OGRwkbGeometryType f = wkbFlatten(t);
+
+	f = f == wkbMultiPolygon ? wkbPolygon : f == wkbMultiLineString ?
+	    wkbLineString : f == wkbMultiPoint ? wkbPoint :
+	    f == wkbGeometryCollection ? wkbUnknown : f;
+	return wkbHasZ(t) && f != wkbUnknown ? wkbSetZ(f) : f;
+}
+
 /* The per-feature work, on worker threads: text, then geometry. */
 static void *
 ingest_init(struct kcn_ctx *wctx, void *ud)
@@ -780,6 +792,8 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	    label ? label : "?", o->s_srs ? " (assigned)" : "");
 	kcn_free(label);
 	gtype = ingest_gtype(layer);
+	if (o->out.explode)
+		gtype = ingest_single(gtype);
 	if (o->force_2d)
 		gtype = wkbFlatten(gtype);
 	conf.dim = ingest_dim(gtype);
@@ -803,17 +817,18 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	if (st == KCN_OK && fx->tally.rejected > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld of %lld features "
 		    "skipped", fx->tally.rejected, kcn_reader_count(rd));
+	fx->written = kcn_writer_count(wr);
 	if (st == KCN_OK)
 		st = kcn_writer_close(ctx, wr);
 	else
 		kcn_writer_abort(wr);
 	wr = NULL;
 	fx->read = kcn_reader_count(rd);
-	fx->written = st == KCN_OK ? fx->read - fx->tally.rejected : 0;
+	if (st != KCN_OK)
+		fx->written = 0;	/* nothing was kept */
 	if (st == KCN_OK) {
 		kcni_msg(ctx, KCN_MSG_INFO, path, "%lld features read, %lld "
-		    "written", kcn_reader_count(rd), kcn_reader_count(rd) -
-		    fx->tally.rejected);
+		    "written", fx->read, fx->written);
 		if (fx->tally.rejected > 0)
 			st = KCN_REJECTED;
 	}

@@ -30,6 +30,7 @@ struct kcn_writer {
 	long long written;
 	int fgb;		/* FlatGeobuf: no empty geometries */
 	int direct;		/* source features go out as they are */
+	int explode;		/* one feature per part */
 };
 
 /* kcn format names and file extensions, to GDAL drivers. */
@@ -305,6 +306,7 @@ kcn_writer_open(struct kcn_ctx *ctx, const struct kcn_writer_opts *o,
 		    strlen(dsname), "/%s", base);
 	}
 	wr->fgb = strcmp(drvname, "FlatGeobuf") == 0;
+	wr->explode = o->explode;
 	if ((wr->dsname = strdup(dsname)) == NULL) {
 		kcni_error(ctx, KCN_EOS, where, "out of memory");
 		kcn_writer_abort(wr);
@@ -352,10 +354,28 @@ kcn_writer_open(struct kcn_ctx *ctx, const struct kcn_writer_opts *o,
 	return wr;
 }
 
+long long
+kcn_writer_count(const struct kcn_writer *wr)
+{
+	return wr->written;
+}
+
 OGRLayerH
 kcn_writer_layer(const struct kcn_writer *wr)
 {
 	return wr->layer;
+}
+
+/* How many parts F's geometry has, when it is a multi-part kind; else 1. */
+static int
+writer_parts(OGRFeatureH f)
+{
+	OGRGeometryH g = f ? OGR_F_GetGeometryRef(f) : NULL;
+
+	if (g == NULL || !OGR_GT_IsSubClassOf(wkbFlatten(
+	    OGR_G_GetGeometryType(g)), wkbGeometryCollection))
+		return 1;
+	return OGR_G_GetGeometryCount(g);
 }
 
 /* A Polygon into a MultiPolygon layer, and so on: one part. */
@@ -428,7 +448,24 @@ kcni_writer_put(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH out)
 	OGRErr err;
 
 	kcni_gdal_reset(ctx);
-	err = OGR_L_CreateFeature(wr->layer, out);
+	if (wr->explode && writer_parts(out) > 1) {
+		/* Each part goes out with the feature's fields. */
+		OGRGeometryH g = OGR_F_StealGeometry(out);
+		int i;
+
+		err = OGRERR_NONE;
+		for (i = 0; i < OGR_G_GetGeometryCount(g) && err ==
+		    OGRERR_NONE; i++) {
+			OGR_F_SetGeometry(out, OGR_G_GetGeometryRef(g, i));
+			OGR_F_SetFID(out, OGRNullFID);
+			if ((err = OGR_L_CreateFeature(wr->layer, out)) ==
+			    OGRERR_NONE && i + 1 < OGR_G_GetGeometryCount(g))
+				wr->written++;
+		}
+		OGR_F_SetGeometryDirectly(out, g);
+	} else {
+		err = OGR_L_CreateFeature(wr->layer, out);
+	}
 	if (err != OGRERR_NONE || kcni_gdal_failed(ctx))
 		return kcni_error(ctx, KCN_EIO, wr->target ? wr->target : "-",
 		    "write failed after %lld features: %s", wr->written,

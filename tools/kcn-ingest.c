@@ -13,8 +13,8 @@
 
 static const char usage[] =
     "usage: kcn-ingest [-qv] [-f format] [-j threads] [-l layer] [-o file]\n"
-    "                  [-s srs] [--encoding name] [--force-2d] [--force-tty]\n"
-    "                  [--guess-crs]\n"
+    "                  [-s srs] [--encoding name] [--explode] [--force-2d]\n"
+    "                  [--force-tty] [--guess-crs]\n"
     "                  [--keep-empty] [--on-invalid repair | skip | fail]\n"
     "                  [--x column --y column | --wkt column]\n"
     "                  [--fields name,...] [--rename old=new] [--add name=value]\n"
@@ -39,6 +39,7 @@ static const char help[] =
     "                   the source's text encoding (CP1258, CP949, any iconv\n"
     "                   name); text that is not valid in it, or in UTF-8 by\n"
     "                   default, is reported and its feature skipped\n"
+    "      --explode    write each part of a multi-part geometry as a feature\n"
     "      --force-2d   drop Z coordinates\n"
     "      --force-tty  write binary output even to a terminal\n"
     "      --guess-crs  no CRS and no -s: take the best fitting one, and say so\n"
@@ -84,12 +85,14 @@ enum {
 	OPT_ADD,
 	OPT_SNAKE_CASE,
 	OPT_REPORT,
-	OPT_GUESS_CRS
+	OPT_GUESS_CRS,
+	OPT_EXPLODE
 };
 
 static const struct option longopts[] = {
 	{ "add", required_argument, NULL, OPT_ADD },
 	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "explode", no_argument, NULL, OPT_EXPLODE },
 	{ "fields", required_argument, NULL, OPT_FIELDS },
 	{ "force-2d", no_argument, NULL, OPT_FORCE_2D },
 	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
@@ -162,6 +165,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_ADD:
 			opts.add = CSLAddString(opts.add, optarg);
+			break;
+		case OPT_EXPLODE:
+			opts.out.explode = 1;
 			break;
 		case OPT_GUESS_CRS:
 			opts.guess_crs = 1;

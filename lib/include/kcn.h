@@ -259,6 +259,8 @@ struct kcn_writer_opts {
 				   geojson, gpkg, shp, csv) or a GDAL driver */
 	int allow_tty;		/* write binary to a terminal anyway */
 	int stdout_is_tty;	/* set by the caller: isatty(1) */
+	int explode;		/* each part of a multi-part geometry is a
+				   feature of its own */
 };
 
 struct kcn_writer;
@@ -276,6 +278,9 @@ struct kcn_writer *kcn_writer_open(struct kcn_ctx *ctx,
     const struct kcn_writer_opts *opts, const char *name,
     OGRwkbGeometryType gtype, OGRSpatialReferenceH srs,
     OGRFeatureDefnH defn);
+
+/* Features written so far (parts, when exploding). */
+long long kcn_writer_count(const struct kcn_writer *wr);
 
 /* The output layer (to create more fields before writing).  Borrowed. */
 OGRLayerH kcn_writer_layer(const struct kcn_writer *wr);
