@@ -33,7 +33,7 @@ UNIT_BIN = $(O)/tests/unit/check_kcn
 NUMDIFF  = $(O)/tests/numdiff
 BENCHGEOM = $(O)/tests/bench_geom
 GENCITY  = $(O)/scripts/kcn-gencity
-MANPAGES = $(wildcard docs/man1/*.1) $(wildcard docs/man7/*.7)
+MANPAGES = $(wildcard docs/*.1) $(wildcard docs/*.7)
 
 .PHONY: all build deps check check-run check-unit check-cli check-man \
 	demo demo-run bench bench-run install clean sample-data
@@ -120,8 +120,8 @@ install: build
 		$(DESTDIR)$(MANDIR)/man7
 	for t in $(TOOL_BIN); do \
 		install -m 755 $$t $(DESTDIR)$(PREFIX)/bin/ || exit 1; done
-	install -m 644 $(wildcard docs/man1/*.1) $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 $(wildcard docs/man7/*.7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(wildcard docs/*.7) $(DESTDIR)$(MANDIR)/man7/
 
 clean:
 	rm -f $(LIB_OBJ) $(LIB_A) $(O)/tools/*.o $(TOOL_BIN) $(UNIT_BIN) \

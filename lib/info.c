@@ -241,11 +241,7 @@ info_encoding(const char *path, const char *driver, OGRLayerH layer,
 			enc = cp;
 			from = "$DWGCODEPAGE";
 		}
-	} else if (strcmp(driver, "GeoJSON") == 0 ||
-	    strcmp(driver, "GeoJSONSeq") == 0 ||
-	    strcmp(driver, "FlatGeobuf") == 0 || strcmp(driver, "GPKG") == 0 ||
-	    strcmp(driver, "KML") == 0 || strcmp(driver, "LIBKML") == 0 ||
-	    strcmp(driver, "GPX") == 0 || strcmp(driver, "SQLite") == 0) {
+	} else if (kcni_driver_utf8(driver)) {
 		enc = "UTF-8";
 		from = "format";
 	} else if (strcmp(driver, "CSV") == 0) {

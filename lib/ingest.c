@@ -648,23 +648,27 @@ static const char *
 ingest_detect(struct kcn_ctx *ctx, struct kcn_reader *rd, const char *drv,
     const char *path, struct ingest_facts *fx)
 {
-	static const char *utf8_formats[] = { "FlatGeobuf", "GPKG", "GeoJSON",
-	    "GeoJSONSeq", "KML", "LIBKML", "GPX", "SQLite", "DXF" };
 	struct kcni_text *utf8;
 	char **samples = NULL, *dup;
 	size_t n = 0, cap = 0;
 	const char *enc = NULL;
 	OGRFeatureH f;
 
-	for (size_t i = 0; i < sizeof(utf8_formats) / sizeof(*utf8_formats);
-	    i++)
-		if (strcmp(drv, utf8_formats[i]) == 0)
-			return NULL;
+	/* GDAL decodes DXF by the drawing's $DWGCODEPAGE itself. */
+	if (kcni_driver_utf8(drv) || strcmp(drv, "DXF") == 0)
+		return NULL;
 	if ((utf8 = kcni_text_new(ctx, "UTF-8")) == NULL)
 		return NULL;
-	while (kcn_reader_count(rd) < INGEST_SAMPLE && n < 2000 &&
-	    kcn_reader_next(ctx, rd, &f) == KCN_OK && f != NULL) {
-		OGRFeatureDefnH d = OGR_F_GetDefnRef(f);
+	while (kcn_reader_count(rd) < INGEST_SAMPLE && n < 2000) {
+		OGRFeatureDefnH d;
+
+		/* A read error shows again, and is reported, in the run. */
+		if (kcn_reader_next(ctx, rd, &f) != KCN_OK || f == NULL) {
+			if (f != NULL)
+				OGR_F_Destroy(f);
+			break;
+		}
+		d = OGR_F_GetDefnRef(f);
 
 		for (int i = 0; i < OGR_FD_GetFieldCount(d); i++) {
 			const char *v;

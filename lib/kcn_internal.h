@@ -58,6 +58,9 @@ long long kcni_shp_truncated(const char *path);
 struct kcni_text *kcni_text_new(struct kcn_ctx *ctx, const char *encoding);
 void kcni_text_free(struct kcni_text *t);
 
+/* Whether GDAL driver DRIVER reads a format that is UTF-8 by definition. */
+int kcni_driver_utf8(const char *driver);
+
 /* The decoder's source encoding, NULL when it is UTF-8.  Borrowed. */
 const char *kcni_text_encoding(const struct kcni_text *t);
 

@@ -90,3 +90,15 @@ kcni_text_decode(struct kcni_text *t, const char *in)
 	*op = '\0';
 	return t->buf;
 }
+
+int
+kcni_driver_utf8(const char *driver)
+{
+	static const char *utf8[] = { "FlatGeobuf", "GPKG", "GeoJSON",
+	    "GeoJSONSeq", "KML", "LIBKML", "GPX", "SQLite" };
+
+	for (size_t i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++)
+		if (strcmp(driver, utf8[i]) == 0)
+			return 1;
+	return 0;
+}

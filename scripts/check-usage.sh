@@ -3,7 +3,7 @@
 # SYNOPSIS of its manual page say the same thing (style(9): "usage
 # statements should look like the manual pages").
 #
-# For every docs/man1/kcn-*.1, runs TOOLDIR/kcn-X --help, takes the usage
+# For every docs/kcn-*.1, runs TOOLDIR/kcn-X --help, takes the usage
 # lines (from "usage:" to the first blank line) and compares them with the
 # SYNOPSIS that mandoc renders.  Both are reduced to words first: "usage:"
 # dropped, brackets and bars made words of their own, line wrapping and
@@ -63,7 +63,7 @@ line()
 
 fail=0
 npages=0
-for page in "$top"/docs/man1/kcn-*.1; do
+for page in "$top"/docs/kcn-*.1; do
 	[ -f "$page" ] || continue
 	npages=$((npages + 1))
 	name=$(basename "$page" .1)
@@ -165,7 +165,7 @@ for page in "$top"/docs/man1/kcn-*.1; do
 done
 
 if [ $npages -eq 0 ]; then
-	echo "$prog: no manual pages in docs/man1" >&2
+	echo "$prog: no manual pages in docs/" >&2
 	exit 1
 fi
 
@@ -178,8 +178,8 @@ for tool in "$tooldir"/kcn-*; do
 	if [ ! -f "$tool" ] || [ ! -x "$tool" ]; then
 		continue
 	fi
-	if [ ! -f "$top/docs/man1/$name.1" ]; then
-		echo "usage: $name: no manual page docs/man1/$name.1"
+	if [ ! -f "$top/docs/$name.1" ]; then
+		echo "usage: $name: no manual page docs/$name.1"
 		fail=1
 	fi
 done

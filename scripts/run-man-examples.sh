@@ -3,7 +3,7 @@
 # (jq's habit).
 #
 # Takes every line that begins with "$ " inside a ".Bd -literal" block of
-# the EXAMPLES section of docs/man1/*.1 and docs/man7/*.7, and runs it from
+# the EXAMPLES section of docs/*.1 and docs/*.7, and runs it from
 # the project's top folder, with TOOLDIR first in PATH, standard input
 # from /dev/null and standard output to /dev/null.  The examples of one
 # page run in order, so a later one may read what an earlier one wrote.
@@ -76,13 +76,13 @@ verdict()
 pass=0
 fail=0
 cd "$top" || exit 70
-for page in docs/man1/*.1 docs/man7/*.7; do
+for page in docs/*.1 docs/*.7; do
 	[ -f "$page" ] || continue
 	name=$(basename "$page")
 	examples "$page" >"$tmp/examples"
 	if [ ! -s "$tmp/examples" ]; then
 		case $page in
-		docs/man1/*)
+		docs/*.1)
 			echo "FAIL $name: no examples"
 			fail=$((fail + 1))
 			;;

@@ -11,6 +11,24 @@
 #include "check_kcn.h"
 #include "kcn_internal.h"
 
+/*
+ * Writes NAME as a GeoJSON FeatureCollection of the GEOMS (GeoJSON
+ * geometry objects, NULL-ended), feature i having property id = i + 1.
+ */
+static void
+write_fc(const char *name, const char *const *geoms)
+{
+	FILE *f = fopen(kt_path(name), "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
+	for (int i = 0; geoms[i] != NULL; i++)
+		fprintf(f, "%s{\"type\":\"Feature\",\"properties\":{\"id\":%d},"
+		    "\"geometry\":%s}", i ? "," : "", i + 1, geoms[i]);
+	fputs("]}", f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
 START_TEST(copy_keeps_all)
 {
 	struct kcn_ingest_opts o = { 0 };
@@ -71,15 +89,15 @@ END_TEST
 START_TEST(bad_feature_rejected)
 {
 	struct kcn_ingest_opts o = { 0 };
-	FILE *f = fopen(kt_path("a.geojson"), "w");
+	static const char *g[] = {
+		"{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],"
+		    "[0,0]]]}",
+		/* A one-point line cannot exist in GEOS: skipped, counted. */
+		"{\"type\":\"LineString\",\"coordinates\":[[0,0]]}",
+		NULL
+	};
 
-	/* The second feature's ring is not closed: skipped, counted. */
-	fputs("{\"type\":\"FeatureCollection\",\"features\":["
-	    "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":"
-	    "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}},"
-	    "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":"
-	    "\"LineString\",\"coordinates\":[[0,0]]}}]}", f);
-	fclose(f);
+	write_fc("a.geojson", g);
 	o.out.path = kt_path("b.geojson");
 	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("a.geojson"), &o),
 	    KCN_REJECTED);
@@ -165,14 +183,15 @@ START_TEST(multipart_shapefile)
 {
 	/* Shapefiles say Polygon and hold MultiPolygons too. */
 	struct kcn_ingest_opts o = { 0 };
-	FILE *f = fopen(kt_path("m.geojson"), "w");
-	fputs("{\"type\":\"FeatureCollection\",\"features\":["
-	    "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":"
-	    "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}},"
-	    "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":"
-	    "\"MultiPolygon\",\"coordinates\":[[[[5,5],[6,5],[6,6],[5,5]]],"
-	    "[[[8,8],[9,8],[9,9],[8,8]]]]}}]}", f);
-	fclose(f);
+	static const char *g[] = {
+		"{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],"
+		    "[0,0]]]}",
+		"{\"type\":\"MultiPolygon\",\"coordinates\":[[[[5,5],[6,5],"
+		    "[6,6],[5,5]]],[[[8,8],[9,8],[9,9],[8,8]]]]}",
+		NULL
+	};
+
+	write_fc("m.geojson", g);
 	o.out.path = kt_path("m.shp");
 	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("m.geojson"), &o),
 	    KCN_OK);
@@ -232,19 +251,17 @@ END_TEST
 START_TEST(invalid_policies)
 {
 	struct kcn_ingest_opts o = { 0 };
-	FILE *f = fopen(kt_path("b.geojson"), "w");
+	static const char *g[] = {
+		/* A bowtie, a valid square and an empty polygon. */
+		"{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[10,10],[10,0],"
+		    "[0,10],[0,0]]]}",
+		"{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[4,0],[4,4],"
+		    "[0,4],[0,0]]]}",
+		"{\"type\":\"Polygon\",\"coordinates\":[]}",
+		NULL
+	};
 
-	/* A bowtie, a valid square and an empty polygon. */
-	fputs("{\"type\":\"FeatureCollection\",\"features\":["
-	    "{\"type\":\"Feature\",\"properties\":{\"id\":1},\"geometry\":"
-	    "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[10,10],[10,0],"
-	    "[0,10],[0,0]]]}},"
-	    "{\"type\":\"Feature\",\"properties\":{\"id\":2},\"geometry\":"
-	    "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[4,0],[4,4],"
-	    "[0,4],[0,0]]]}},"
-	    "{\"type\":\"Feature\",\"properties\":{\"id\":3},\"geometry\":"
-	    "{\"type\":\"Polygon\",\"coordinates\":[]}}]}", f);
-	fclose(f);
+	write_fc("b.geojson", g);
 	o.out.path = kt_path("r.gpkg");
 	/* Repair: both areas kept, the empty one dropped and counted. */
 	ck_assert_int_eq(kcn_ingest_run(kt_ctx, kt_path("b.geojson"), &o),
