@@ -7,6 +7,7 @@
  * Vietnamese tone marks look when read as CP1252) count against it.
  */
 #include <iconv.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,117 @@ enc_score(const char *utf8, int c, long *good, long *bad, long *chars)
 	return 0;
 }
 
+/* Other names of the candidates, as .cpg files and iconv spell them. */
+static const struct {
+	const char *alias;
+	int c;
+} enc_aliases[] = {
+	{ "WINDOWS1252", 0 }, { "ISO88591", 0 }, { "LATIN1", 0 },
+	{ "ISO885915", 0 }, { "CP1250", 0 }, { "WINDOWS1250", 0 },
+	{ "ISO88592", 0 }, { "CP437", 0 }, { "CP850", 0 },
+	{ "WINDOWS1258", 1 }, { "UHC", 2 }, { "EUCKR", 2 }, { "KSC5601", 2 },
+	{ "SJIS", 3 }, { "CP932", 3 }, { "GBK", 4 }, { "GB2312", 4 },
+	{ "CP936", 4 }, { "CP950", 5 }, { "BIG5HKSCS", 5 }, { "TIS620", 6 },
+	{ "ISO885911", 6 }, { "WINDOWS874", 6 }, { "WINDOWS1251", 7 },
+	{ "KOI8R", 7 }, { "ISO88595", 7 },
+};
+
+int
+kcni_text_candidate(const char *encoding)
+{
+	char norm[32];
+	size_t k = 0;
+
+	for (const char *p = encoding; *p && k + 1 < sizeof(norm); p++)
+		if (*p != '-' && *p != '_' && *p != ' ')
+			norm[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 :
+			    *p);
+	norm[k] = '\0';
+	for (size_t c = 0; c < NCAND; c++) {
+		char cn[32];
+		size_t m = 0;
+
+		for (const char *p = enc_candidates[c].name; *p; p++)
+			if (*p != '_')
+				cn[m++] = *p;
+		cn[m] = '\0';
+		if (strcmp(norm, cn) == 0)
+			return (int)c;
+	}
+	for (size_t i = 0; i < sizeof(enc_aliases) / sizeof(enc_aliases[0]);
+	    i++)
+		if (strcmp(norm, enc_aliases[i].alias) == 0)
+			return enc_aliases[i].c;
+	return -1;
+}
+
+static double
+enc_share(long good, long bad)
+{
+	return (double)(good - 3 * bad) / (double)(good + bad);
+}
+
+double
+kcni_text_fit_utf8(int c, const char *utf8)
+{
+	long good = 0, bad = 0, chars = 0;
+
+	if (c < 0 || c >= (int)NCAND)
+		return NAN;
+	enc_score(utf8, c, &good, &bad, &chars);
+	return good + bad ? enc_share(good, bad) : NAN;
+}
+
+/*
+ * Decodes the N SAMPLES as candidate C and judges the letters.  Returns 0
+ * and the counts, or -1 when some sample does not decode.
+ */
+static int
+enc_judge(struct kcn_ctx *ctx, const char *encoding, int c,
+    char *const *samples, size_t n, long *good, long *bad, long *chars)
+{
+	struct kcni_text *t = kcni_text_new(ctx, encoding);
+	size_t i;
+
+	*good = *bad = *chars = 0;
+	if (t == NULL) {
+		kcn_ctx_clear(ctx);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const char *u = kcni_text_decode(t, samples[i]);
+
+		if (u == NULL)
+			break;
+		if (c >= 0)
+			enc_score(u, c, good, bad, chars);
+	}
+	kcni_text_free(t);
+	return i < n ? -1 : 0;
+}
+
+double
+kcni_text_fit(struct kcn_ctx *ctx, const char *encoding,
+    char *const *samples, size_t n, char *evidence, size_t size)
+{
+	int c = kcni_text_candidate(encoding);
+	long good, bad, chars;
+
+	if (enc_judge(ctx, encoding, c, samples, n, &good, &bad, &chars) != 0) {
+		snprintf(evidence, size, "some of the %zu values are not valid "
+		    "%s", n, encoding);
+		return -INFINITY;
+	}
+	if (c < 0 || good + bad == 0) {
+		snprintf(evidence, size, "%s decodes all %zu values", encoding,
+		    n);
+		return NAN;
+	}
+	snprintf(evidence, size, "%s decodes all %zu values; %ld of %ld "
+	    "letters fit its script", encoding, n, good, good + bad);
+	return enc_share(good, bad);
+}
+
 const char *
 kcni_text_detect(struct kcn_ctx *ctx, char *const *samples, size_t n,
     char *evidence, size_t size)
@@ -176,27 +288,13 @@ kcni_text_detect(struct kcn_ctx *ctx, char *const *samples, size_t n,
 	long bestgood = 0, bestbad = 0, bestchars = 0;
 
 	for (size_t c = 0; c < NCAND; c++) {
-		struct kcni_text *t = kcni_text_new(ctx,
-		    enc_candidates[c].name);
-		long good = 0, bad = 0, chars = 0;
-		size_t i;
+		long good, bad, chars;
 		double score;
 
-		if (t == NULL) {
-			kcn_ctx_clear(ctx);
-			continue;
-		}
-		for (i = 0; i < n; i++) {
-			const char *u = kcni_text_decode(t, samples[i]);
-
-			if (u == NULL)
-				break;
-			enc_score(u, (int)c, &good, &bad, &chars);
-		}
-		kcni_text_free(t);
-		if (i < n || good + bad == 0)
+		if (enc_judge(ctx, enc_candidates[c].name, (int)c, samples, n,
+		    &good, &bad, &chars) != 0 || good + bad == 0)
 			continue;	/* undecodable: not this one */
-		score = (double)(good - 3 * bad) / (double)(good + bad);
+		score = enc_share(good, bad);
 		/*
 		 * Equal shares: the denser decoding wins (a two-byte code
 		 * page read as a one-byte one makes twice the letters), then

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <strings.h>
 
 #include <cpl_conv.h>
@@ -32,7 +33,9 @@ struct ingest_schema {
 
 /* What the workers need to know, shared and read-only. */
 struct ingest_conf {
-	const char *encoding;
+	const char *encoding;	/* NULL: UTF-8 */
+	int forced;		/* --encoding: no value is judged */
+	atomic_llong utf8_kept;	/* UTF-8 values met among legacy text */
 	enum kcn_on_invalid on_invalid;
 	int keep_empty;
 	int force_2d;
@@ -162,9 +165,33 @@ ingest_geometry(struct kcn_ctx *ctx, const struct ingest_conf *c,
 struct ingest_text {
 	const struct ingest_conf *conf;
 	struct kcni_text *dec;
+	int cand;		/* the code page's script, or -1 */
+	long long utf8_kept;
 	OGRFeatureDefnH defn;	/* the fields below are for this one */
 	int *fields, nfields;
 };
+
+/*
+ * A value of a legacy code page layer that is also valid UTF-8: delivered
+ * files mix both when some records were edited with newer software.  The
+ * reading whose letters fit the code page's script better wins; without a
+ * known script, UTF-8 (valid multi-byte UTF-8 is rare in legacy text).
+ * Returns the text to keep: S itself or DECODED.
+ */
+static const char *
+ingest_judge(struct ingest_text *t, const char *s, const char *decoded)
+{
+	double as_utf8, as_legacy;
+
+	if (decoded == NULL)
+		return s;
+	if (t->cand < 0)
+		return s;
+	as_utf8 = kcni_text_fit_utf8(t->cand, s);
+	as_legacy = kcni_text_fit_utf8(t->cand, decoded);
+	return as_utf8 > as_legacy || (isnan(as_legacy) && !isnan(as_utf8)) ?
+	    s : decoded;
+}
 
 /*
  * Decodes every text field of F to UTF-8 in place.  Text that is not valid
@@ -197,7 +224,13 @@ ingest_text(struct kcn_ctx *ctx, struct ingest_text *t, OGRFeatureH f)
 		if (!OGR_F_IsFieldSetAndNotNull(f, i))
 			continue;
 		s = OGR_F_GetFieldAsString(f, i);
-		if ((u = kcni_text_decode(t->dec, s)) == NULL)
+		u = kcni_text_decode(t->dec, s);
+		if (enc != NULL && !t->conf->forced && u != s &&
+		    CPLIsUTF8(s, -1) && (u = ingest_judge(t, s, u)) == s) {
+			t->utf8_kept++;
+			continue;
+		}
+		if (u == NULL)
 			return kcni_error(ctx, KCN_REJECTED, "text", "field %s "
 			    "is not valid %s text%s", OGR_Fld_GetNameRef(
 			    OGR_FD_GetFieldDefn(defn, i)), enc ? enc : "UTF-8",
@@ -451,6 +484,7 @@ ingest_init(struct kcn_ctx *wctx, void *ud)
 		return NULL;
 	}
 	t->conf = c;
+	t->cand = c->encoding ? kcni_text_candidate(c->encoding) : -1;
 	if ((t->dec = kcni_text_new(wctx, c->encoding ? c->encoding :
 	    "UTF-8")) == NULL) {
 		free(t);
@@ -475,21 +509,23 @@ ingest_fini(void *state)
 {
 	struct ingest_text *t = state;
 
+	/* The workers' counts meet in the shared conf. */
+	atomic_fetch_add((atomic_llong *)&t->conf->utf8_kept, t->utf8_kept);
 	kcni_text_free(t->dec);
 	free(t->fields);
 	free(t);
 }
 
 struct ingest_facts;
-static void ingest_encoding_facts(const struct kcn_ingest_opts *o,
+static const char *ingest_encoding_facts(const struct kcn_ingest_opts *o,
     OGRLayerH layer, struct ingest_facts *fx);
 
 /* What the run decided and counted, for the report. */
 struct ingest_facts {
-	char layer[256], driver[64], crs[512], encoding[64], evidence[256];
+	char layer[256], driver[64], crs[512], encoding[64], evidence[600];
 	const char *crs_from, *encoding_from;
 	int epsg;
-	long long read, written;
+	long long read, written, utf8_kept;
 	struct kcni_tally tally;
 };
 
@@ -639,26 +675,38 @@ ingest_guess_crs(struct kcn_ctx *ctx, const char *path, OGRLayerH layer,
 }
 
 /*
- * For formats that do not promise UTF-8: reads the first features and, if
- * some text is not UTF-8, finds its code page.  Returns the code page, or
- * NULL (UTF-8 will do, or nothing fits: the features then say so one by
- * one).  The reader is rewound.
+ * The code page of the text of a format that does not promise UTF-8.
+ * Reads the first features' non-ASCII text and decides:
+ *  - a code page DECLARED by a .cpg or the DBF's language driver id is
+ *    verified: kept when the text reads as it, replaced with a warning
+ *    when the values are all UTF-8 or another code page reads better;
+ *  - without one, UTF-8 when every value is UTF-8, else the code page the
+ *    values that are not UTF-8 read as.
+ * Returns the code page to decode with (NULL: UTF-8); when nothing fits,
+ * the features say so one by one.  FX gets the why.  The reader is
+ * rewound.
  */
 static const char *
 ingest_detect(struct kcn_ctx *ctx, struct kcn_reader *rd, const char *drv,
-    const char *path, struct ingest_facts *fx)
+    const char *path, const char *declared, struct ingest_facts *fx)
 {
-	struct kcni_text *utf8;
-	char **samples = NULL, *dup;
-	size_t n = 0, cap = 0;
+	char **all = NULL, **legacy = NULL, *dup, fit_ev[256];
+	size_t n = 0, nl = 0, cap = 0;
 	const char *enc = NULL;
+	double fit = NAN;
 	OGRFeatureH f;
 
 	/* GDAL decodes DXF by the drawing's $DWGCODEPAGE itself. */
 	if (kcni_driver_utf8(drv) || strcmp(drv, "DXF") == 0)
 		return NULL;
-	if ((utf8 = kcni_text_new(ctx, "UTF-8")) == NULL)
-		return NULL;
+	if (declared != NULL && (strcasecmp(declared, "UTF-8") == 0 ||
+	    strcasecmp(declared, "UTF8") == 0)) {
+		/* What every value is checked against anyway. */
+		snprintf(fit_ev, sizeof(fit_ev), "the %s says UTF-8, but ",
+		    fx->encoding_from);
+		declared = NULL;
+	} else
+		*fit_ev = '\0';
 	while (kcn_reader_count(rd) < INGEST_SAMPLE && n < 2000) {
 		OGRFeatureDefnH d;
 
@@ -669,47 +717,96 @@ ingest_detect(struct kcn_ctx *ctx, struct kcn_reader *rd, const char *drv,
 			break;
 		}
 		d = OGR_F_GetDefnRef(f);
-
-		for (int i = 0; i < OGR_FD_GetFieldCount(d); i++) {
-			const char *v;
+		for (int i = 0; i < OGR_FD_GetFieldCount(d) && n < 2000; i++) {
+			const char *v, *p;
 
 			if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, i)) !=
 			    OFTString || !OGR_F_IsFieldSetAndNotNull(f, i))
 				continue;
 			v = OGR_F_GetFieldAsString(f, i);
-			if (kcni_text_decode(utf8, v) != NULL)
-				continue;
+			for (p = v; *p && !(*p & 0x80); p++)
+				;
+			if (*p == '\0')
+				continue;	/* ASCII reads the same in all */
 			if (n == cap) {
-				char **p = realloc(samples, (cap = cap ? cap * 2 :
-				    64) * sizeof(*p));
+				size_t c2 = cap ? cap * 2 : 64;
+				char **a2 = realloc(all, c2 * sizeof(*a2));
 
-				if (p == NULL)
+				if (a2 != NULL)
+					all = a2;
+				if (a2 == NULL || (a2 = realloc(legacy, c2 *
+				    sizeof(*a2))) == NULL)
 					break;
-				samples = p;
+				legacy = a2;
+				cap = c2;
 			}
-			if ((dup = strdup(v)) != NULL)
-				samples[n++] = dup;
+			if ((dup = strdup(v)) == NULL)
+				break;
+			all[n++] = dup;
+			if (!CPLIsUTF8(dup, -1))
+				legacy[nl++] = dup;
 		}
 		OGR_F_Destroy(f);
 	}
 	kcn_ctx_clear(ctx);
-	kcni_text_free(utf8);
 	kcni_reader_rewind(rd);
-	if (n > 0) {
-		enc = kcni_text_detect(ctx, samples, n, fx->evidence,
-		    sizeof(fx->evidence));
-		if (enc != NULL)
-			kcni_msg(ctx, KCN_MSG_WARNING, path, "text is %s, "
-			    "detected: %s (--encoding overrides)", enc,
-			    fx->evidence);
+
+	/* Values that are UTF-8 are judged one by one in the run. */
+	if (declared != NULL && n > 0)
+		fit = kcni_text_fit(ctx, declared, nl ? legacy : all, nl ? nl :
+		    n, fit_ev, sizeof(fit_ev));
+	if (declared != NULL && (n == 0 || (nl > 0 && (isnan(fit) ||
+	    fit >= 0.5)))) {
+		/* Verified, or nothing to verify it with. */
+		enc = declared;
+		snprintf(fx->evidence, sizeof(fx->evidence), "%s, verified: %s",
+		    fx->encoding_from, n ? fit_ev : "no text beyond ASCII");
+		fx->encoding_from = fx->evidence;
+	} else if (nl == 0) {
+		/* Every value is UTF-8 (or there is no text to judge). */
+		if (declared != NULL) {
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "the %s says %s, "
+			    "but all %zu non-ASCII values are UTF-8: read as "
+			    "UTF-8 (--encoding overrides)", fx->encoding_from,
+			    declared, n);
+			snprintf(fx->encoding, sizeof(fx->encoding), "UTF-8");
+			snprintf(fx->evidence, sizeof(fx->evidence), "all %zu "
+			    "non-ASCII values are UTF-8; the %s said %s", n,
+			    fx->encoding_from, declared);
+			fx->encoding_from = fx->evidence;
+		}
+	} else if ((enc = kcni_text_detect(ctx, legacy, nl, fx->evidence,
+	    sizeof(fx->evidence))) != NULL) {
+		if (declared != NULL)
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "the %s says %s "
+			    "(%s), but the text is %s: %s (--encoding "
+			    "overrides)", fx->encoding_from, declared, fit_ev,
+			    enc, fx->evidence);
 		else
-			kcni_msg(ctx, KCN_MSG_WARNING, path, "text is not "
-			    "UTF-8 and its code page is unknown: %s; give it "
-			    "with --encoding", fx->evidence);
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "%stext is %s, "
+			    "detected: %s (--encoding overrides)", fit_ev, enc,
+			    fx->evidence);
+		fx->encoding_from = fx->evidence;
+	} else if (declared != NULL && isfinite(fit)) {
+		/* Nothing reads better than the declared one. */
+		enc = declared;
+		kcni_msg(ctx, KCN_MSG_WARNING, path, "the %s says %s and the "
+		    "text does not read well as it (%s), nor as any likely "
+		    "code page: kept %s (--encoding overrides)",
+		    fx->encoding_from, declared, fit_ev, declared);
+	} else {
+		kcni_msg(ctx, KCN_MSG_WARNING, path, "text is not UTF-8 and "
+		    "its code page is unknown: %s%s%s; give it with --encoding",
+		    fx->evidence, declared ? "; and " : "", declared ? fit_ev :
+		    "");
+		enc = declared;
 	}
+	if (enc != NULL)
+		snprintf(fx->encoding, sizeof(fx->encoding), "%s", enc);
 	for (size_t i = 0; i < n; i++)
-		free(samples[i]);
-	free(samples);
+		free(all[i]);
+	free(all);
+	free(legacy);
 	return enc;
 }
 
@@ -721,12 +818,14 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
 	struct kcni_text *dec;
-	struct ingest_conf conf = { o->encoding, o->on_invalid, o->keep_empty,
+	struct ingest_conf conf = { o->encoding, o->encoding != NULL, 0,
+	    o->on_invalid, o->keep_empty,
 	    o->force_2d, -1, 0, 0, { NULL, NULL, NULL, 0 } };
 	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
 	    &conf };
 	OGRwkbGeometryType gtype;
 	int guessed = 0;
+	const char *declared;
 	OGRSpatialReferenceH srs = NULL;
 	OGRLayerH layer;
 	enum kcn_status st = KCN_OK;
@@ -737,8 +836,10 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	    NULL)
 		return kcn_ctx_status(ctx);
 	kcni_text_free(dec);
+	/* Shapefile text arrives as stored: a .cpg is verified, not
+	   trusted. */
 	src = kcn_source_open_csv(ctx, path, KCN_OPEN_VECTOR |
-	    (o->encoding ? KCN_OPEN_RAW_TEXT : 0), o->x, o->y, o->wkt);
+	    KCN_OPEN_RAW_TEXT, o->x, o->y, o->wkt);
 	if (src == NULL)
 		return kcn_ctx_status(ctx);
 	if ((rd = kcn_reader_new(ctx, src, o->layer)) == NULL) {
@@ -778,13 +879,10 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	snprintf(fx->layer, sizeof(fx->layer), "%s", OGR_L_GetName(layer));
 	snprintf(fx->driver, sizeof(fx->driver), "%s", GDALGetDriverShortName(
 	    GDALGetDatasetDriver(kcn_source_dataset(src))));
-	ingest_encoding_facts(o, layer, fx);
-	if (o->encoding == NULL && (conf.encoding = ingest_detect(ctx, rd,
-	    fx->driver, path, fx)) != NULL) {
-		snprintf(fx->encoding, sizeof(fx->encoding), "%s",
-		    conf.encoding);
-		fx->encoding_from = fx->evidence;
-	}
+	declared = ingest_encoding_facts(o, layer, fx);
+	if (o->encoding == NULL)
+		conf.encoding = ingest_detect(ctx, rd, fx->driver, path,
+		    declared, fx);
 	label = kcn_crs_label(srs);
 	snprintf(fx->crs, sizeof(fx->crs), "%s", label ? label : "none");
 	fx->epsg = kcn_crs_epsg(srs);
@@ -818,6 +916,11 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	if (st == KCN_OK && fx->tally.noted > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld invalid geometries "
 		    "repaired (-v lists them)", fx->tally.noted);
+	fx->utf8_kept = atomic_load(&conf.utf8_kept);
+	if (st == KCN_OK && fx->utf8_kept > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld text values are "
+		    "UTF-8 among the %s ones: kept as UTF-8", fx->utf8_kept,
+		    conf.encoding);
 	if (st == KCN_OK && fx->tally.rejected > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld of %lld features "
 		    "skipped", fx->tally.rejected, kcn_reader_count(rd));
@@ -847,8 +950,11 @@ out:
 	return st;
 }
 
-/* The encoding decided, and why, for the report. */
-static void
+/*
+ * The encoding given or declared, and where from, for the report; returns
+ * the one a .cpg or language driver id declares (NULL: none).
+ */
+static const char *
 ingest_encoding_facts(const struct kcn_ingest_opts *o, OGRLayerH layer,
     struct ingest_facts *fx)
 {
@@ -861,16 +967,21 @@ ingest_encoding_facts(const struct kcn_ingest_opts *o, OGRLayerH layer,
 		snprintf(fx->encoding, sizeof(fx->encoding), "%s",
 		    o->encoding);
 		fx->encoding_from = "--encoding";
-	} else if (cpg != NULL && *cpg) {
+		return NULL;
+	}
+	if (cpg != NULL && *cpg) {
 		snprintf(fx->encoding, sizeof(fx->encoding), "%s", cpg);
 		fx->encoding_from = ".cpg";
-	} else if (ldid != NULL && *ldid) {
+		return cpg;
+	}
+	if (ldid != NULL && *ldid) {
 		snprintf(fx->encoding, sizeof(fx->encoding), "%s", ldid);
 		fx->encoding_from = "language driver id";
-	} else {
-		snprintf(fx->encoding, sizeof(fx->encoding), "UTF-8");
-		fx->encoding_from = "default, every value checked";
+		return ldid;
 	}
+	snprintf(fx->encoding, sizeof(fx->encoding), "UTF-8");
+	fx->encoding_from = "default, every value checked";
+	return NULL;
 }
 
 /* A sink that passes messages on and keeps the warnings for the report. */
@@ -953,6 +1064,8 @@ ingest_report(struct kcn_ctx *ctx, const char *path, const char *src,
 	    json_object_new_string(fx->encoding) : NULL);
 	json_object_object_add(x, "from", fx->encoding_from ?
 	    json_object_new_string(fx->encoding_from) : NULL);
+	json_object_object_add(x, "utf8_values_kept",
+	    json_object_new_int64(fx->utf8_kept));
 	json_object_object_add(j, "encoding", x);
 	x = json_object_new_object();
 	json_object_object_add(x, "name", *fx->crs ?

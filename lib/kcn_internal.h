@@ -160,6 +160,24 @@ struct kcni_coords *kcni_coords(struct kcn_ctx *ctx, size_t n);
 const char *kcni_text_detect(struct kcn_ctx *ctx, char *const *samples,
     size_t n, char *evidence, size_t size);
 
+/*
+ * How well the N raw SAMPLES read as ENCODING: the share of their letters
+ * that fit its script, from -3 to 1 (0.5 and up reads as text); NAN when
+ * they decode but kcn does not know the encoding's script or they hold no
+ * letters; -INFINITY when some sample does not decode.  EVIDENCE says so
+ * in a sentence.
+ */
+double kcni_text_fit(struct kcn_ctx *ctx, const char *encoding,
+    char *const *samples, size_t n, char *evidence, size_t size);
+
+/* The index of ENCODING (or an alias of it) among the detected code pages,
+   or -1. */
+int kcni_text_candidate(const char *encoding);
+
+/* How well UTF8 (already decoded) reads as text of candidate C's script,
+   as kcni_text_fit; NAN without letters beyond ASCII or for C < 0. */
+double kcni_text_fit_utf8(int c, const char *utf8);
+
 /* Starts reading again from the first feature (not for streams). */
 void kcni_reader_rewind(struct kcn_reader *rd);
 

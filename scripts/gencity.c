@@ -5,8 +5,16 @@
  *                              Thanh Khe), delivered the messy way real
  *                              partners deliver: mixed formats, CRSs and
  *                              encodings, with deliberate defects.
- *   kcn-gencity synth N DIR    a synthetic city of N buildings near Seoul
- *                              (FlatGeobuf) for benchmarks.
+ *   kcn-gencity synth [--invalid FRACTION] N DIR
+ *                              a synthetic city of N buildings near Seoul
+ *                              (FlatGeobuf) for benchmarks.  With --invalid,
+ *                              round(N * FRACTION) footprints, picked at
+ *                              random, are broken the ways partner data is
+ *                              broken (see invalid_footprint); every one is
+ *                              checked to be invalid for GEOS, and to keep
+ *                              an area once GEOS makes it valid.  Without
+ *                              the flag (or with 0) the files are the same
+ *                              bytes as before the flag existed.
  *
  * Everything is driven by a fixed seed and our own PRNG, and the GDAL options
  * that would embed dates are pinned, so the output is identical byte for byte
@@ -2422,7 +2430,149 @@ static void district_add(Districts *D, double x, double y, double pop)
     D->pop[ci][cj] += pop;
 }
 
-static void synth(long n, const char *dir)
+/* Invalid footprints for `synth --invalid`: the ways partner footprints come
+ * broken.  Each kind is one every GEOS validity test rejects, and one that
+ * GEOS make-valid turns back into an area (nothing that collapses to a line
+ * or to nothing, such as a ring repeated exactly as its own hole), so that a
+ * tool that repairs keeps every feature. */
+enum {
+    BAD_BOWTIE,       /* two corners swapped: the ring crosses itself */
+    BAD_SPIKE,        /* out from an edge to a point and back the same way */
+    BAD_HOLE_OUTSIDE, /* a shed next door recorded as an inner ring */
+    BAD_DOUBLED,      /* outline digitised twice, the copy shifted, as a hole */
+    BAD_PINCHED,      /* courtyard drawn into the shell through one corner */
+    N_BAD_KINDS
+};
+
+static void pts_add_r(Pts *p, double x, double y)
+{
+    pts_add(p, round_to(x, 0.01), round_to(y, 0.01));
+}
+
+/* Footprint `fp` has `nv` corners, counter-clockwise, without the closing
+ * one (coordinates already rounded).  Writes the shell of broken kind `kind`
+ * to `shell` and its inner ring, if the kind has one, to `hole`, both closed
+ * and rounded to 1 cm like every other coordinate.  Draws from `r` only. */
+static void invalid_footprint(Rng *r, int kind, const double *fp, int nv, Pts *shell, Pts *hole)
+{
+    shell->n = hole->n = 0;
+    int e = rng_below(r, nv); /* the corner or edge (e, e + 1) broken */
+    const double *a = &fp[2 * e], *b = &fp[2 * ((e + 1) % nv)];
+    double len = hypot(b[0] - a[0], b[1] - a[1]);
+    double tx = (b[0] - a[0]) / len, ty = (b[1] - a[1]) / len; /* along edge */
+    double nx = ty, ny = -tx; /* outward normal of a counter-clockwise ring */
+
+    switch (kind) {
+    case BAD_BOWTIE:
+        /* corners e and e + 1 digitised in the wrong order */
+        for (int i = 0; i < nv; i++) {
+            int q = i == e ? (e + 1) % nv : i == (e + 1) % nv ? e : i;
+            pts_add(shell, fp[2 * q], fp[2 * q + 1]);
+        }
+        break;
+    case BAD_SPIKE: {
+        /* from a point of edge e out (or in) to a point and back to it */
+        double t = rng_range(r, 0.3, 0.7) * len;
+        double mx = round_to(a[0] + t * tx, 0.01), my = round_to(a[1] + t * ty, 0.01);
+        double d = rng_unif(r) < 0.7 ? rng_range(r, 3, 15) : -rng_range(r, 1, 2.5);
+        double skew = rng_range(r, -0.5, 0.5);
+        for (int i = 0; i < nv; i++) {
+            pts_add(shell, fp[2 * i], fp[2 * i + 1]);
+            if (i == e) {
+                pts_add(shell, mx, my);
+                pts_add_r(shell, mx + d * nx + skew * tx, my + d * ny + skew * ty);
+                pts_add(shell, mx, my);
+            }
+        }
+        break;
+    }
+    case BAD_HOLE_OUTSIDE: {
+        /* a 2-4 m shed 1-3 m beyond edge e, clockwise as a hole should be;
+         * the footprints are convex, so it lies wholly outside */
+        for (int i = 0; i < nv; i++)
+            pts_add(shell, fp[2 * i], fp[2 * i + 1]);
+        double s1 = rng_range(r, 2, 4), s2 = rng_range(r, 2, 4), gap = rng_range(r, 1, 3);
+        double t = rng_range(r, 0.3, 0.7) * len;
+        double cx = a[0] + t * tx + (gap + s2 / 2) * nx, cy = a[1] + t * ty + (gap + s2 / 2) * ny;
+        const int sg[4][2] = {{-1, -1}, {1, -1}, {1, 1}, {-1, 1}}; /* (t, n) is left-handed */
+        for (int i = 0; i < 4; i++)
+            pts_add_r(hole, cx + sg[i][0] * s1 / 2 * tx + sg[i][1] * s2 / 2 * nx,
+                      cy + sg[i][0] * s1 / 2 * ty + sg[i][1] * s2 / 2 * ny);
+        break;
+    }
+    case BAD_DOUBLED: {
+        /* the same outline again, shifted 0.3-1 m, stored as an inner ring */
+        double sh = rng_range(r, 0.3, 1.0), ang = rng_range(r, 0, 2 * M_PI);
+        for (int i = 0; i < nv; i++)
+            pts_add(shell, fp[2 * i], fp[2 * i + 1]);
+        for (int i = nv - 1; i >= 0; i--)
+            pts_add_r(hole, fp[2 * i] + sh * cos(ang), fp[2 * i + 1] + sh * sin(ang));
+        break;
+    }
+    case BAD_PINCHED: {
+        /* an "inverted" courtyard: from corner e the ring runs round a
+         * triangle inside the building, back to the same corner, then round
+         * the outline; the ring touches itself at that corner */
+        double cx = 0, cy = 0;
+        for (int i = 0; i < nv; i++) {
+            cx += fp[2 * i] / nv;
+            cy += fp[2 * i + 1] / nv;
+        }
+        double dx = cx - a[0], dy = cy - a[1], dl = hypot(dx, dy);
+        double px = -dy / dl, py = dx / dl, wd = rng_range(r, 0.06, 0.1) * dl;
+        double f1 = rng_range(r, 0.35, 0.5), f2 = rng_range(r, 0.7, 0.85);
+        pts_add(shell, a[0], a[1]);
+        pts_add_r(shell, a[0] + f1 * dx + wd * px, a[1] + f1 * dy + wd * py); /* clockwise */
+        pts_add_r(shell, a[0] + f2 * dx, a[1] + f2 * dy);
+        pts_add_r(shell, a[0] + f1 * dx - wd * px, a[1] + f1 * dy - wd * py);
+        for (int i = 0; i < nv; i++) {
+            int q = (e + i) % nv;
+            pts_add(shell, fp[2 * q], fp[2 * q + 1]);
+        }
+        break;
+    }
+    default:
+        die("synth", "no invalid kind %d", kind);
+    }
+    pts_add(shell, shell->xy[0], shell->xy[1]);
+    if (hole->n)
+        pts_add(hole, hole->xy[0], hole->xy[1]);
+}
+
+/* Dies unless shell (and hole) make a polygon GEOS finds invalid and whose
+ * make-valid keeps an area, with either method: linework (GEOSMakeValid, as
+ * ogr2ogr -makevalid uses) and structure (as kcn-ingest uses for areas). */
+static void check_invalid(const Pts *shell, const Pts *hole, long id, int kind)
+{
+    GEOSGeometry *lr = GEOSGeom_createLinearRing_r(G, geos_seq(shell));
+    GEOSGeometry *h = hole->n ? GEOSGeom_createLinearRing_r(G, geos_seq(hole)) : NULL;
+    if (!lr || (hole->n && !h))
+        geos_fail("synth", "cannot create ring");
+    GEOSGeometry *p = GEOSGeom_createPolygon_r(G, lr, h ? &h : NULL, h ? 1 : 0);
+    if (!p)
+        geos_fail("synth", "cannot create polygon");
+    if (geos_valid(p))
+        die("synth", "building %ld (invalid kind %d) came out valid", id, kind);
+    GEOSMakeValidParams *mp = GEOSMakeValidParams_create_r(G);
+    if (!mp)
+        geos_fail("synth", "cannot create make-valid parameters");
+    for (int method = 0; method < 2; method++) {
+        GEOSMakeValidParams_setMethod_r(G, mp, method ? GEOS_MAKE_VALID_STRUCTURE
+                                                      : GEOS_MAKE_VALID_LINEWORK);
+        GEOSGeometry *v = GEOSMakeValidWithParams_r(G, p, mp);
+        if (!v)
+            geos_fail("synth", "make-valid failed");
+        double area = geos_area(v);
+        if (!(area > 1.0))
+            die("synth", "building %ld (invalid kind %d): make-valid (%s) leaves %.2f m2", id,
+                kind, method ? "structure" : "linework", area);
+        GEOSGeom_destroy_r(G, v);
+    }
+    GEOSMakeValidParams_destroy_r(G, mp);
+    GEOSGeom_destroy_r(G, p);
+}
+
+static void synth(long n, double invalid, const char *dir)
 {
     Rng r = rng_stream(100);
     const double cell = sqrt(1e6 / 2000.0); /* ~2,000 buildings per km2 */
@@ -2460,6 +2610,22 @@ static void synth(long n, const char *dir)
     add_field(l, path, "pop", OFTReal, 0, 0);
     int fb = field_index(l, path, "bld_id"), fl = field_index(l, path, "levels");
     int fu = field_index(l, path, "use"), fpop = field_index(l, path, "pop");
+
+    /* With --invalid: exactly round(n * invalid) buildings, picked at random
+     * (Floyd's sampling), broken in turn in each of the N_BAD_KINDS ways. */
+    unsigned char *bad = NULL;
+    long m = lround((double)n * invalid), n_bad = 0;
+    Rng rb = rng_stream(101);
+    Pts shell = {0}, hole = {0};
+    if (m > 0) {
+        bad = xcalloc((size_t)n, 1);
+        for (long j = n - m; j < n; j++) {
+            long t = (long)(rng_unif(&rb) * (double)(j + 1));
+            if (t > j)
+                t = j;
+            bad[bad[t] ? j : t] = 1;
+        }
+    }
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
     for (long k = 0; k < n; k++) {
         long i = k % nx, j = k / nx;
@@ -2474,15 +2640,39 @@ static void synth(long n, const char *dir)
         OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
         if (!poly || !ring)
             gdal_fail(path, "cannot create polygon");
+        double fp[12];
+        int nv = 0;
         for (int v = 0; v <= 5; v++) {
             int q = v % 5;
             if (!gable && q == 3)
                 continue;
             double px = cx + loc[q][0] * cos(rot) - loc[q][1] * sin(rot);
             double py = cy + loc[q][0] * sin(rot) + loc[q][1] * cos(rot);
-            OGR_G_AddPoint_2D(ring, round_to(x0 + px, 0.01), round_to(y0 + py, 0.01));
+            fp[2 * nv] = round_to(x0 + px, 0.01);
+            fp[2 * nv + 1] = round_to(y0 + py, 0.01);
+            nv++;
         }
-        add_geometry(poly, ring, path);
+        if (bad && bad[k]) {
+            /* drawn from its own stream: the other buildings do not change */
+            int kind = (int)(n_bad++ % N_BAD_KINDS);
+            invalid_footprint(&rb, kind, fp, nv - 1, &shell, &hole);
+            check_invalid(&shell, &hole, k + 1, kind);
+            for (int v = 0; v < shell.n; v++)
+                OGR_G_AddPoint_2D(ring, shell.xy[2 * v], shell.xy[2 * v + 1]);
+            add_geometry(poly, ring, path);
+            if (hole.n) {
+                OGRGeometryH in = OGR_G_CreateGeometry(wkbLinearRing);
+                if (!in)
+                    gdal_fail(path, "cannot create ring");
+                for (int v = 0; v < hole.n; v++)
+                    OGR_G_AddPoint_2D(in, hole.xy[2 * v], hole.xy[2 * v + 1]);
+                add_geometry(poly, in, path);
+            }
+        } else {
+            for (int v = 0; v < nv; v++)
+                OGR_G_AddPoint_2D(ring, fp[2 * v], fp[2 * v + 1]);
+            add_geometry(poly, ring, path);
+        }
         double u = rng_unif(&r);
         int use = u < 0.7 ? 0 : u < 0.88 ? 1 : u < 0.95 ? 2 : 3;
         int levels = use == 1 ? 2 + rng_below(&r, 20) : use == 3 ? 1 + rng_below(&r, 2)
@@ -2501,6 +2691,11 @@ static void synth(long n, const char *dir)
     OGR_F_Destroy(f);
     close_dataset(ds, path);
     free(path);
+    if (n_bad != m)
+        die("synth", "broke %ld footprints, meant %ld", n_bad, m);
+    free(bad);
+    pts_free(&shell);
+    pts_free(&hole);
 
     path = path_join(dir, "districts.fgb");
     remove_if_exists(path);
@@ -2596,12 +2791,17 @@ static void sample(const char *dir)
 static void usage(FILE *fp)
 {
     fputs("usage: kcn-gencity sample DIR\n"
-          "       kcn-gencity synth N DIR\n"
+          "       kcn-gencity synth [--invalid FRACTION] N DIR\n"
           "       kcn-gencity -h\n"
           "\n"
           "  sample DIR   write the sample partner city (Da Nang) into DIR\n"
           "  synth N DIR  write a synthetic city of N buildings (1000 to 1000000)\n"
           "               into DIR as FlatGeobuf, for benchmarks\n"
+          "  --invalid FRACTION\n"
+          "               make round(N * FRACTION) footprints (FRACTION from 0 to 1,\n"
+          "               such as 0.01), picked at random, invalid for GEOS: bowties,\n"
+          "               spikes, holes outside the shell, doubled outlines and\n"
+          "               rings that touch themselves, in turn\n"
           "\n"
           "Output is deterministic: the same command writes the same bytes.\n",
           fp);
@@ -2614,18 +2814,29 @@ int main(int argc, char **argv)
         return 0;
     }
     int is_sample = argc == 3 && !strcmp(argv[1], "sample");
-    int is_synth = argc == 4 && !strcmp(argv[1], "synth");
+    int with_invalid = argc == 6 && !strcmp(argv[1], "synth") && !strcmp(argv[2], "--invalid");
+    int is_synth = (argc == 4 && !strcmp(argv[1], "synth")) || with_invalid;
     if (!is_sample && !is_synth) {
-        fprintf(stderr, PROG ": usage: kcn-gencity sample DIR | synth N DIR | -h\n");
+        fprintf(stderr, PROG ": usage: kcn-gencity sample DIR | synth [--invalid FRACTION] N DIR"
+                             " | -h\n");
         return 2;
     }
     long n = 0;
+    double invalid = 0;
     if (is_synth) {
         char *end;
+        const char *ns = argv[with_invalid ? 4 : 2];
         errno = 0;
-        n = strtol(argv[2], &end, 10);
-        if (errno || end == argv[2] || *end || n < 1000 || n > 1000000)
-            die("synth", "N must be an integer from 1000 to 1000000, got \"%s\"", argv[2]);
+        n = strtol(ns, &end, 10);
+        if (errno || end == ns || *end || n < 1000 || n > 1000000)
+            die("synth", "N must be an integer from 1000 to 1000000, got \"%s\"", ns);
+        if (with_invalid) {
+            errno = 0;
+            invalid = strtod(argv[3], &end);
+            if (errno || end == argv[3] || *end || !(invalid >= 0 && invalid <= 1))
+                die("synth", "--invalid takes a fraction from 0 to 1, such as 0.01, got \"%s\"",
+                    argv[3]);
+        }
     }
 
     /* Pin everything that would otherwise vary from run to run. */
@@ -2644,7 +2855,7 @@ int main(int argc, char **argv)
     if (is_sample)
         sample(argv[2]);
     else
-        synth(n, argv[3]);
+        synth(n, invalid, argv[argc - 1]);
 
     GEOS_finish_r(G);
     if (g_pc)

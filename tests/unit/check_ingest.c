@@ -1,5 +1,6 @@
 /* check_ingest.c: the stream copy through GEOS. */
 #include <iconv.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,47 @@ START_TEST(detect_nothing_fits)
 }
 END_TEST
 
+START_TEST(candidate_aliases)
+{
+	ck_assert_int_eq(kcni_text_candidate("CP1258"),
+	    kcni_text_candidate("windows-1258"));
+	ck_assert_int_eq(kcni_text_candidate("UHC"),
+	    kcni_text_candidate("cp949"));
+	ck_assert_int_eq(kcni_text_candidate("Shift-JIS"),
+	    kcni_text_candidate("SJIS"));
+	ck_assert_int_ge(kcni_text_candidate("ISO-8859-1"), 0);
+	ck_assert_int_eq(kcni_text_candidate("CP1256"), -1);
+	ck_assert_int_eq(kcni_text_candidate("UTF-8"), -1);
+}
+END_TEST
+
+/* The declared code page is verified: CP1258 text read as the code page
+   it is fits, read as CP1252 it does not, as CP949 it does not decode. */
+START_TEST(fit_verifies)
+{
+	char *s[4], ev[256];
+	size_t n = samples_in("CP1258", detect_cases[0].names, s);
+
+	ck_assert_double_ge(kcni_text_fit(kt_ctx, "CP1258", s, n, ev,
+	    sizeof(ev)), 0.5);
+	ck_assert_double_lt(kcni_text_fit(kt_ctx, "CP1252", s, n, ev,
+	    sizeof(ev)), 0.5);
+	ck_assert(isinf(kcni_text_fit(kt_ctx, "CP949", s, n, ev,
+	    sizeof(ev))));
+	ck_assert_ptr_nonnull(strstr(ev, "not valid CP949"));
+	/* A script kcn does not know: decodes, no judgement. */
+	ck_assert(isnan(kcni_text_fit(kt_ctx, "CP1256", s, n, ev,
+	    sizeof(ev))));
+	for (size_t i = 0; i < n; i++)
+		free(s[i]);
+	/* Already decoded text: Hangul fits CP949's script, mojibake not. */
+	ck_assert_double_ge(kcni_text_fit_utf8(kcni_text_candidate("CP949"),
+	    "서울특별시"), 0.5);
+	ck_assert_double_lt(kcni_text_fit_utf8(kcni_text_candidate("CP949"),
+	    "ì„œìš¸"), 0.5);
+}
+END_TEST
+
 Suite *
 ingest_suite(void)
 {
@@ -445,6 +487,8 @@ ingest_suite(void)
 	tcase_add_loop_test(tc, detect, 0,
 	    sizeof(detect_cases) / sizeof(detect_cases[0]));
 	tcase_add_test(tc, detect_nothing_fits);
+	tcase_add_test(tc, candidate_aliases);
+	tcase_add_test(tc, fit_verifies);
 	suite_add_tcase(s, tc);
 	return s;
 }
