@@ -137,17 +137,19 @@ source_stdin_link(struct kcn_ctx *ctx, int fd, char *dir, size_t dsize,
 }
 
 /*
- * Open options that let the CSV driver find coordinate columns: the names
- * given, or the usual ones (GDAL matches them in any case).
+ * Open options that let the CSV driver find the geometry: coordinate
+ * columns or a column of WKT or hex WKB (GDAL reads both), by the names
+ * given or the usual ones (GDAL matches them in any case).
  */
 static char **
 source_csv_options(const char *x, const char *y, const char *wkt)
 {
 	char **oo = NULL;
 
-	if (wkt != NULL) {
-		oo = CSLSetNameValue(oo, "GEOM_POSSIBLE_NAMES", wkt);
-	} else {
+	/* A WKT or hex WKB column, unless coordinate columns are found. */
+	oo = CSLSetNameValue(oo, "GEOM_POSSIBLE_NAMES", wkt ? wkt :
+	    "wkt,wkb,geom,geometry,the_geom,shape,geom_wkt,wkt_geom");
+	if (wkt == NULL) {
 		oo = CSLSetNameValue(oo, "X_POSSIBLE_NAMES", x ? x :
 		    "lon,lng,long,longitude,x,easting,x_coord,xcoord");
 		oo = CSLSetNameValue(oo, "Y_POSSIBLE_NAMES", y ? y :

@@ -13,11 +13,32 @@
 #   file    kcn-ingest -o copy2.fgb buildings.fgb
 #           ogr2ogr -f FlatGeobuf -lco SPATIAL_INDEX=NO out.fgb buildings.fgb
 #
-# kcn-ingest converts every geometry to GEOS and back; with -o it also
-# reads the finished file back whole before renaming it into place.
-# ogr2ogr does neither.  The order of the two tools flips from one
-# repetition to the next.  Each output must hold as many features as the
-# input, or the script stops with an error.
+# A third case repairs: out/bench/cityN-invalid is the same city with a
+# fraction (BENCH_INVALID, 0.01) of its footprints made invalid
+# (kcn-gencity synth --invalid; reused when its feature count and its
+# count of invalid footprints are right), and both tools make every
+# geometry valid, FlatGeobuf to FlatGeobuf:
+#
+#   makevalid  kcn-ingest -o repaired.fgb buildings.fgb   (--on-invalid
+#              repair is the default)
+#              ogr2ogr -makevalid -nlt PROMOTE_TO_MULTI -f FlatGeobuf \
+#                  -lco SPATIAL_INDEX=NO out-makevalid.fgb buildings.fgb
+#
+# -nlt PROMOTE_TO_MULTI is needed: the layer is Polygon, a repaired bowtie
+# is a MultiPolygon, and GDAL's FlatGeobuf writer refuses it in a Polygon
+# layer ("Mismatched geometry type"), which stops ogr2ogr at the first
+# one.  kcn-ingest writes MultiPolygon layers anyway, so both outputs have
+# the same type.  Beyond the feature count, every makevalid output is
+# checked with ST_IsValid (GEOS, through ogrinfo's SQLite dialect): kcn's
+# must hold no invalid and no empty geometry, or the script fails;
+# ogr2ogr's counts are recorded, not judged.  The verdict line says
+# whether kcn was at least 1.5x faster than ogr2ogr -makevalid.
+#
+# kcn-ingest converts every geometry to GEOS and back and checks that it
+# is valid; with -o it also reads the finished file back whole before
+# renaming it into place.  ogr2ogr's copy does none of this.  The order of
+# the two tools flips from one repetition to the next.  Each output must
+# hold as many features as the input, or the script stops with an error.
 #
 # Wall time: nanosecond clock around each run, as GNU time's %e has only
 # 10 ms resolution (it is kept in the raw log).  Peak RSS: GNU time %M.
@@ -33,6 +54,8 @@
 # under the table; it is not part of the verdict.
 #
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
+# BENCH_CASES (any of "stdout file makevalid", the default),
+# BENCH_INVALID (fraction of invalid footprints for makevalid, 0.01),
 # BENCH_KCN_ARGS (extra kcn-ingest options, e.g. "-j 1"; default none),
 # BENCH_KEEP=1 keeps the copies.  Exit status 0 when every run succeeded
 # and verified, whatever the timings say; 1 on any failure.
@@ -50,6 +73,8 @@ cd "$top" || exit 1
 : "${BENCH_KEEP:=0}"
 : "${BENCHGEOM:=}"
 : "${BENCH_KCN_ARGS:=}"
+: "${BENCH_CASES:=stdout file makevalid}"
+: "${BENCH_INVALID:=0.01}"
 LC_ALL=C
 export LC_ALL
 
@@ -87,6 +112,18 @@ for n in $BENCH_SIZES; do
 	'' | *[!0-9]*) die "BENCH_SIZES: '$n' is not a number" ;;
 	esac
 done
+copycases='' mvcase=''
+for c in $BENCH_CASES; do
+	case $c in
+	stdout | file) copycases="$copycases $c" ;;
+	makevalid) mvcase=makevalid ;;
+	*) die "BENCH_CASES: unknown case '$c' (stdout, file, makevalid)" ;;
+	esac
+done
+[ -n "$copycases$mvcase" ] || die "BENCH_CASES names no case"
+case $BENCH_INVALID in
+'' | .* | *[!0-9.]* | *.*.*) die "BENCH_INVALID must be a fraction such as 0.01" ;;
+esac
 
 # Nanosecond clock if date has %N, else GNU time's %e is used.
 case $(date +%N) in
@@ -98,9 +135,11 @@ mkdir -p "$BENCH" || die "cannot create $BENCH"
 RAW=$BENCH/raw.tsv
 ROWS=$BENCH/rows.tsv
 GEOMLOG=$BENCH/bench_geom.txt
+VALID=$BENCH/validity.tsv
 printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\n' >"$RAW"
 : >"$ROWS"
 : >"$GEOMLOG"
+printf 'size\ttool\trep\tfeatures\tinvalid\tempty\n' >"$VALID"
 
 # The number of features that read back from a file, or nothing.  The
 # filter makes ogrinfo read every feature: a FlatGeobuf header states the
@@ -108,6 +147,19 @@ printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\n' >"$
 count_features() {
 	ogrinfo -ro -so -al -where '1=1' "$1" 2>/dev/null |
 	    sed -n 's/^Feature Count: *\([0-9][0-9]*\).*/\1/p' | head -n 1
+}
+
+# "FEATURES INVALID EMPTY" of the buildings layer of a file: every geometry
+# tested by GEOS (ST_IsValid of SpatiaLite, in ogrinfo's SQLite dialect);
+# nothing when the test cannot run.  GEOS's warnings are not shown.
+count_invalid() {
+	ogrinfo -ro -q -dialect sqlite -sql 'SELECT count(*) AS n,
+	    total(ST_IsValid(geometry) = 0) AS invalid,
+	    total(geometry IS NULL OR ST_IsEmpty(geometry) = 1) AS empty
+	    FROM buildings' "$1" 2>/dev/null | awk '
+	    $1 == "n" { n = $NF } $1 == "invalid" { i = $NF }
+	    $1 == "empty" { e = $NF }
+	    END { if (n != "" && i != "" && e != "") printf "%d %d %d\n", n, i, e }'
 }
 
 # run SIZE CASE TOOL REP OUT CMD...: times CMD (standard output to OUT when
@@ -148,9 +200,25 @@ run() {
 	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r_size" "$r_case" \
 	    "$r_tool" "$r_rep" "$r_wall" "$r_e" "$r_kb" "$r_user" "$r_sys" >>"$RAW"
-	printf '  N=%-8s %-6s %-8s rep %s: %8.3f s (user %5.2f sys %5.2f) %7d KB\n' \
+	printf '  N=%-8s %-9s %-8s rep %s: %8.3f s (user %5.2f sys %5.2f) %7d KB\n' \
 	    "$r_size" "$r_case" "$r_tool" "$r_rep" "$r_wall" "$r_user" "$r_sys" \
 	    "$r_kb" >&2
+	[ "$r_case" = makevalid ] || return 0
+	# Repaired: every geometry must now be valid (outside the timing).
+	# shellcheck disable=SC2046 # three words wanted
+	set -- $(count_invalid "$r_out")
+	[ $# = 3 ] || die "$r_tool (makevalid, N=$r_size): cannot test" \
+	    "the validity of $r_out"
+	[ "$1" = "$r_size" ] || die "$r_tool (makevalid, N=$r_size): ST_IsValid" \
+	    "saw $1 features, input $r_size"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r_size" "$r_tool" "$r_rep" "$1" \
+	    "$2" "$3" >>"$VALID"
+	if [ "$r_tool" = kcn ] && [ "$2$3" != 00 ]; then
+		die "kcn (makevalid, N=$r_size, rep $r_rep): output holds $2" \
+		    "invalid and $3 empty geometries"
+	fi
+	[ "$2$3" = 00 ] || echo "  N=$r_size makevalid $r_tool rep $r_rep:" \
+	    "output holds $2 invalid and $3 empty geometries" >&2
 }
 
 # Median wall time and largest peak RSS (KB) of SIZE CASE TOOL in raw.tsv.
@@ -167,26 +235,52 @@ summary() {
 	    }' "$RAW"
 }
 
+if [ -n "$mvcase" ]; then	# a bowtie must test invalid
+	v=$(ogrinfo -ro -q -dialect sqlite -sql "SELECT ST_IsValid(
+	    ST_GeomFromText('POLYGON((0 0,1 1,1 0,0 1,0 0))')) AS v" \
+	    sample-data/cctv.csv 2>/dev/null | sed -n 's/^ *v (Integer) = //p')
+	[ "$v" = 0 ] || die "ogrinfo's SQLite dialect has no ST_IsValid" \
+	    "(GDAL without SpatiaLite): cannot check the makevalid outputs"
+fi
+
 load0=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
-echo "bench: kcn-ingest vs ogr2ogr, sizes: $BENCH_SIZES, $BENCH_REPS reps" >&2
+echo "bench: kcn-ingest vs ogr2ogr, sizes: $BENCH_SIZES, $BENCH_REPS reps," \
+    "cases:$copycases${mvcase:+ $mvcase}" >&2
 
 for n in $BENCH_SIZES; do
 	city=$BENCH/city$n
 	src=$city/buildings.fgb
-	if [ "$(count_features "$src")" != "$n" ]; then
+	icity=$BENCH/city$n-invalid
+	isrc=$icity/buildings.fgb
+	if [ -n "$copycases" ] && [ "$(count_features "$src")" != "$n" ]; then
 		echo "bench: generating $city" >&2
 		"$GENCITY" synth "$n" "$city" >&2 ||
 		    die "kcn-gencity synth $n failed"
 		[ "$(count_features "$src")" = "$n" ] ||
 		    die "$src does not hold $n features"
 	fi
-	cat "$src" >/dev/null	# same warm page cache for every run
+	if [ -n "$mvcase" ]; then
+		nbad=$(awk -v n="$n" -v f="$BENCH_INVALID" \
+		    'BEGIN { printf "%d", n * f + 0.5 }')
+		if [ "$(count_invalid "$isrc")" != "$n $nbad 0" ]; then
+			echo "bench: generating $icity" >&2
+			"$GENCITY" synth --invalid "$BENCH_INVALID" "$n" \
+			    "$icity" >&2 ||
+			    die "kcn-gencity synth --invalid $n failed"
+			[ "$(count_invalid "$isrc")" = "$n $nbad 0" ] ||
+			    die "$isrc does not hold $n features," \
+			    "$nbad of them invalid"
+		fi
+		printf '%s\tinput\t0\t%s\t%s\t0\n' "$n" "$n" "$nbad" >>"$VALID"
+		cat "$isrc" >/dev/null
+	fi
+	[ -n "$copycases" ] && cat "$src" >/dev/null	# warm page cache
 
 	rep=1
 	while [ "$rep" -le "$BENCH_REPS" ]; do
 		if [ $((rep % 2)) = 1 ]; then order="kcn ogr2ogr"; else
 			order="ogr2ogr kcn"; fi
-		for case in stdout file; do
+		for case in $copycases $mvcase; do
 			for tool in $order; do
 				case $case.$tool in
 				stdout.kcn)
@@ -210,12 +304,24 @@ for n in $BENCH_SIZES; do
 					    "$city/out.fgb" ogr2ogr \
 					    -f FlatGeobuf -lco SPATIAL_INDEX=NO \
 					    "$city/out.fgb" "$src" ;;
+				makevalid.kcn)
+					# shellcheck disable=SC2086 # options
+					run "$n" makevalid kcn "$rep" \
+					    "$icity/repaired.fgb" "$INGEST" \
+					    $BENCH_KCN_ARGS \
+					    -o "$icity/repaired.fgb" "$isrc" ;;
+				makevalid.ogr2ogr)
+					run "$n" makevalid ogr2ogr "$rep" \
+					    "$icity/out-makevalid.fgb" ogr2ogr \
+					    -makevalid -nlt PROMOTE_TO_MULTI \
+					    -f FlatGeobuf -lco SPATIAL_INDEX=NO \
+					    "$icity/out-makevalid.fgb" "$isrc" ;;
 				esac
 			done
 		done
 		rep=$((rep + 1))
 	done
-	for case in stdout file; do
+	for case in $copycases $mvcase; do
 		# shellcheck disable=SC2046 # two words wanted
 		set -- $(summary "$n" "$case" kcn)
 		kt=$1 kkb=$2
@@ -224,7 +330,7 @@ for n in $BENCH_SIZES; do
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$case" "$kt" "$1" \
 		    "$kkb" "$2" >>"$ROWS"
 	done
-	if [ -n "$BENCHGEOM" ]; then
+	if [ -n "$BENCHGEOM" ] && [ -n "$copycases" ]; then
 		[ -x "$BENCHGEOM" ] || die "BENCHGEOM: no such program"
 		echo "bench: bench_geom on N=$n" >&2
 		{
@@ -234,7 +340,8 @@ for n in $BENCH_SIZES; do
 	fi
 	if [ "$BENCH_KEEP" != 1 ]; then
 		rm -f "$city/copy.fgb" "$city/copy2.fgb" "$city/out.fgb" \
-		    "$city/out-stdout.fgb"
+		    "$city/out-stdout.fgb" "$icity/repaired.fgb" \
+		    "$icity/out-makevalid.fgb"
 	fi
 done
 rm -f "$BENCH/last.stderr" "$BENCH/last.time"
@@ -244,56 +351,72 @@ MD=$BENCH/results.md
 cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null |
     head -n 1)
 {
-	echo "# kcn-ingest vs ogr2ogr: FlatGeobuf copy"
+	echo "# kcn-ingest vs ogr2ogr: FlatGeobuf copy and repair"
 	echo
 	rev=$(git describe --always --dirty 2>/dev/null)
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (${cpu:-unknown CPU})," \
 	    "$("$INGEST" -V)${rev:+ (source tree $rev)}${BENCH_KCN_ARGS:+ run with $BENCH_KCN_ARGS}," \
 	    "$(ogr2ogr --version | sed 's/,.*//')," \
 	    "$BENCH_REPS reps, median wall time, peak RSS = max over reps." \
+	    "${mvcase:+makevalid: $BENCH_INVALID of the footprints invalid, against ogr2ogr -makevalid -nlt PROMOTE_TO_MULTI.}" \
 	    "Load average before: ${load0:-?}; after:" \
 	    "$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)."
 	echo
 	echo "| buildings | case | kcn s | ogr2ogr s | kcn/ogr2ogr | kcn features/s | kcn peak MB | ogr2ogr peak MB |"
 	echo "|---:|---|---:|---:|---:|---:|---:|---:|"
 } >"$MD"
-printf '%-9s %-6s %9s %11s %11s %14s %11s %15s\n' size case "kcn s" \
+printf '%-9s %-9s %9s %11s %11s %14s %11s %15s\n' size case "kcn s" \
     "ogr2ogr s" kcn/ogr2ogr "kcn feat/s" "kcn peak MB" "ogr2ogr peak MB"
 awk -F '\t' -v md="$MD" '{
 	ratio = $4 > 0 ? $3 / $4 : 0
 	rate = $3 > 0 ? $1 / $3 : 0
-	printf "%-9s %-6s %9.3f %11.3f %11.2f %14.0f %11.1f %15.1f\n",
+	printf "%-9s %-9s %9.3f %11.3f %11.2f %14.0f %11.1f %15.1f\n",
 	    $1, $2, $3, $4, ratio, rate, $5 / 1024, $6 / 1024
 	printf "| %s | %s | %.3f | %.3f | %.2f | %.0f | %.1f | %.1f |\n",
 	    $1, $2, $3, $4, ratio, rate, $5 / 1024, $6 / 1024 >> md
 }' "$ROWS"
 
-verdict=$(awk -F '\t' '
+# makevalid: ogr2ogr's invalid and empty outputs, summed over the reps.
+ogrbad=$(awk -F '\t' 'NR > 1 && $2 == "ogr2ogr" {
+	    if ($5 + $6 > 0) { printf "%s%d invalid + %d empty at %s rep %s",
+		n++ ? ", " : "", $5, $6, $1, $3 } ; runs++ }
+	END { if (runs && !n) printf "none in %d runs", runs }' "$VALID")
+verdict=$(awk -F '\t' -v ogrbad="$ogrbad" '
 	NR == 1 { lo = $1 } { hi = $1 }
 	$1 == lo { small[$2] = $5 } $1 == hi { big[$2] = $5 }
-	{
+	!($2 in seen) { seen[$2] = 1; cs[++ncs] = $2 }
+	$2 != "makevalid" {
 		rows++
 		if ($3 > $4) { slow++; if ($3 / $4 > worst) { worst = $3 / $4
 			where = $1 " " $2 } }
 	}
+	$2 == "makevalid" {
+		mv++; sp = $3 > 0 ? $4 / $3 : 0
+		if (sp < 1.5) mvmiss++
+		mvd = mvd sprintf("%s%.2fx at %s", mvd == "" ? "" : ", ", sp, $1)
+	}
 	END {
 		flat = "yes"; detail = ""
 		if (lo == hi) flat = "n/a (one size)"
-		else for (k = 1; k <= 2; k++) {
-			c = k == 1 ? "stdout" : "file"
+		else for (k = 1; k <= ncs; k++) {
+			c = cs[k]
 			f = big[c] / small[c]
 			detail = detail sprintf("%s%s %.1f -> %.1f MB (x%.2f)",
 			    detail == "" ? "" : ", ", c, small[c] / 1024,
 			    big[c] / 1024, f)
 			if (f > 1.5) flat = "no"
 		}
-		printf "kcn memory flat across sizes (peak at %s within 1.5x of %s): %s%s. ",
+		printf "kcn memory flat across sizes (peak at %s within 1.5x of %s): %s%s.",
 		    hi, lo, flat, detail == "" ? "" : " [" detail "]"
-		if (slow == 0)
-			printf "kcn no slower than ogr2ogr: yes (all %d rows).\n", rows
-		else
-			printf "kcn no slower than ogr2ogr: no (slower in %d of %d rows, worst %.2fx at %s).\n",
+		if (rows && slow == 0)
+			printf " kcn no slower than ogr2ogr: yes (all %d copy rows).", rows
+		else if (rows)
+			printf " kcn no slower than ogr2ogr: no (slower in %d of %d copy rows, worst %.2fx at %s).",
 			    slow, rows, worst, where
+		if (mv)
+			printf " kcn at least 1.5x faster than ogr2ogr -makevalid: %s (ogr2ogr/kcn %s); invalid or empty geometries left by ogr2ogr -makevalid: %s.",
+			    mvmiss ? "no" : "yes", mvd, ogrbad
+		printf "\n"
 	}' "$ROWS")
 {
 	echo
@@ -329,6 +452,30 @@ verdict=$(awk -F '\t' '
 			    med(a), med(b)
 		}
 	}' "$RAW"
+	if [ -n "$mvcase" ]; then
+		echo
+		echo "makevalid: geometries that GEOS finds invalid (ST_IsValid) in the"
+		echo "input and in the outputs, and null or empty ones in the outputs"
+		echo "(largest over the reps):"
+		echo
+		echo "| buildings | input invalid | kcn invalid | kcn empty | ogr2ogr invalid | ogr2ogr empty |"
+		echo "|---:|---:|---:|---:|---:|---:|"
+		awk -F '\t' '
+		NR > 1 {
+			if (!($1 in seen)) { seen[$1] = 1; sz[++n] = $1 }
+			k = $1 SUBSEP $2
+			if (!(k in inv) || $5 > inv[k]) inv[k] = $5
+			if (!(k in emp) || $6 > emp[k]) emp[k] = $6
+		}
+		END {
+			for (i = 1; i <= n; i++) {
+				s = sz[i]
+				printf "| %s | %s | %s | %s | %s | %s |\n", s,
+				    inv[s, "input"], inv[s, "kcn"], emp[s, "kcn"],
+				    inv[s, "ogr2ogr"], emp[s, "ogr2ogr"]
+			}
+		}' "$VALID"
+	fi
 	if [ -s "$GEOMLOG" ]; then
 		echo
 		echo "Geometry conversion alone (tests/bench_geom, one run per size):"

@@ -51,7 +51,7 @@ static const char help[] =
     "      --x column, --y column\n"
     "                   CSV: the coordinate columns (default: names like\n"
     "                   lon/lng/long/x/easting and lat/y/northing)\n"
-    "      --wkt column CSV: a column of WKT geometries\n"
+    "      --wkt column CSV: a column of WKT or hex WKB geometries\n"
     "      --fields name,...\n"
     "                   keep only these fields, in this order\n"
     "      --rename old=new\n"
