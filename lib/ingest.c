@@ -315,7 +315,7 @@ ingest_pair(const char *s, char *name, size_t size, const char **value)
 
 static enum kcn_status
 ingest_schema_build(struct kcn_ctx *ctx, OGRFeatureDefnH src,
-    const struct kcn_ingest_opts *o, struct ingest_schema *sc)
+    const struct kcn_ingest_opts *o, int force, struct ingest_schema *sc)
 {
 	int nsrc = OGR_FD_GetFieldCount(src), nsel = 0, i, j;
 	int *sel = NULL;
@@ -324,8 +324,8 @@ ingest_schema_build(struct kcn_ctx *ctx, OGRFeatureDefnH src,
 	enum kcn_status st = KCN_OK;
 
 	memset(sc, 0, sizeof(*sc));
-	if (o->fields == NULL && o->rename == NULL && o->add == NULL &&
-	    !o->snake_case)
+	if (!force && o->fields == NULL && o->rename == NULL &&
+	    o->add == NULL && !o->snake_case)
 		return KCN_OK;
 	sel = calloc(nsrc + 1, sizeof(int));
 	sc->map = malloc((nsrc + 1) * sizeof(int));
@@ -509,7 +509,7 @@ ingest_fini(void *state)
 {
 	struct ingest_text *t = state;
 
-	/* The workers' counts meet in the shared conf. */
+	/* The workers' counts meet in the layer's conf. */
 	atomic_fetch_add((atomic_llong *)&t->conf->utf8_kept, t->utf8_kept);
 	kcni_text_free(t->dec);
 	free(t->fields);
@@ -517,17 +517,26 @@ ingest_fini(void *state)
 }
 
 struct ingest_facts;
-static const char *ingest_encoding_facts(const struct kcn_ingest_opts *o,
-    OGRLayerH layer, struct ingest_facts *fx);
-
-/* What the run decided and counted, for the report. */
-struct ingest_facts {
-	char layer[256], driver[64], crs[512], encoding[64], evidence[600];
-	const char *crs_from, *encoding_from;
-	int epsg;
+/* What the run decided and counted for one layer, for the report. */
+struct ingest_lfacts {
+	char name[256], encoding[64], evidence[600];
+	const char *encoding_from;
 	long long read, written, utf8_kept;
-	struct kcni_tally tally;
 };
+
+/* ... and for the whole run. */
+struct ingest_facts {
+	char driver[64], crs[512];
+	const char *crs_from;
+	int epsg;
+	long long read, written;
+	struct kcni_tally tally;
+	struct ingest_lfacts *layer;	/* one per layer read */
+	int nlayers;
+};
+
+static const char *ingest_encoding_facts(const struct kcn_ingest_opts *o,
+    OGRLayerH layer, struct ingest_lfacts *fx);
 
 #define INGEST_SAMPLE 5000	/* features read to find the code page */
 #define INGEST_GUESSES 3	/* CRSs suggested for data without one */
@@ -688,7 +697,7 @@ ingest_guess_crs(struct kcn_ctx *ctx, const char *path, OGRLayerH layer,
  */
 static const char *
 ingest_detect(struct kcn_ctx *ctx, struct kcn_reader *rd, const char *drv,
-    const char *path, const char *declared, struct ingest_facts *fx)
+    const char *path, const char *declared, struct ingest_lfacts *fx)
 {
 	char **all = NULL, **legacy = NULL, *dup, fit_ev[256];
 	size_t n = 0, nl = 0, cap = 0;
@@ -810,26 +819,238 @@ ingest_detect(struct kcn_ctx *ctx, struct kcn_reader *rd, const char *drv,
 	return enc;
 }
 
+/* One layer of a run: its reader, CRS and per-feature work. */
+struct ingest_layer {
+	struct kcn_reader *rd;
+	OGRSpatialReferenceH srs;
+	struct ingest_conf conf;
+	OGRwkbGeometryType gtype;
+	char label[4400];	/* where messages about its features point */
+};
+
+/*
+ * The CRS of LAYER into *SRS: -s, the source's, or with --guess-crs the
+ * best guess (*GUESSED set); NULL for a layer without geometry.  A layer
+ * with geometry and no CRS is an error.
+ */
+static enum kcn_status
+ingest_crs(struct kcn_ctx *ctx, const char *path, OGRLayerH layer,
+    const struct kcn_ingest_opts *o, OGRSpatialReferenceH *srs,
+    int *guessed)
+{
+	char why[1024], code[32];
+	int epsg;
+
+	*srs = NULL;
+	if (o->s_srs != NULL) {
+		if ((*srs = kcn_crs_parse(ctx, o->s_srs, NULL)) == NULL)
+			return kcn_ctx_status(ctx);
+		if (OGR_L_GetSpatialRef(layer) != NULL)
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "the source's CRS "
+			    "is replaced by %s, as -s asks", o->s_srs);
+		return KCN_OK;
+	}
+	if (OGR_L_GetSpatialRef(layer) != NULL) {
+		*srs = OSRClone(OGR_L_GetSpatialRef(layer));
+		OSRSetAxisMappingStrategy(*srs, OAMS_TRADITIONAL_GIS_ORDER);
+		return KCN_OK;
+	}
+	if (OGR_L_GetGeomType(layer) == wkbNone)
+		return KCN_OK;
+	epsg = ingest_guess_crs(ctx, path, layer, why, sizeof(why));
+	if (!o->guess_crs || epsg == 0)
+		return kcni_error(ctx, KCN_ECRS, path, "no CRS: assign one "
+		    "with -s%s%s", *why ? "; " : "", why);
+	snprintf(code, sizeof(code), "EPSG:%d", epsg);
+	if ((*srs = kcn_crs_parse(ctx, code, NULL)) == NULL)
+		return kcn_ctx_status(ctx);
+	kcni_msg(ctx, KCN_MSG_WARNING, path, "no CRS: assumed %s, as "
+	    "--guess-crs allows: %s", code, why);
+	*guessed = 1;
+	return KCN_OK;
+}
+
+/* The output type of layers of types A and B together. */
+static OGRwkbGeometryType
+ingest_gtype_merge(OGRwkbGeometryType a, OGRwkbGeometryType b)
+{
+	OGRwkbGeometryType m;
+
+	if (a == b)
+		return a;
+	if (ingest_dim(a) < 0 || ingest_dim(a) != ingest_dim(b))
+		return wkbUnknown;
+	m = ingest_dim(a) == 2 ? wkbMultiPolygon : ingest_dim(a) == 1 ?
+	    wkbMultiLineString : wkbMultiPoint;
+	return wkbHasZ(a) || wkbHasZ(b) ? wkbSetZ(m) : m;
+}
+
+/*
+ * The fields of several layers in one definition: the layer's name first
+ * ("layer", or "source_layer" when a layer has a field "layer", as DXF
+ * does), then every field in the order met, by name in any case; a name
+ * met with two types becomes text.
+ */
+static OGRFeatureDefnH
+ingest_union(const char *name, struct ingest_layer *ly, int n)
+{
+	OGRFeatureDefnH u = OGR_FD_Create(name);
+	OGRFieldDefnH fd;
+	const char *lname = "layer";
+
+	for (int k = 0; k < n; k++)
+		if (OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(kcn_reader_layer(
+		    ly[k].rd)), "layer") >= 0)
+			lname = "source_layer";
+	fd = OGR_Fld_Create(lname, OFTString);
+	OGR_FD_Reference(u);
+	OGR_FD_AddFieldDefn(u, fd);
+	OGR_Fld_Destroy(fd);
+	for (int k = 0; k < n; k++) {
+		OGRFeatureDefnH d = OGR_L_GetLayerDefn(kcn_reader_layer(
+		    ly[k].rd));
+
+		for (int i = 0; i < OGR_FD_GetFieldCount(d); i++) {
+			OGRFieldDefnH f = OGR_FD_GetFieldDefn(d, i), uf;
+			int j = OGR_FD_GetFieldIndex(u, OGR_Fld_GetNameRef(f));
+
+			if (j < 0) {
+				OGR_FD_AddFieldDefn(u, f);
+				continue;
+			}
+			uf = OGR_FD_GetFieldDefn(u, j);
+			if (OGR_Fld_GetType(uf) != OGR_Fld_GetType(f)) {
+				OGR_Fld_SetType(uf, OFTString);
+				OGR_Fld_SetSubType(uf, OFSTNone);
+				OGR_Fld_SetWidth(uf, 0);
+				OGR_Fld_SetPrecision(uf, 0);
+			}
+		}
+	}
+	return u;
+}
+
+/*
+ * The schema of layer LY among several: its fields into BASE's output
+ * (built on the union definition U), its name as the "layer" value.
+ */
+static enum kcn_status
+ingest_layer_schema(struct kcn_ctx *ctx, OGRFeatureDefnH u,
+    const struct ingest_schema *base, struct ingest_layer *ly)
+{
+	struct ingest_schema *sc = &ly->conf.schema;
+	OGRFeatureDefnH d = OGR_L_GetLayerDefn(kcn_reader_layer(ly->rd));
+	int n = OGR_FD_GetFieldCount(d), nout = OGR_FD_GetFieldCount(
+	    base->defn);
+
+	sc->nvalues = nout;
+	sc->map = malloc((n + 1) * sizeof(int));
+	sc->values = calloc(nout + 1, sizeof(char *));
+	if (sc->map == NULL || sc->values == NULL)
+		return kcni_error(ctx, KCN_EOS, "fields", "out of memory");
+	sc->defn = base->defn;
+	OGR_FD_Reference(sc->defn);
+	for (int i = 0; i < n; i++)
+		sc->map[i] = base->map[OGR_FD_GetFieldIndex(u,
+		    OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(d, i)))];
+	for (int j = 0; j < nout; j++)
+		if (base->values[j] != NULL)
+			sc->values[j] = CPLStrdup(base->values[j]);
+	if (base->map[0] >= 0)
+		sc->values[base->map[0]] = CPLStrdup(OGR_L_GetName(
+		    kcn_reader_layer(ly->rd)));
+	return KCN_OK;
+}
+
+/* The names of the layers to read: -l's, every one, or the first. */
+static char **
+ingest_layer_names(struct kcn_ctx *ctx, struct kcn_source *src,
+    const struct kcn_ingest_opts *o, const char *path)
+{
+	GDALDatasetH ds = kcn_source_dataset(src);
+	char **names = NULL;
+
+	if (o->layers != NULL && o->layers[0] != NULL)
+		return CSLDuplicate(o->layers);
+	if (!o->all_layers) {
+		names = CSLAddString(names, GDALDatasetGetLayerCount(ds) > 0 ?
+		    OGR_L_GetName(GDALDatasetGetLayer(ds, 0)) : "");
+		return names;
+	}
+	for (int i = 0; i < GDALDatasetGetLayerCount(ds); i++) {
+		OGRLayerH l = GDALDatasetGetLayer(ds, i);
+
+		if (OGR_L_GetGeomType(l) == wkbNone)
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "layer %s has no "
+			    "geometry: left out (-l %s reads it)",
+			    OGR_L_GetName(l), OGR_L_GetName(l));
+		else
+			names = CSLAddString(names, OGR_L_GetName(l));
+	}
+	if (names == NULL)
+		kcni_error(ctx, KCN_EDATA, path, "no layer with geometry");
+	return names;
+}
+
+/* Opens layer K of SRC (NAME) and decides its CRS, code page and type. */
+static enum kcn_status
+ingest_layer_open(struct kcn_ctx *ctx, struct kcn_source *src,
+    const char *path, const char *name, int multi,
+    const struct kcn_ingest_opts *o, struct ingest_layer *ly,
+    struct ingest_lfacts *lf, int *guessed)
+{
+	OGRLayerH layer;
+	const char *declared;
+	enum kcn_status st;
+
+	if ((ly->rd = kcn_reader_new(ctx, src, *name ? name : NULL)) == NULL)
+		return kcn_ctx_status(ctx);
+	layer = kcn_reader_layer(ly->rd);
+	snprintf(lf->name, sizeof(lf->name), "%s", OGR_L_GetName(layer));
+	if (multi)
+		snprintf(ly->label, sizeof(ly->label), "%s:%s", path,
+		    lf->name);
+	else
+		snprintf(ly->label, sizeof(ly->label), "%s", path);
+	if ((st = ingest_crs(ctx, ly->label, layer, o, &ly->srs, guessed)) !=
+	    KCN_OK)
+		return st;
+	ly->conf.encoding = o->encoding;
+	ly->conf.forced = o->encoding != NULL;
+	ly->conf.on_invalid = o->on_invalid;
+	ly->conf.keep_empty = o->keep_empty;
+	ly->conf.force_2d = o->force_2d;
+	ly->conf.geographic = ly->srs != NULL && OSRIsGeographic(ly->srs);
+	ly->conf.cad = strcmp(GDALGetDriverShortName(GDALGetDatasetDriver(
+	    kcn_source_dataset(src))), "DXF") == 0;
+	declared = ingest_encoding_facts(o, layer, lf);
+	if (o->encoding == NULL)
+		ly->conf.encoding = ingest_detect(ctx, ly->rd,
+		    GDALGetDriverShortName(GDALGetDatasetDriver(
+		    kcn_source_dataset(src))), ly->label, declared, lf);
+	ly->gtype = ingest_gtype(layer);
+	if (o->out.explode)
+		ly->gtype = ingest_single(ly->gtype);
+	if (o->force_2d)
+		ly->gtype = wkbFlatten(ly->gtype);
+	ly->conf.dim = ingest_dim(ly->gtype);
+	return KCN_OK;
+}
+
 static enum kcn_status
 ingest_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_ingest_opts *o, struct ingest_facts *fx)
 {
 	struct kcn_source *src;
-	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
 	struct kcni_text *dec;
-	struct ingest_conf conf = { o->encoding, o->encoding != NULL, 0,
-	    o->on_invalid, o->keep_empty,
-	    o->force_2d, -1, 0, 0, { NULL, NULL, NULL, 0 } };
-	struct kcni_stage stage = { ingest_init, ingest_apply, ingest_fini,
-	    &conf };
-	OGRwkbGeometryType gtype;
-	int guessed = 0;
-	const char *declared;
-	OGRSpatialReferenceH srs = NULL;
-	OGRLayerH layer;
+	struct ingest_layer *ly = NULL;
+	struct ingest_schema base = { NULL, NULL, NULL, 0 };
+	OGRFeatureDefnH u = NULL, defn;
+	OGRwkbGeometryType gtype = wkbUnknown;
+	int guessed = 0, n = 0, multi;
 	enum kcn_status st = KCN_OK;
-	char *label;
+	char **names = NULL, *label, oname[256];
 
 	/* The encoding is checked here, before anything is opened. */
 	if ((dec = kcni_text_new(ctx, o->encoding ? o->encoding : "UTF-8")) ==
@@ -842,97 +1063,119 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	    KCN_OPEN_RAW_TEXT, o->x, o->y, o->wkt);
 	if (src == NULL)
 		return kcn_ctx_status(ctx);
-	if ((rd = kcn_reader_new(ctx, src, o->layer)) == NULL) {
+	snprintf(fx->driver, sizeof(fx->driver), "%s", GDALGetDriverShortName(
+	    GDALGetDatasetDriver(kcn_source_dataset(src))));
+	if ((names = ingest_layer_names(ctx, src, o, path)) == NULL) {
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
-	layer = kcn_reader_layer(rd);
-	if (o->s_srs != NULL) {
-		if ((srs = kcn_crs_parse(ctx, o->s_srs, NULL)) == NULL) {
-			st = kcn_ctx_status(ctx);
-			goto out;
-		}
-		if (OGR_L_GetSpatialRef(layer) != NULL)
-			kcni_msg(ctx, KCN_MSG_WARNING, path, "the source's CRS "
-			    "is replaced by %s, as -s asks", o->s_srs);
-	} else if (OGR_L_GetSpatialRef(layer) != NULL) {
-		srs = OSRClone(OGR_L_GetSpatialRef(layer));
-		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-	} else if (OGR_L_GetGeomType(layer) != wkbNone) {
-		char why[1024], code[32];
-		int epsg = ingest_guess_crs(ctx, path, layer, why, sizeof(why));
-
-		if (!o->guess_crs || epsg == 0) {
-			st = kcni_error(ctx, KCN_ECRS, path, "no CRS: assign "
-			    "one with -s%s%s", *why ? "; " : "", why);
-			goto out;
-		}
-		snprintf(code, sizeof(code), "EPSG:%d", epsg);
-		if ((srs = kcn_crs_parse(ctx, code, NULL)) == NULL) {
-			st = kcn_ctx_status(ctx);
-			goto out;
-		}
-		kcni_msg(ctx, KCN_MSG_WARNING, path, "no CRS: assumed %s, as "
-		    "--guess-crs allows: %s", code, why);
-		guessed = 1;
-	}
-	snprintf(fx->layer, sizeof(fx->layer), "%s", OGR_L_GetName(layer));
-	snprintf(fx->driver, sizeof(fx->driver), "%s", GDALGetDriverShortName(
-	    GDALGetDatasetDriver(kcn_source_dataset(src))));
-	declared = ingest_encoding_facts(o, layer, fx);
-	if (o->encoding == NULL)
-		conf.encoding = ingest_detect(ctx, rd, fx->driver, path,
-		    declared, fx);
-	label = kcn_crs_label(srs);
-	snprintf(fx->crs, sizeof(fx->crs), "%s", label ? label : "none");
-	fx->epsg = kcn_crs_epsg(srs);
-	fx->crs_from = o->s_srs ? "-s" : guessed ? "--guess-crs" : srs ?
-	    "source" : "none";
-	kcni_msg(ctx, KCN_MSG_INFO, path, "layer %s (%s), CRS %s%s",
-	    OGR_L_GetName(layer), GDALGetDriverShortName(
-	    GDALGetDatasetDriver(kcn_source_dataset(src))),
-	    label ? label : "?", o->s_srs ? " (assigned)" : "");
-	kcn_free(label);
-	gtype = ingest_gtype(layer);
-	if (o->out.explode)
-		gtype = ingest_single(gtype);
-	if (o->force_2d)
-		gtype = wkbFlatten(gtype);
-	conf.dim = ingest_dim(gtype);
-	conf.geographic = srs != NULL && OSRIsGeographic(srs);
-	conf.cad = strcmp(fx->driver, "DXF") == 0;
-	if ((st = ingest_schema_build(ctx, OGR_L_GetLayerDefn(layer), o,
-	    &conf.schema)) != KCN_OK)
+	multi = o->all_layers || CSLCount(names) > 1;
+	ly = calloc(CSLCount(names), sizeof(*ly));
+	fx->layer = calloc(CSLCount(names), sizeof(*fx->layer));
+	if (ly == NULL || fx->layer == NULL) {
+		st = kcni_error(ctx, KCN_EOS, path, "out of memory");
 		goto out;
-	wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer), gtype, srs,
-	    conf.schema.defn ? conf.schema.defn : OGR_L_GetLayerDefn(layer));
-	if (wr == NULL) {
+	}
+	for (; names[n] != NULL; n++) {
+		fx->nlayers = n + 1;
+		if ((st = ingest_layer_open(ctx, src, path, names[n], multi, o,
+		    &ly[n], &fx->layer[n], &guessed)) != KCN_OK)
+			goto out;
+		/* One output layer, one CRS. */
+		if (n > 0 && (ly[n].srs == NULL) != (ly[0].srs == NULL)) {
+			st = kcni_error(ctx, KCN_ECRS, ly[n].label, "%s CRS, "
+			    "unlike layer %s: assign one to all with -s",
+			    ly[n].srs ? "has a" : "has no", fx->layer[0].name);
+			goto out;
+		}
+		if (n > 0 && ly[n].srs != NULL && !OSRIsSame(ly[n].srs,
+		    ly[0].srs)) {
+			st = kcni_error(ctx, KCN_ECRS, ly[n].label, "its CRS "
+			    "is not that of layer %s: read the layers one by "
+			    "one (-l), or reproject first", fx->layer[0].name);
+			goto out;
+		}
+		gtype = n ? ingest_gtype_merge(gtype, ly[n].gtype) :
+		    ly[n].gtype;
+	}
+	label = kcn_crs_label(ly[0].srs);
+	snprintf(fx->crs, sizeof(fx->crs), "%s", label ? label : "none");
+	fx->epsg = kcn_crs_epsg(ly[0].srs);
+	fx->crs_from = o->s_srs ? "-s" : guessed ? "--guess-crs" :
+	    ly[0].srs ? "source" : "none";
+	for (int k = 0; k < n; k++)
+		kcni_msg(ctx, KCN_MSG_INFO, ly[k].label, "layer %s (%s), CRS "
+		    "%s%s", fx->layer[k].name, fx->driver, label ? label : "?",
+		    o->s_srs ? " (assigned)" : "");
+	kcn_free(label);
+
+	/* The fields: the one layer's, or all layers' with "layer". */
+	if (multi) {
+		snprintf(oname, sizeof(oname), "%s", strcmp(path, "-") == 0 ?
+		    "stdin" : CPLGetBasename(path));
+		u = ingest_union(oname, ly, n);
+		if ((st = ingest_schema_build(ctx, u, o, 1, &base)) != KCN_OK)
+			goto out;
+		for (int k = 0; k < n; k++)
+			if ((st = ingest_layer_schema(ctx, u, &base, &ly[k])) !=
+			    KCN_OK)
+				goto out;
+		defn = base.defn;
+	} else {
+		snprintf(oname, sizeof(oname), "%s", fx->layer[0].name);
+		if ((st = ingest_schema_build(ctx, OGR_L_GetLayerDefn(
+		    kcn_reader_layer(ly[0].rd)), o, 0, &ly[0].conf.schema)) !=
+		    KCN_OK)
+			goto out;
+		defn = ly[0].conf.schema.defn ? ly[0].conf.schema.defn :
+		    OGR_L_GetLayerDefn(kcn_reader_layer(ly[0].rd));
+	}
+	if ((wr = kcn_writer_open(ctx, &o->out, oname, gtype, ly[0].srs,
+	    defn)) == NULL) {
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
 	kcni_msg(ctx, KCN_MSG_INFO, o->out.path ? o->out.path : "-",
 	    "writing %s", kcn_writer_driver(&o->out));
-	st = kcni_pipeline(ctx, rd, wr, &stage, o->threads, path, &fx->tally);
+
+	for (int k = 0; k < n && st == KCN_OK; k++) {
+		struct kcni_stage stage = { ingest_init, ingest_apply,
+		    ingest_fini, &ly[k].conf };
+		struct ingest_lfacts *lf = &fx->layer[k];
+		long long before = kcn_writer_count(wr);
+
+		st = kcni_pipeline(ctx, ly[k].rd, wr, &stage, o->threads,
+		    ly[k].label, &fx->tally);
+		lf->read = kcn_reader_count(ly[k].rd);
+		lf->written = kcn_writer_count(wr) - before;
+		lf->utf8_kept = atomic_load(&ly[k].conf.utf8_kept);
+		fx->read += lf->read;
+		if (st == KCN_OK && lf->utf8_kept > 0)
+			kcni_msg(ctx, KCN_MSG_WARNING, ly[k].label, "%lld text "
+			    "values are UTF-8 among the %s ones: kept as UTF-8",
+			    lf->utf8_kept, ly[k].conf.encoding);
+		if (st == KCN_OK && multi)
+			kcni_msg(ctx, KCN_MSG_INFO, ly[k].label, "%lld "
+			    "features read, %lld written", lf->read,
+			    lf->written);
+	}
 	if (st == KCN_OK && fx->tally.noted > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld invalid geometries "
 		    "repaired (-v lists them)", fx->tally.noted);
-	fx->utf8_kept = atomic_load(&conf.utf8_kept);
-	if (st == KCN_OK && fx->utf8_kept > 0)
-		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld text values are "
-		    "UTF-8 among the %s ones: kept as UTF-8", fx->utf8_kept,
-		    conf.encoding);
 	if (st == KCN_OK && fx->tally.rejected > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld of %lld features "
-		    "skipped", fx->tally.rejected, kcn_reader_count(rd));
+		    "skipped", fx->tally.rejected, fx->read);
 	fx->written = kcn_writer_count(wr);
 	if (st == KCN_OK)
 		st = kcn_writer_close(ctx, wr);
 	else
 		kcn_writer_abort(wr);
 	wr = NULL;
-	fx->read = kcn_reader_count(rd);
-	if (st != KCN_OK)
+	if (st != KCN_OK) {
 		fx->written = 0;	/* nothing was kept */
+		for (int k = 0; k < n; k++)
+			fx->layer[k].written = 0;
+	}
 	if (st == KCN_OK) {
 		kcni_msg(ctx, KCN_MSG_INFO, path, "%lld features read, %lld "
 		    "written", fx->read, fx->written);
@@ -941,10 +1184,17 @@ ingest_run(struct kcn_ctx *ctx, const char *path,
 	}
 out:
 	kcn_writer_abort(wr);
-	ingest_schema_free(&conf.schema);
-	kcn_reader_free(rd);
-	if (srs != NULL)
-		OSRRelease(srs);
+	for (int k = 0; ly != NULL && k < fx->nlayers; k++) {
+		ingest_schema_free(&ly[k].conf.schema);
+		kcn_reader_free(ly[k].rd);
+		if (ly[k].srs != NULL)
+			OSRRelease(ly[k].srs);
+	}
+	free(ly);
+	ingest_schema_free(&base);
+	if (u != NULL)
+		OGR_FD_Release(u);
+	CSLDestroy(names);
 	if (kcn_source_close(ctx, src) != KCN_OK && st == KCN_OK)
 		st = kcn_ctx_status(ctx);
 	return st;
@@ -956,7 +1206,7 @@ out:
  */
 static const char *
 ingest_encoding_facts(const struct kcn_ingest_opts *o, OGRLayerH layer,
-    struct ingest_facts *fx)
+    struct ingest_lfacts *fx)
 {
 	const char *cpg = GDALGetMetadataItem((GDALMajorObjectH)layer,
 	    "ENCODING_FROM_CPG", "SHAPEFILE");
@@ -1032,6 +1282,35 @@ ingest_counted(long long total, const struct kcni_reason *r, int n)
 	return o;
 }
 
+/* Per layer: name, counts, and the encoding decided and why. */
+static json_object *
+ingest_layers_json(const struct ingest_facts *fx)
+{
+	json_object *a = json_object_new_array();
+
+	for (int k = 0; k < fx->nlayers; k++) {
+		const struct ingest_lfacts *lf = &fx->layer[k];
+		json_object *l = json_object_new_object();
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(l, "name", json_object_new_string(
+		    lf->name));
+		json_object_object_add(l, "features_read",
+		    json_object_new_int64(lf->read));
+		json_object_object_add(l, "features_written",
+		    json_object_new_int64(lf->written));
+		json_object_object_add(e, "name", *lf->encoding ?
+		    json_object_new_string(lf->encoding) : NULL);
+		json_object_object_add(e, "from", lf->encoding_from ?
+		    json_object_new_string(lf->encoding_from) : NULL);
+		json_object_object_add(e, "utf8_values_kept",
+		    json_object_new_int64(lf->utf8_kept));
+		json_object_object_add(l, "encoding", e);
+		json_object_array_add(a, l);
+	}
+	return a;
+}
+
 /* Writes the report of the run to PATH, atomically. */
 static enum kcn_status
 ingest_report(struct kcn_ctx *ctx, const char *path, const char *src,
@@ -1045,8 +1324,6 @@ ingest_report(struct kcn_ctx *ctx, const char *path, const char *src,
 	int bad;
 
 	json_object_object_add(j, "source", json_object_new_string(src));
-	json_object_object_add(j, "layer", *fx->layer ?
-	    json_object_new_string(fx->layer) : NULL);
 	json_object_object_add(j, "driver", *fx->driver ?
 	    json_object_new_string(fx->driver) : NULL);
 	json_object_object_add(j, "output", json_object_new_string(
@@ -1059,14 +1336,7 @@ ingest_report(struct kcn_ctx *ctx, const char *path, const char *src,
 	    fx->tally.noted_by, fx->tally.nnoted_by));
 	json_object_object_add(j, "skipped", ingest_counted(
 	    fx->tally.rejected, fx->tally.skipped_by, fx->tally.nskipped_by));
-	x = json_object_new_object();
-	json_object_object_add(x, "name", *fx->encoding ?
-	    json_object_new_string(fx->encoding) : NULL);
-	json_object_object_add(x, "from", fx->encoding_from ?
-	    json_object_new_string(fx->encoding_from) : NULL);
-	json_object_object_add(x, "utf8_values_kept",
-	    json_object_new_int64(fx->utf8_kept));
-	json_object_object_add(j, "encoding", x);
+	json_object_object_add(j, "layers", ingest_layers_json(fx));
 	x = json_object_new_object();
 	json_object_object_add(x, "name", *fx->crs ?
 	    json_object_new_string(fx->crs) : NULL);
@@ -1118,6 +1388,7 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	if (o->report == NULL) {
 		st = ingest_run(ctx, path, o, &fx);
 		kcni_tally_free(&fx.tally);
+		free(fx.layer);
 		return st;
 	}
 	kcni_ctx_sink(ctx, &rec.fn, &rec.ud);
@@ -1138,5 +1409,6 @@ kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
 	json_object_put(rec.warnings);
 	pthread_mutex_destroy(&rec.mu);
 	kcni_tally_free(&fx.tally);
+	free(fx.layer);
 	return st;
 }

@@ -126,7 +126,8 @@ void kcni_ctx_sink(const struct kcn_ctx *ctx, kcn_sink_fn *fn, void **ud);
  * sink as LABEL:N, skipped and counted; a note left by STAGE with
  * kcni_note() is reported as an info message the same way.  Any other
  * status from STAGE stops the run.  Returns the first error that stops
- * the run, else KCN_OK; *TALLY holds the counts in either case.
+ * the run, else KCN_OK.  The counts are added to *TALLY (zeroed before the
+ * first run) in either case.
  */
 enum kcn_status kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
     struct kcn_writer *wr, const struct kcni_stage *stage, int threads,

@@ -344,6 +344,7 @@ kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
 	int nw = pipe_threads(threads), nring = 0, head = 0, inflight = 0;
 	int started = 0, eof = 0;
 
+	p.tally = *tally;	/* counts add up over runs */
 	p.ctx = ctx;
 	p.wr = wr;
 	p.stage = stage;

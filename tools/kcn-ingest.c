@@ -12,9 +12,9 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: kcn-ingest [-qv] [-f format] [-j threads] [-l layer] [-o file]\n"
-    "                  [-s srs] [--encoding name] [--explode] [--force-2d]\n"
-    "                  [--force-tty] [--guess-crs]\n"
+    "usage: kcn-ingest [-qv] [-f format] [-j threads] [-l layer ... | --all-layers]\n"
+    "                  [-o file] [-s srs] [--encoding name] [--explode]\n"
+    "                  [--force-2d] [--force-tty] [--guess-crs]\n"
     "                  [--keep-empty] [--on-invalid repair | skip | fail]\n"
     "                  [--x column --y column | --wkt column]\n"
     "                  [--fields name,...] [--rename old=new] [--add name=value]\n"
@@ -22,7 +22,7 @@ static const char usage[] =
     "                  [--progress | --no-progress] [file]\n";
 
 static const char help[] =
-    "Read one layer of any GDAL vector source (file, /vsizip/ path, or - for\n"
+    "Read one layer (or several) of any GDAL vector source (file, /vsizip/ path, or - for\n"
     "standard input), pass every geometry through GEOS and write a kcn stream:\n"
     "FlatGeobuf on standard output, or the format of -o FILE.\n"
     "\n"
@@ -30,7 +30,10 @@ static const char help[] =
     "                   gpkg, shp or a GDAL driver name\n"
     "  -j, --threads n  threads, one of them reading and writing (default:\n"
     "                   one per core)\n"
-    "  -l layer         the layer to read (default: the first)\n"
+    "  -l layer         the layer to read (default: the first); repeated,\n"
+    "                   the layers named, into one with a field \"layer\"\n"
+    "      --all-layers every layer with geometry, into one with a field\n"
+    "                   \"layer\" (\"source_layer\" if a layer has \"layer\")\n"
     "  -o file          write FILE atomically; format from its extension\n"
     "  -s srs           assign this CRS to the source (EPSG:n, WKT, PROJ);\n"
     "                   a source without CRS is refused unless -s is given,\n"
@@ -86,12 +89,14 @@ enum {
 	OPT_SNAKE_CASE,
 	OPT_REPORT,
 	OPT_GUESS_CRS,
-	OPT_EXPLODE
+	OPT_EXPLODE,
+	OPT_ALL_LAYERS
 };
 
 static const struct option longopts[] = {
 	{ "add", required_argument, NULL, OPT_ADD },
 	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "all-layers", no_argument, NULL, OPT_ALL_LAYERS },
 	{ "explode", no_argument, NULL, OPT_EXPLODE },
 	{ "fields", required_argument, NULL, OPT_FIELDS },
 	{ "force-2d", no_argument, NULL, OPT_FORCE_2D },
@@ -128,11 +133,13 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			if ((opts.threads = kcn_cli_number(&cli, "-j", optarg,
-			    1, 256)) < 0)
-				return EX_USAGE;
+			    1, 256)) < 0) {
+				rc = EX_USAGE;
+				goto out;
+			}
 			break;
 		case 'l':
-			opts.layer = optarg;
+			opts.layers = CSLAddString(opts.layers, optarg);
 			break;
 		case 'o':
 			opts.out.path = optarg;
@@ -153,9 +160,11 @@ main(int argc, char **argv)
 				opts.on_invalid = KCN_INVALID_SKIP;
 			else if (strcmp(optarg, "fail") == 0)
 				opts.on_invalid = KCN_INVALID_FAIL;
-			else
-				return kcn_cli_usage_error(&cli, "--on-invalid: "
+			else {
+				rc = kcn_cli_usage_error(&cli, "--on-invalid: "
 				    "'%s' is not repair, skip or fail", optarg);
+				goto out;
+			}
 			break;
 		case OPT_FIELDS:
 			opts.fields = optarg;
@@ -165,6 +174,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_ADD:
 			opts.add = CSLAddString(opts.add, optarg);
+			break;
+		case OPT_ALL_LAYERS:
+			opts.all_layers = 1;
 			break;
 		case OPT_EXPLODE:
 			opts.out.explode = 1;
@@ -195,27 +207,43 @@ main(int argc, char **argv)
 			break;
 		default:
 			if ((rc = kcn_cli_option(&cli, ch)) != KCN_CLI_GO_ON)
-				return rc;
+				goto out;
 			break;
 		}
 	}
-	if ((opts.x != NULL) != (opts.y != NULL))
-		return kcn_cli_usage_error(&cli, "--x and --y go together");
-	if (opts.wkt != NULL && opts.x != NULL)
-		return kcn_cli_usage_error(&cli,
+	if ((opts.x != NULL) != (opts.y != NULL)) {
+		rc = kcn_cli_usage_error(&cli, "--x and --y go together");
+		goto out;
+	}
+	if (opts.wkt != NULL && opts.x != NULL) {
+		rc = kcn_cli_usage_error(&cli,
 		    "--wkt or --x/--y, not both");
-	if (argc - optind > 1)
-		return kcn_cli_usage_error(&cli,
+		goto out;
+	}
+	if (opts.all_layers && opts.layers != NULL) {
+		rc = kcn_cli_usage_error(&cli,
+		    "-l or --all-layers, not both");
+		goto out;
+	}
+	if (argc - optind > 1) {
+		rc = kcn_cli_usage_error(&cli,
 		    "one input at a time (got %d)", argc - optind);
+		goto out;
+	}
 	if (argc > optind)
 		path = argv[optind];
 	opts.out.stdout_is_tty = isatty(STDOUT_FILENO);
-	if ((ctx = kcn_cli_ctx(&cli)) == NULL)
-		return EX_OSERR;
+	if ((ctx = kcn_cli_ctx(&cli)) == NULL) {
+		rc = EX_OSERR;
+		goto out;
+	}
 	st = kcn_ingest_run(ctx, path, &opts);
-	CSLDestroy(opts.rename);
-	CSLDestroy(opts.add);
 	if (st != KCN_OK && st != KCN_REJECTED)
 		kcn_cli_report(&cli, ctx);
-	return kcn_cli_exit(&cli, ctx, st);
+	rc = kcn_cli_exit(&cli, ctx, st);
+out:
+	CSLDestroy(opts.layers);
+	CSLDestroy(opts.rename);
+	CSLDestroy(opts.add);
+	return rc;
 }

@@ -373,7 +373,9 @@ enum kcn_on_invalid {
 };
 
 struct kcn_ingest_opts {
-	const char *layer;		/* NULL: the first layer */
+	char **layers;			/* layer names, NULL-ended; NULL:
+					   the first layer */
+	int all_layers;			/* every layer with geometry */
 	enum kcn_on_invalid on_invalid;
 	int keep_empty;			/* keep null and empty geometries */
 	int force_2d;			/* drop Z */
@@ -395,8 +397,8 @@ struct kcn_ingest_opts {
 };
 
 /*
- * Copies one layer of PATH ("-" for standard input) to the output of
- * OPTS, each geometry passing through GEOS and all text decoded to UTF-8.
+ * Copies one layer of PATH ("-" for standard input), or the several that
+ * OPTS names (then with a "layer" field), to the output of OPTS, each geometry passing through GEOS and all text decoded to UTF-8.
  * Invalid geometries are repaired, skipped or fatal as OPTS says; null and
  * empty ones are skipped unless kept.  A source without CRS is refused
  * (KCN_ECRS) unless OPTS assigns one.
