@@ -3,6 +3,7 @@
  * Going through WKB costs an encode and a parse per geometry; copying the
  * coordinate arrays directly is the cheap path (see docs/benchmarks.md).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,15 @@ to_seq(GEOSContextHandle_t h, OGRGeometryH g, int hasz, struct kcn_ctx *ctx)
 	if (n > 0)
 		OGR_G_GetPoints(g, b->x, sizeof(double), b->y, sizeof(double),
 		    hasz ? b->z : NULL, sizeof(double));
+	/* NaN and infinity pass through GDAL's readers; GEOS throws on
+	   them, far from the cause. */
+	for (int i = 0; i < n; i++)
+		if (!isfinite(b->x[i]) || !isfinite(b->y[i])) {
+			kcni_error(ctx, KCN_EDATA, "geometry", "coordinate %d "
+			    "is not a finite number (%g %g)", i + 1, b->x[i],
+			    b->y[i]);
+			return NULL;
+		}
 	return GEOSCoordSeq_copyFromArrays_r(h, b->x, b->y,
 	    hasz ? b->z : NULL, NULL, (unsigned)n);
 }
@@ -151,8 +161,9 @@ kcn_geom_to_geos(struct kcn_ctx *ctx, OGRGeometryH g)
 	if (g == NULL)
 		return NULL;
 	kcni_geos_reset(ctx);
+	kcn_ctx_clear(ctx);
 	r = to_geos(kcn_ctx_geos(ctx), g, OGR_G_Is3D(g), ctx);
-	if (r == NULL)
+	if (r == NULL && kcn_ctx_status(ctx) == KCN_OK)
 		kcni_error(ctx, KCN_EDATA, "geometry", "cannot convert %s: %s",
 		    OGR_G_GetGeometryName(g), *kcni_geos_msg(ctx) ?
 		    kcni_geos_msg(ctx) : "unsupported or out of memory");

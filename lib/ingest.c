@@ -138,7 +138,9 @@ ingest_geometry(struct kcn_ctx *ctx, const struct ingest_conf *c,
 			    KCN_EDATA : KCN_REJECTED, "geometry", "invalid "
 			    "geometry: %s", reason);
 		}
-		fixed = kcn_geom_repair(ctx, gg, c->dim);
+		/* A layer of any kind: the feature keeps its own. */
+		fixed = kcn_geom_repair(ctx, gg, c->dim >= 0 ? c->dim :
+		    ingest_dim(OGR_G_GetGeometryType(g)));
 		GEOSGeom_destroy_r(h, gg);
 		if (fixed == NULL)
 			return KCN_REJECTED;
@@ -1007,6 +1009,13 @@ ingest_layer_open(struct kcn_ctx *ctx, struct kcn_source *src,
 		return kcn_ctx_status(ctx);
 	layer = kcn_reader_layer(ly->rd);
 	snprintf(lf->name, sizeof(lf->name), "%s", OGR_L_GetName(layer));
+	if (OGR_L_GetGeomType(layer) == wkbNone && !o->keep_empty)
+		return kcni_error(ctx, KCN_EDATA, path, "layer %s has no "
+		    "geometry%s", lf->name, strcmp(GDALGetDriverShortName(
+		    GDALGetDatasetDriver(kcn_source_dataset(src))), "CSV") == 0 ?
+		    ": no coordinate columns (lon/lat, x/y, easting/northing) "
+		    "or WKT/WKB column found; name them with --x and --y, or "
+		    "--wkt" : " (--keep-empty copies its rows)");
 	if (multi)
 		snprintf(ly->label, sizeof(ly->label), "%s:%s", path,
 		    lf->name);
