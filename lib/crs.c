@@ -111,9 +111,81 @@ crs_from_data(struct kcn_ctx *ctx, const char *text, const double ll[4])
 	return kcn_crs_parse(ctx, def, NULL);
 }
 
+/*
+ * The CRS that TEXT, which is not one, was likely meant to be: a UTM zone
+ * written "utm49", "UTM 49S" or "utm zone 52n"; the code of an
+ * authority:code with trailing junk; or the CRS of the nearest name in
+ * PROJ's database ("VN-2000 UTM 48" is VN-2000 / UTM zone 48N).  Writes
+ * "EPSG:n (name)" into BUF; returns 0 when nothing is close.
+ */
+static int
+crs_closest(struct kcn_ctx *ctx, const char *text, char *buf, size_t size)
+{
+	PJ_CONTEXT *pc = kcn_ctx_proj(ctx);
+	PJ_TYPE types[] = { PJ_TYPE_PROJECTED_CRS, PJ_TYPE_GEOGRAPHIC_2D_CRS };
+	char code[32] = "";
+	const char *p = text;
+	PJ_OBJ_LIST *l;
+	PJ *crs = NULL;
+	int zone;
+
+	if (strncasecmp(p, "utm", 3) == 0) {
+		p += 3;
+		while (*p == ' ' || *p == '_' || *p == '-')
+			p++;
+		if (strncasecmp(p, "zone", 4) == 0)
+			p += 4;
+		while (*p == ' ' || *p == '_')
+			p++;
+		if ((zone = atoi(p)) >= 1 && zone <= 60) {
+			while (*p >= '0' && *p <= '9')
+				p++;
+			while (*p == ' ')
+				p++;
+			snprintf(code, sizeof(code), "EPSG:%d", (*p == 's' ||
+			    *p == 'S' ? 32700 : 32600) + zone);
+		}
+	} else if ((p = strchr(text, ':')) != NULL && p[1] >= '0' &&
+	    p[1] <= '9') {
+		snprintf(code, sizeof(code), "%.*s:%d", (int)(p - text) < 16 ?
+		    (int)(p - text) : 16, text, atoi(p + 1));
+	}
+	if (*code)
+		crs = proj_create(pc, code);
+	else if ((l = proj_create_from_name(pc, NULL, text, types, 2, 1, 1,
+	    NULL)) != NULL) {
+		if (proj_list_get_count(l) > 0)
+			crs = proj_list_get(pc, l, 0);
+		proj_list_destroy(l);
+	}
+	if (crs == NULL)
+		return 0;
+	snprintf(buf, size, "%s:%s (%s)", proj_get_id_auth_name(crs, 0) ?
+	    proj_get_id_auth_name(crs, 0) : "?", proj_get_id_code(crs, 0) ?
+	    proj_get_id_code(crs, 0) : "?", proj_get_name(crs));
+	proj_destroy(crs);
+	return 1;
+}
+
+/* Whether TEXT is AUTHORITY:CODE with something that is not a number. */
+static int
+crs_bad_code(const char *text)
+{
+	const char *p = strchr(text, ':');
+
+	if (p == NULL || strncasecmp(text, "EPSG:", 5) != 0)
+		return 0;
+	for (p++; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 1;
+	return 0;
+}
+
 OGRSpatialReferenceH
 kcn_crs_parse(struct kcn_ctx *ctx, const char *text, const double ll[4])
 {
+	char near[300];
+
 	OGRSpatialReferenceH srs;
 
 	if (text == NULL || *text == '\0') {
@@ -126,11 +198,21 @@ kcn_crs_parse(struct kcn_ctx *ctx, const char *text, const double ll[4])
 	srs = OSRNewSpatialReference(NULL);
 	OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
 	kcni_gdal_reset(ctx);
-	if (OSRSetFromUserInput(srs, text) != OGRERR_NONE) {
+	if (crs_bad_code(text) || OSRSetFromUserInput(srs, text) !=
+	    OGRERR_NONE) {
+		int fail = kcni_gdal_failed(ctx);
+		char why[600];
+
+		snprintf(why, sizeof(why), "%s", fail ? kcni_gdal_msg(ctx) :
+		    "");
 		OSRRelease(srs);
-		kcni_error(ctx, KCN_ECRS, text, "unknown CRS%s%s",
-		    kcni_gdal_failed(ctx) ? ": " : "",
-		    kcni_gdal_failed(ctx) ? kcni_gdal_msg(ctx) : "");
+		if (crs_closest(ctx, text, near, sizeof(near)))
+			kcni_error(ctx, KCN_ECRS, text, "unknown CRS%s%s; did "
+			    "you mean %s?", fail ? ": " : "", why, near);
+		else
+			kcni_error(ctx, KCN_ECRS, text, "unknown CRS%s%s; "
+			    "give EPSG:n, WKT or a PROJ string (projinfo "
+			    "--list-crs lists them)", fail ? ": " : "", why);
 		return NULL;
 	}
 	/* SetFromUserInput resets the strategy for some inputs. */

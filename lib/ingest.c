@@ -109,7 +109,9 @@ ingest_geometry(struct kcn_ctx *ctx, const struct ingest_conf *c,
 		OGREnvelope e;
 
 		OGR_G_GetEnvelope(g, &e);
-		if (e.MinX < -180 || e.MaxX > 180 || e.MinY < -90 ||
+		/* Longitudes past +-180 are how shapes across the
+		   antimeridian are often written (179 to 181). */
+		if (e.MinX < -360 || e.MaxX > 360 || e.MinY < -90 ||
 		    e.MaxY > 90)
 			return kcni_error(ctx, KCN_REJECTED, "geometry",
 			    "coordinates beyond longitude/latitude range "

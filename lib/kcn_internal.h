@@ -179,6 +179,15 @@ int kcni_text_candidate(const char *encoding);
    as kcni_text_fit; NAN without letters beyond ASCII or for C < 0. */
 double kcni_text_fit_utf8(int c, const char *utf8);
 
+/*
+ * Reads up to N features ahead (kcn_reader_next() serves them first, a
+ * read error included) and sets EXT {minx, miny, maxx, maxy} to the
+ * envelope of their geometries; returns how many had one.  Once per
+ * reader, before reading.
+ */
+int kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
+    double ext[4]);
+
 /* Starts reading again from the first feature (not for streams). */
 void kcni_reader_rewind(struct kcn_reader *rd);
 

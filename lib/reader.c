@@ -9,6 +9,7 @@
  * temporary file, which every driver can seek.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,11 @@ struct kcn_reader {
 	long long count;	/* features returned */
 	long long expect;	/* features the header promises, or -1 */
 	int failed;		/* a read error was already reported */
+	/* Features read ahead by kcni_reader_peek(), served first. */
+	OGRFeatureH *ahead;
+	int nahead, pos;
+	enum kcn_status ahead_st;	/* what the last one read gave */
+	char *ahead_where, *ahead_msg;
 };
 
 static const unsigned char fgb_magic[4] = { 'f', 'g', 'b', 3 };
@@ -425,6 +431,14 @@ kcn_reader_next(struct kcn_ctx *ctx, struct kcn_reader *rd, OGRFeatureH *feat)
 {
 	char where[4300];
 
+	if (rd->pos < rd->nahead) {
+		*feat = rd->ahead[rd->pos++];
+		rd->count += *feat != NULL;
+		if (rd->pos == rd->nahead && rd->ahead_st != KCN_OK)
+			return kcni_error(ctx, rd->ahead_st, rd->ahead_where,
+			    "%s", rd->ahead_msg);
+		return KCN_OK;
+	}
 	kcni_gdal_reset(ctx);
 	*feat = OGR_L_GetNextFeature(rd->layer);
 	if (*feat != NULL) {
@@ -467,5 +481,59 @@ kcni_reader_rewind(struct kcn_reader *rd)
 void
 kcn_reader_free(struct kcn_reader *rd)
 {
+	if (rd == NULL)
+		return;
+	for (int i = rd->pos; i < rd->nahead; i++)
+		if (rd->ahead[i] != NULL)
+			OGR_F_Destroy(rd->ahead[i]);
+	free(rd->ahead);
+	free(rd->ahead_where);
+	free(rd->ahead_msg);
 	free(rd);
+}
+
+int
+kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
+    double ext[4])
+{
+	int got = 0;
+
+	if (rd->nahead > 0 || (rd->ahead = calloc(n, sizeof(OGRFeatureH))) ==
+	    NULL)
+		return 0;
+	while (rd->nahead < n) {
+		OGRFeatureH f;
+		enum kcn_status st = kcn_reader_next(ctx, rd, &f);
+		OGRGeometryH g;
+		OGREnvelope e;
+
+		rd->ahead[rd->nahead++] = f;
+		if (st != KCN_OK) {
+			rd->ahead_st = st;
+			rd->ahead_where = strdup(kcn_ctx_where(ctx));
+			rd->ahead_msg = strdup(kcn_ctx_errmsg(ctx));
+			kcn_ctx_clear(ctx);
+			if (rd->ahead_where == NULL || rd->ahead_msg == NULL)
+				rd->ahead_st = kcni_error(ctx, KCN_EOS, "read",
+				    "out of memory");
+			break;
+		}
+		if (f == NULL)
+			break;
+		if ((g = OGR_F_GetGeometryRef(f)) == NULL || OGR_G_IsEmpty(g))
+			continue;
+		OGR_G_GetEnvelope(g, &e);
+		if (!isfinite(e.MinX) || !isfinite(e.MaxX) ||
+		    !isfinite(e.MinY) || !isfinite(e.MaxY))
+			continue;
+		ext[0] = got ? fmin(ext[0], e.MinX) : e.MinX;
+		ext[1] = got ? fmin(ext[1], e.MinY) : e.MinY;
+		ext[2] = got ? fmax(ext[2], e.MaxX) : e.MaxX;
+		ext[3] = got ? fmax(ext[3], e.MaxY) : e.MaxY;
+		got++;
+	}
+	/* Counted again when served. */
+	for (int i = 0; i < rd->nahead; i++)
+		rd->count -= rd->ahead[i] != NULL;
+	return got;
 }

@@ -177,6 +177,49 @@ struct kcn_crs_guess {
 int kcn_crs_suggest(struct kcn_ctx *ctx, const double native[4],
     const double ref[4], struct kcn_crs_guess *out, int max);
 
+/* ---- coordinate operations ----------------------------------------- */
+
+/* What a chosen coordinate operation is. */
+struct kcn_op_info {
+	char name[512];		/* PROJ's name of the operation */
+	double accuracy;	/* metres; 0 exact; -1 unknown */
+	int exact;		/* conversions only: no datum change */
+	int ballpark;		/* a ballpark (datum-less) transformation */
+	char grids[512];	/* grids it uses, comma separated, or "" */
+	/* A better operation that needs grids not installed, or "". */
+	char better[512], missing[512];
+	double better_accuracy;
+};
+
+struct kcn_transform;
+
+/*
+ * Chooses the operation from FROM to TO for data in AREA (a lon/lat
+ * extent {west, south, east, north}; NULL: the CRSs' areas): the first
+ * PROJ lists for that area among those whose grids are installed, used
+ * for every point.  A ballpark operation is refused (KCN_ECRS, saying why
+ * and naming a missing grid) unless ALLOW_BALLPARK.  Returns a new
+ * transform for CTX's thread; free with kcn_transform_free().  NULL and
+ * KCN_ECRS on error.
+ */
+struct kcn_transform *kcn_transform_new(struct kcn_ctx *ctx,
+    OGRSpatialReferenceH from, OGRSpatialReferenceH to, const double area[4],
+    int allow_ballpark);
+/* The same operation for another thread's context CTX. */
+struct kcn_transform *kcn_transform_clone(struct kcn_ctx *ctx,
+    const struct kcn_transform *t);
+/* What the operation is.  Borrowed. */
+const struct kcn_op_info *kcn_transform_info(const struct kcn_transform *t);
+/*
+ * Transforms every coordinate of G in place (Z too when G has it), one
+ * batch per line or ring.  KCN_REJECTED, with G partly transformed, when a
+ * point falls outside the operation's domain; the message names it.
+ */
+enum kcn_status kcn_transform_geom(struct kcn_ctx *ctx,
+    struct kcn_transform *t, OGRGeometryH g);
+/* Frees T.  NULL is accepted. */
+void kcn_transform_free(struct kcn_transform *t);
+
 /* ---- reading -------------------------------------------------------- */
 
 struct kcn_source;
@@ -411,5 +454,31 @@ struct kcn_ingest_opts {
  */
 enum kcn_status kcn_ingest_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_ingest_opts *opts);
+
+/* ---- kcn-reproject ------------------------------------------------- */
+
+struct kcn_reproject_opts {
+	const char *layer;		/* NULL: the first layer */
+	const char *t_srs;		/* target CRS (kcn_crs_parse forms) */
+	const char *s_srs;		/* assign this source CRS (NULL: keep) */
+	int allow_ballpark;		/* accept a ballpark transformation */
+	double densify;			/* metres between vertices; 0: none */
+	int force_2d;			/* drop Z */
+	int threads;			/* threads in all; 0: one per core */
+	struct kcn_writer_opts out;
+};
+
+/*
+ * Reprojects one layer of PATH ("-" for standard input) to OPTS->t_srs,
+ * in input order, with the one operation PROJ ranks best for the data's
+ * extent (said at KCN_MSG_INFO: name, accuracy, grids).  A ballpark
+ * operation is refused (KCN_ECRS) unless allowed.  Longitudes past the
+ * antimeridian are cut there for projected targets, and latitudes at
+ * Web Mercator's limit for Mercator targets (noted per feature).  A
+ * feature with a point outside the operation's domain is reported,
+ * skipped and counted (KCN_REJECTED); nothing infinite is written.
+ */
+enum kcn_status kcn_reproject_run(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_reproject_opts *opts);
 
 #endif /* KCN_H */
