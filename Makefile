@@ -32,6 +32,7 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(O)/tests/unit/check_kcn
 NUMDIFF  = $(O)/tests/numdiff
 BENCHGEOM = $(O)/tests/bench_geom
+BENCHPROJ = $(O)/tests/bench_proj
 GENCITY  = $(O)/scripts/kcn-gencity
 MANPAGES = $(wildcard docs/*.1) $(wildcard docs/*.7)
 
@@ -71,7 +72,7 @@ $(UNIT_BIN): $(UNIT_SRC) tests/unit/check_kcn.h $(LIB_A)
 	$(CC) $(KCN_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) \
 		$(LIB_A) $(LDFLAGS) $(KCN_LIBS) $(CHECK_LIBS)
 
-$(BENCHGEOM): tests/bench_geom.c $(LIB_A)
+$(O)/tests/bench_%: tests/bench_%.c $(LIB_A) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(KCN_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(KCN_LIBS)
 
@@ -108,9 +109,10 @@ demo-run: build
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: build $(BENCHGEOM)
+bench-run: build $(BENCHGEOM) $(BENCHPROJ)
 	TOOLDIR=$(abspath $(O)/tools) GENCITY=$(abspath $(GENCITY)) \
-	BENCHGEOM=$(abspath $(BENCHGEOM)) sh scripts/bench.sh
+	BENCHGEOM=$(abspath $(BENCHGEOM)) BENCHPROJ=$(abspath $(BENCHPROJ)) \
+	sh scripts/bench.sh
 
 sample-data: $(GENCITY)
 	$(GENCITY) sample sample-data
@@ -125,5 +127,5 @@ install: build
 
 clean:
 	rm -f $(LIB_OBJ) $(LIB_A) $(O)/tools/*.o $(TOOL_BIN) $(UNIT_BIN) \
-		$(NUMDIFF) $(GENCITY) $(BENCHGEOM)
+		$(NUMDIFF) $(GENCITY) $(BENCHGEOM) $(BENCHPROJ)
 	rm -rf out build-asan

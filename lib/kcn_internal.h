@@ -188,6 +188,9 @@ double kcni_text_fit_utf8(int c, const char *utf8);
 int kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
     double ext[4]);
 
+/* The PROJ operation of T, normalised to x-first order.  Borrowed. */
+PJ *kcni_transform_pj(struct kcn_transform *t);
+
 /* Starts reading again from the first feature (not for streams). */
 void kcni_reader_rewind(struct kcn_reader *rd);
 

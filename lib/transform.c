@@ -248,6 +248,12 @@ kcn_transform_clone(struct kcn_ctx *ctx, const struct kcn_transform *t)
 	return c;
 }
 
+PJ *
+kcni_transform_pj(struct kcn_transform *t)
+{
+	return t->op;
+}
+
 void
 kcn_transform_free(struct kcn_transform *t)
 {

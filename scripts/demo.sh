@@ -56,5 +56,19 @@ ingest smart_poles smart_poles.geojson
 ingest smart_zones -s EPSG:32649 --add source=cad smart_zones.dxf
 
 echo
+echo "== 5. One analysis CRS: every clean layer in the UTM zone of the city,"
+echo "      with the operation PROJ ranks best for it (VN-2000's own shift)"
+mkdir -p "$out/utm"
+for f in "$out"/clean/*.gpkg; do
+	name=$(basename "$f" .gpkg)
+	rc=0
+	kcn-reproject -v -t EPSG:32649 -o "$out/utm/$name.gpkg" "$f" \
+	    2>"$out/utm/$name.log" || rc=$?
+	printf '  %-16s exit %d  %s\n' "$name" "$rc" "$(grep -o \
+	    'operation: [^;]*' "$out/utm/$name.log")"
+done
+
+echo
 echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb,"
-echo "and clean/ (one GeoPackage and one JSON report per layer)"
+echo "clean/ (one GeoPackage and one JSON report per layer) and utm/ (the"
+echo "clean layers in WGS 84 / UTM zone 49N)"
