@@ -3,6 +3,7 @@
  * Going through WKB costs an encode and a parse per geometry; copying the
  * coordinate arrays directly is the cheap path (see docs/benchmarks.md).
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,4 +343,94 @@ kcn_geom_repair(struct kcn_ctx *ctx, const GEOSGeometry *g, int dim)
 	if (r == NULL)
 		kcni_error(ctx, KCN_EOS, "repair", "out of memory");
 	return r;
+}
+
+/* ---- a quick validity test ------------------------------------------- */
+
+#define GEOM_QUICK_MAX 64	/* ring points the quick test takes on */
+
+/*
+ * The sign of the turn a, b, c: 1 left, -1 right, 0 when it is too close
+ * to call in double precision (the error bound of Shewchuk's fast
+ * orientation test).
+ */
+static int
+geom_turn(const double *a, const double *b, const double *c)
+{
+	double l = (a[0] - c[0]) * (b[1] - c[1]);
+	double r = (a[1] - c[1]) * (b[0] - c[0]);
+	double det = l - r;
+	double bound = (3.0 + 16.0 * DBL_EPSILON) * DBL_EPSILON *
+	    (fabs(l) + fabs(r));
+
+	return det > bound ? 1 : -det > bound ? -1 : 0;
+}
+
+/* Whether the boxes of segments a-b and c-d are apart. */
+static int
+geom_apart(const double *a, const double *b, const double *c,
+    const double *d)
+{
+	return fmax(a[0], b[0]) < fmin(c[0], d[0]) ||
+	    fmax(c[0], d[0]) < fmin(a[0], b[0]) ||
+	    fmax(a[1], b[1]) < fmin(c[1], d[1]) ||
+	    fmax(c[1], d[1]) < fmin(a[1], b[1]);
+}
+
+int
+kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+	double raw[2 * GEOM_QUICK_MAX], p[2 * GEOM_QUICK_MAX];
+	const GEOSCoordSequence *s;
+	const GEOSGeometry *ring;
+	unsigned n;
+	int m = 0;
+
+	if (GEOSGeomTypeId_r(h, g) != GEOS_POLYGON ||
+	    GEOSGetNumInteriorRings_r(h, g) != 0 ||
+	    (ring = GEOSGetExteriorRing_r(h, g)) == NULL ||
+	    (s = GEOSGeom_getCoordSeq_r(h, ring)) == NULL ||
+	    !GEOSCoordSeq_getSize_r(h, s, &n) || n < 4 ||
+	    n > GEOM_QUICK_MAX ||
+	    !GEOSCoordSeq_copyToBuffer_r(h, s, raw, 0, 0))
+		return 0;
+	if (raw[0] != raw[2 * n - 2] || raw[1] != raw[2 * n - 1])
+		return 0;
+	/* Finite points, repeated ones dropped (GEOS accepts them). */
+	for (unsigned i = 0; i < n; i++) {
+		if (!isfinite(raw[2 * i]) || !isfinite(raw[2 * i + 1]))
+			return 0;
+		if (m > 0 && raw[2 * i] == p[2 * m - 2] &&
+		    raw[2 * i + 1] == p[2 * m - 1])
+			continue;
+		p[2 * m] = raw[2 * i];
+		p[2 * m + 1] = raw[2 * i + 1];
+		m++;
+	}
+	m--;		/* p[m] is p[0]: segments p[i] -> p[i + 1], i < m */
+	if (m < 3)
+		return 0;
+	for (int i = 0; i < m; i++) {
+		const double *a = &p[2 * i], *b = &p[2 * (i + 1)];
+
+		/* A straight or backward turn: a spike, or too close. */
+		if (geom_turn(a, b, &p[2 * ((i + 2) % m)]) == 0)
+			return 0;
+		/* Segments that share no point must not meet at all. */
+		for (int j = i + 2; j < m; j++) {
+			const double *c = &p[2 * j], *d = &p[2 * (j + 1)];
+			int t1, t2, t3, t4;
+
+			if ((i == 0 && j == m - 1) || geom_apart(a, b, c, d))
+				continue;
+			t1 = geom_turn(a, b, c);
+			t2 = geom_turn(a, b, d);
+			t3 = geom_turn(c, d, a);
+			t4 = geom_turn(c, d, b);
+			if (t1 == 0 || t2 == 0 || t3 == 0 || t4 == 0 ||
+			    (t1 != t2 && t3 != t4))
+				return 0;
+		}
+	}
+	return 1;
 }

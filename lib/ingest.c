@@ -132,7 +132,7 @@ ingest_geometry(struct kcn_ctx *ctx, const struct ingest_conf *c,
 			return KCN_REJECTED;
 		kcni_note(ctx, "repaired: unclosed ring");
 	}
-	if (GEOSisValid_r(h, gg) != 1) {
+	if (!kcni_geom_surely_valid(h, gg) && GEOSisValid_r(h, gg) != 1) {
 		ingest_reason(h, gg, reason, sizeof(reason));
 		if (c->on_invalid != KCN_INVALID_REPAIR) {
 			GEOSGeom_destroy_r(h, gg);

@@ -197,12 +197,14 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 	char where[4300];
 	enum kcn_status st = KCN_OK;
 
-	snprintf(where, sizeof(where), "%s:%lld", p->label, num);
+	/* The label is made only for a message: most features have none. */
 	if (it->out != NULL) {
 		st = kcni_writer_put(p->ctx, p->wr, it->out);
 		OGR_F_Destroy(it->out);
 		it->out = NULL;
 		if (it->note != NULL) {
+			snprintf(where, sizeof(where), "%s:%lld", p->label,
+			    num);
 			p->tally.noted++;
 			pipe_count(&p->tally.noted_by, &p->tally.nnoted_by,
 			    it->note);
@@ -214,6 +216,7 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 	}
 	free(it->note);
 	it->note = NULL;
+	snprintf(where, sizeof(where), "%s:%lld", p->label, num);
 	if (it->st != KCN_REJECTED && !it->read_error) {
 		/* Not the feature's fault: the run stops here. */
 		kcni_error(p->ctx, it->st, where, "%s",

@@ -4,6 +4,7 @@
 #include <cpl_conv.h>
 
 #include "check_kcn.h"
+#include "kcn_internal.h"
 
 static const char *roundtrip_wkt[] = {
 	"POINT (1 2)",
@@ -153,6 +154,52 @@ START_TEST(repair)
 }
 END_TEST
 
+/* The quick validity test answers "valid" only where GEOS agrees. */
+START_TEST(quick_valid_agrees)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	GEOSGeometry *g;
+	unsigned seed = 12345;
+	long said = 0, valid = 0;
+
+	g = kt_wkt("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))");
+	ck_assert_int_eq(kcni_geom_surely_valid(h, g), 1);
+	GEOSGeom_destroy_r(h, g);
+	g = kt_wkt("POLYGON ((0 0, 10 10, 10 0, 0 10, 0 0))");	/* bowtie */
+	ck_assert_int_eq(kcni_geom_surely_valid(h, g), 0);
+	GEOSGeom_destroy_r(h, g);
+	g = kt_wkt("POLYGON ((0 0, 10 0, 20 0, 10 0, 10 10, 0 0))");	/* spike */
+	ck_assert_int_eq(kcni_geom_surely_valid(h, g), 0);
+	GEOSGeom_destroy_r(h, g);
+	/* Random rings on a coarse grid: crossings, touches, collinear runs
+	   and repeated points are common. */
+	for (int k = 0; k < 20000; k++) {
+		double xy[2 * 13];
+		int n = 3 + (int)(rand_r(&seed) % 8);
+		GEOSCoordSequence *cs;
+
+		for (int i = 0; i < 2 * n; i++)
+			xy[i] = (double)(rand_r(&seed) % 7) +
+			    (k % 2 ? rand_r(&seed) / (double)RAND_MAX : 0);
+		xy[2 * n] = xy[0];
+		xy[2 * n + 1] = xy[1];
+		cs = GEOSCoordSeq_copyFromBuffer_r(h, xy, (unsigned)n + 1, 0,
+		    0);
+		g = GEOSGeom_createPolygon_r(h, GEOSGeom_createLinearRing_r(h,
+		    cs), NULL, 0);
+		ck_assert_ptr_nonnull(g);
+		if (kcni_geom_surely_valid(h, g)) {
+			said++;
+			ck_assert_int_eq(GEOSisValid_r(h, g), 1);
+		}
+		valid += GEOSisValid_r(h, g) == 1;
+		GEOSGeom_destroy_r(h, g);
+	}
+	/* It takes on most of them, or it is no shortcut. */
+	ck_assert_int_gt(said, valid / 2);
+}
+END_TEST
+
 Suite *
 geom_suite(void)
 {
@@ -165,6 +212,7 @@ geom_suite(void)
 	tcase_add_test(tc, curves_linearised);
 	tcase_add_test(tc, bad_geometry);
 	tcase_add_test(tc, large_polygon);
+	tcase_add_test(tc, quick_valid_agrees);
 	tcase_add_loop_test(tc, repair, 0,
 	    sizeof(repair_cases) / sizeof(repair_cases[0]));
 	suite_add_tcase(s, tc);
