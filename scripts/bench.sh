@@ -1,5 +1,6 @@
 #!/bin/sh
-# Benchmarks: kcn-ingest against ogr2ogr on synthetic cities.
+# Benchmarks: kcn-ingest and kcn-reproject against ogr2ogr on synthetic
+# cities.
 #
 # For each size N (BENCH_SIZES, default 10k, 100k and 1M buildings) this
 # generates out/bench/cityN with kcn-gencity (once: an existing city with
@@ -49,13 +50,31 @@
 #
 #   TOOLDIR=... GENCITY=... sh scripts/bench.sh      (make bench does this)
 #
+# Two cases reproject, FlatGeobuf to FlatGeobuf, side by side with
+# ogr2ogr -t_srs, and with a plain ogr2ogr copy of the same input timed
+# in the same repetition (tool "copy"):
+#
+#   utm-wgs84    kcn-reproject -t EPSG:4326 -o out.fgb buildings.fgb
+#                ogr2ogr -t_srs EPSG:4326 -f FlatGeobuf \
+#                    -lco SPATIAL_INDEX=NO out.fgb buildings.fgb
+#   wgs84-merc   the same from buildings-4326.fgb (made once, by ogr2ogr)
+#                to EPSG:3857
+#
+# The floor of a reprojection is that plain copy plus PROJ's own time to
+# transform the same points: BENCHPROJ (tests/bench_proj, make bench
+# passes it) loads the coordinates and times proj_trans_generic alone,
+# one thread, once per size and case.  The verdict says whether
+# kcn-reproject was at least 2x as fast as ogr2ogr -t_srs, and within
+# 1.5x of the floor, at the largest size.
+#
 # When BENCHGEOM names the tests/bench_geom program (make bench passes it),
 # it also runs once per size on buildings.fgb: the OGR -> GEOS -> OGR
 # conversion alone, kcn's coordinate arrays against WKB.  Its output goes
 # under the table; it is not part of the verdict.
 #
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
-# BENCH_CASES (any of "stdout file makevalid", the default),
+# BENCH_CASES (any of "stdout file makevalid utm-wgs84 wgs84-merc", the
+# default),
 # BENCH_INVALID (fraction of invalid footprints for makevalid, 0.01),
 # BENCH_KCN_ARGS (extra kcn-ingest options, e.g. "-j 1"; default none),
 # BENCH_KEEP=1 keeps the copies.  Exit status 0 when every run succeeded
@@ -74,7 +93,8 @@ cd "$top" || exit 1
 : "${BENCH_KEEP:=0}"
 : "${BENCHGEOM:=}"
 : "${BENCH_KCN_ARGS:=}"
-: "${BENCH_CASES:=stdout file makevalid}"
+: "${BENCH_CASES:=stdout file makevalid utm-wgs84 wgs84-merc}"
+: "${BENCHPROJ:=}"
 : "${BENCH_INVALID:=0.01}"
 LC_ALL=C
 export LC_ALL
@@ -97,9 +117,12 @@ abs() {
 TOOLDIR=$(abs "$TOOLDIR")
 GENCITY=$(abs "$GENCITY")
 [ -n "$BENCHGEOM" ] && BENCHGEOM=$(abs "$BENCHGEOM")
+[ -n "$BENCHPROJ" ] && BENCHPROJ=$(abs "$BENCHPROJ")
 INGEST=$TOOLDIR/kcn-ingest
+REPROJECT=$TOOLDIR/kcn-reproject
 
 [ -x "$INGEST" ] || die "no kcn-ingest in TOOLDIR (run make first)"
+[ -x "$REPROJECT" ] || die "no kcn-reproject in TOOLDIR (run make first)"
 [ -x "$GENCITY" ] || die "no kcn-gencity at GENCITY (run make first)"
 command -v ogr2ogr >/dev/null 2>&1 || die "ogr2ogr not found (gdal-bin)"
 command -v ogrinfo >/dev/null 2>&1 || die "ogrinfo not found (gdal-bin)"
@@ -113,15 +136,19 @@ for n in $BENCH_SIZES; do
 	'' | *[!0-9]*) die "BENCH_SIZES: '$n' is not a number" ;;
 	esac
 done
-copycases='' mvcase=''
+copycases='' mvcase='' rpcases=''
 for c in $BENCH_CASES; do
 	case $c in
 	stdout | file) copycases="$copycases $c" ;;
 	makevalid) mvcase=makevalid ;;
-	*) die "BENCH_CASES: unknown case '$c' (stdout, file, makevalid)" ;;
+	utm-wgs84 | wgs84-merc) rpcases="$rpcases $c" ;;
+	*) die "BENCH_CASES: unknown case '$c' (stdout, file, makevalid," \
+	    "utm-wgs84, wgs84-merc)" ;;
 	esac
 done
-[ -n "$copycases$mvcase" ] || die "BENCH_CASES names no case"
+[ -n "$copycases$mvcase$rpcases" ] || die "BENCH_CASES names no case"
+[ -z "$rpcases" ] || [ -x "$BENCHPROJ" ] ||
+	die "BENCHPROJ must name tests/bench_proj for the reprojection cases"
 case $BENCH_INVALID in
 '' | .* | *[!0-9.]* | *.*.*) die "BENCH_INVALID must be a fraction such as 0.01" ;;
 esac
@@ -136,10 +163,12 @@ mkdir -p "$BENCH" || die "cannot create $BENCH"
 RAW=$BENCH/raw.tsv
 ROWS=$BENCH/rows.tsv
 GEOMLOG=$BENCH/bench_geom.txt
+PROJLOG=$BENCH/bench_proj.tsv
 VALID=$BENCH/validity.tsv
 printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\n' >"$RAW"
 : >"$ROWS"
 : >"$GEOMLOG"
+: >"$PROJLOG"
 printf 'size\ttool\trep\tfeatures\tinvalid\tempty\n' >"$VALID"
 
 # The number of features that read back from a file, or nothing.  The
@@ -245,15 +274,16 @@ if [ -n "$mvcase" ]; then	# a bowtie must test invalid
 fi
 
 load0=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
-echo "bench: kcn-ingest vs ogr2ogr, sizes: $BENCH_SIZES, $BENCH_REPS reps," \
-    "cases:$copycases${mvcase:+ $mvcase}" >&2
+echo "bench: kcn vs ogr2ogr, sizes: $BENCH_SIZES, $BENCH_REPS reps," \
+    "cases:$copycases${mvcase:+ $mvcase}$rpcases" >&2
 
 for n in $BENCH_SIZES; do
 	city=$BENCH/city$n
 	src=$city/buildings.fgb
 	icity=$BENCH/city$n-invalid
 	isrc=$icity/buildings.fgb
-	if [ -n "$copycases" ] && [ "$(count_features "$src")" != "$n" ]; then
+	if [ -n "$copycases$rpcases" ] &&
+	    [ "$(count_features "$src")" != "$n" ]; then
 		echo "bench: generating $city" >&2
 		"$GENCITY" synth "$n" "$city" >&2 ||
 		    die "kcn-gencity synth $n failed"
@@ -275,14 +305,33 @@ for n in $BENCH_SIZES; do
 		printf '%s\tinput\t0\t%s\t%s\t0\n' "$n" "$n" "$nbad" >>"$VALID"
 		cat "$isrc" >/dev/null
 	fi
-	[ -n "$copycases" ] && cat "$src" >/dev/null	# warm page cache
+	src4326=$city/buildings-4326.fgb
+	if [ -n "$rpcases" ] &&
+	    [ "$(count_features "$src4326")" != "$n" ]; then
+		ogr2ogr -t_srs EPSG:4326 -f FlatGeobuf "$src4326" "$src" ||
+		    die "cannot make $src4326"
+	fi
+	for case in $rpcases; do
+		# The floor's second part: PROJ alone on the same points.
+		case $case in
+		utm-wgs84) set -- "$src" EPSG:4326 ;;
+		wgs84-merc) set -- "$src4326" EPSG:3857 ;;
+		esac
+		cat "$1" >/dev/null
+		p=$("$BENCHPROJ" "$1" "$2") || die "bench_proj $1 $2 failed"
+		printf '%s\t%s\t%s\n' "$n" "$case" "$p" >>"$PROJLOG"
+		echo "  N=$n $case: $p" >&2
+	done
+	[ -n "$copycases$rpcases" ] && cat "$src" >/dev/null	# warm cache
 
 	rep=1
 	while [ "$rep" -le "$BENCH_REPS" ]; do
 		if [ $((rep % 2)) = 1 ]; then order="kcn ogr2ogr"; else
 			order="ogr2ogr kcn"; fi
-		for case in $copycases $mvcase; do
-			for tool in $order; do
+		for case in $copycases $mvcase $rpcases; do
+			tools=$order
+			case $case in utm-* | wgs84-*) tools="$order copy" ;; esac
+			for tool in $tools; do
 				case $case.$tool in
 				stdout.kcn)
 					# shellcheck disable=SC2086 # options
@@ -317,12 +366,37 @@ for n in $BENCH_SIZES; do
 					    -makevalid -nlt PROMOTE_TO_MULTI \
 					    -f FlatGeobuf -lco SPATIAL_INDEX=NO \
 					    "$icity/out-makevalid.fgb" "$isrc" ;;
+				utm-wgs84.* | wgs84-merc.*)
+					rin=$src rt=EPSG:4326
+					[ "$case" = wgs84-merc ] &&
+					    rin=$src4326 rt=EPSG:3857
+					rout=$city/$case-$tool.fgb
+					case $tool in
+					kcn)
+						# shellcheck disable=SC2086
+						run "$n" "$case" kcn "$rep" \
+						    "$rout" "$REPROJECT" \
+						    $BENCH_KCN_ARGS -t "$rt" \
+						    -o "$rout" "$rin" ;;
+					ogr2ogr)
+						run "$n" "$case" ogr2ogr \
+						    "$rep" "$rout" ogr2ogr \
+						    -t_srs "$rt" -f FlatGeobuf \
+						    -lco SPATIAL_INDEX=NO \
+						    "$rout" "$rin" ;;
+					copy)
+						run "$n" "$case" copy "$rep" \
+						    "$rout" ogr2ogr \
+						    -f FlatGeobuf \
+						    -lco SPATIAL_INDEX=NO \
+						    "$rout" "$rin" ;;
+					esac ;;
 				esac
 			done
 		done
 		rep=$((rep + 1))
 	done
-	for case in $copycases $mvcase; do
+	for case in $copycases $mvcase $rpcases; do
 		# shellcheck disable=SC2046 # two words wanted
 		set -- $(summary "$n" "$case" kcn)
 		kt=$1 kkb=$2
@@ -343,6 +417,10 @@ for n in $BENCH_SIZES; do
 		rm -f "$city/copy.fgb" "$city/copy2.fgb" "$city/out.fgb" \
 		    "$city/out-stdout.fgb" "$icity/repaired.fgb" \
 		    "$icity/out-makevalid.fgb"
+		for case in $rpcases; do
+			rm -f "$city/$case-kcn.fgb" "$city/$case-ogr2ogr.fgb" \
+			    "$city/$case-copy.fgb"
+		done
 	fi
 done
 rm -f "$BENCH/last.stderr" "$BENCH/last.time"
@@ -352,7 +430,7 @@ MD=$BENCH/results.md
 cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null |
     head -n 1)
 {
-	echo "# kcn-ingest vs ogr2ogr: FlatGeobuf copy and repair"
+	echo "# kcn vs ogr2ogr: FlatGeobuf copy, repair and reprojection"
 	echo
 	rev=$(git describe --always --dirty 2>/dev/null)
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (${cpu:-unknown CPU})," \
@@ -386,7 +464,7 @@ verdict=$(awk -F '\t' -v ogrbad="$ogrbad" '
 	NR == 1 { lo = $1 } { hi = $1 }
 	$1 == lo { small[$2] = $5 } $1 == hi { big[$2] = $5 }
 	!($2 in seen) { seen[$2] = 1; cs[++ncs] = $2 }
-	$2 != "makevalid" {
+	$2 == "stdout" || $2 == "file" {
 		rows++
 		if ($3 > $4) { slow++; if ($3 / $4 > worst) { worst = $3 / $4
 			where = $1 " " $2 } }
@@ -418,6 +496,53 @@ verdict=$(awk -F '\t' -v ogrbad="$ogrbad" '
 			    hi, (mvhi >= 1.5 ? "yes" : "no"), mvhi, mvd, ogrbad
 		printf "\n"
 	}' "$ROWS")
+# Reprojection: against ogr2ogr -t_srs and against the floor (a plain
+# copy of the same input plus PROJ's own transform time).
+RPROWS=$BENCH/rp-rows.tsv
+: >"$RPROWS"
+for n in $BENCH_SIZES; do
+	for case in $rpcases; do
+		# shellcheck disable=SC2046 # words wanted
+		set -- $(summary "$n" "$case" kcn) $(summary "$n" "$case" ogr2ogr) \
+		    $(summary "$n" "$case" copy) $(awk -F '\t' -v n="$n" \
+		    -v c="$case" '$1 == n && $2 == c { split($3, w, " ");
+		    print w[2], w[4] }' "$PROJLOG")
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$case" \
+		    "$1" "$3" "$5" "$8" "$7" "$2" "$4" "$6" >>"$RPROWS"
+	done
+done
+rpverdict=$(awk -F '\t' '{ hi = $1 } { r[$1, $2] = $0; cs[$2] = 1 }
+	END {
+		for (c in cs) {
+			if (!((hi, c) in r)) continue
+			split(r[hi, c], f, "\t")
+			sp = f[4] / f[3]; fl = f[3] / (f[5] + f[6])
+			printf "%s at %s: kcn-reproject at least 2x ogr2ogr -t_srs: %s (%.2fx); within 1.5x of the floor: %s (%.2fx). ",
+			    c, hi, (sp >= 2 ? "yes" : "no"), sp, (fl <= 1.5 ? "yes" : "no"), fl
+		}
+	}' "$RPROWS")
+if [ -s "$RPROWS" ]; then
+	{
+		echo
+		echo "Reprojection (median wall s): kcn-reproject, ogr2ogr -t_srs, a"
+		echo "plain ogr2ogr copy of the same input, PROJ alone on the same"
+		echo "points (tests/bench_proj, one thread); floor = copy + PROJ."
+		echo
+		echo "| buildings | case | points | kcn s | ogr2ogr s | ogr2ogr/kcn | copy s | PROJ s | floor s | kcn/floor | kcn MB | ogr2ogr MB |"
+		echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		awk -F '\t' '{ fl = $5 + $6
+		    printf "| %s | %s | %s | %.3f | %.3f | %.2f | %.3f | %.3f | %.3f | %.2f | %.1f | %.1f |\n",
+		    $1, $2, $7, $3, $4, $4 / $3, $5, $6, fl, $3 / fl,
+		    $8 / 1024, $9 / 1024 }' "$RPROWS"
+	} >>"$MD"
+	echo
+	awk -F '\t' 'BEGIN { printf "%-9s %-11s %9s %9s %9s %9s %9s %9s\n",
+	    "size", "case", "kcn s", "ogr2ogr s", "ogr/kcn", "copy s",
+	    "PROJ s", "kcn/floor" }
+	    { printf "%-9s %-11s %9.3f %9.3f %9.2f %9.3f %9.3f %9.2f\n",
+	    $1, $2, $3, $4, $4 / $3, $5, $6, $3 / ($5 + $6) }' "$RPROWS"
+fi
+rm -f "$RPROWS"
 {
 	echo
 	echo "Spread of the wall times (s, min - max over the reps) and median CPU"
@@ -486,6 +611,7 @@ verdict=$(awk -F '\t' -v ogrbad="$ogrbad" '
 	fi
 	echo
 	echo "$verdict"
+	[ -z "$rpverdict" ] || { echo; echo "$rpverdict"; }
 } >>"$MD"
 if [ -s "$GEOMLOG" ]; then
 	echo
@@ -493,4 +619,5 @@ if [ -s "$GEOMLOG" ]; then
 fi
 echo
 echo "$verdict"
+[ -z "$rpverdict" ] || echo "$rpverdict"
 rm -f "$ROWS"
