@@ -5,8 +5,11 @@
  * in a temporary folder beside the target and renamed into place only
  * when GDAL closed them without error.
  */
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +498,48 @@ kcn_writer_write(struct kcn_ctx *ctx, struct kcn_writer *wr, OGRFeatureH feat)
  * feature written.  Formats whose features do not map one to one (DXF,
  * GPX, KML folders) are not checked.
  */
+/*
+ * The features of a FlatGeobuf file written without spatial index, by
+ * walking the size prefixes: the magic, the header, then one prefixed
+ * record per feature up to the file's exact end.  -1 when the file is
+ * short or not laid out so.  A tenth of the time of reading it through
+ * GDAL, even with fields and shapes ignored.
+ */
+static long long
+writer_fgb_records(const char *path)
+{
+	/* "fgb", major version 3, "fgb", then any patch version. */
+	static const unsigned char magic[7] = { 'f', 'g', 'b', 3, 'f', 'g',
+	    'b' };
+	unsigned char head[8], len[4];
+	long long n = -1;	/* the first record is the header */
+	struct stat st;
+	off_t pos = 8;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return -1;
+	if (fstat(fileno(f), &st) != 0 || fread(head, 1, 8, f) != 8 ||
+	    memcmp(head, magic, sizeof(magic)) != 0) {
+		fclose(f);
+		return -1;
+	}
+	while (pos < st.st_size) {
+		uint32_t size;
+
+		if (fseeko(f, pos, SEEK_SET) != 0 || fread(len, 1, 4, f) != 4)
+			break;
+		size = (uint32_t)len[0] | (uint32_t)len[1] << 8 |
+		    (uint32_t)len[2] << 16 | (uint32_t)len[3] << 24;
+		if (size == 0)
+			break;
+		pos += 4 + (off_t)size;
+		n++;
+	}
+	fclose(f);
+	return pos == st.st_size && n >= 0 ? n : -1;
+}
+
 static enum kcn_status
 writer_verify(struct kcn_ctx *ctx, struct kcn_writer *wr)
 {
@@ -512,6 +557,11 @@ writer_verify(struct kcn_ctx *ctx, struct kcn_writer *wr)
 			break;
 	if (i == sizeof(checked) / sizeof(checked[0]))
 		return KCN_OK;
+	if (wr->fgb) {
+		if (writer_fgb_records(wr->dsname) == wr->written)
+			return KCN_OK;
+		goto fail;
+	}
 	if ((src = kcn_source_open(ctx, wr->dsname, KCN_OPEN_VECTOR)) == NULL)
 		goto fail;
 	if ((rd = kcn_reader_new(ctx, src, NULL)) == NULL) {

@@ -191,3 +191,25 @@ kcn_cli_exit(struct kcn_cli *cli, struct kcn_ctx *ctx, enum kcn_status st)
 	kcn_ctx_free(ctx);
 	return kcn_exit_code(st);
 }
+
+int
+kcn_cli_out_option(struct kcn_cli *cli, int ch, const char *arg,
+    struct kcn_writer_opts *out, int *threads)
+{
+	switch (ch) {
+	case 'f':
+		out->format = arg;
+		return 1;
+	case 'j':
+		return (*threads = kcn_cli_number(cli, "-j", arg, 1, 256)) < 0 ?
+		    -1 : 1;
+	case 'o':
+		out->path = arg;
+		return 1;
+	case KCN_OPT_FORCE_TTY:
+		out->allow_tty = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}

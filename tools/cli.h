@@ -23,6 +23,7 @@ struct kcn_cli {
 enum {
 	KCN_OPT_PROGRESS = 0x100,
 	KCN_OPT_NO_PROGRESS,
+	KCN_OPT_FORCE_TTY,
 	KCN_OPT_FIRST_TOOL	/* tools number their own from here */
 };
 
@@ -51,6 +52,31 @@ void kcn_cli_init(struct kcn_cli *cli, const char *prog, const char *usage,
     "      --no-progress\n" \
     "  -h, --help       this help\n" \
     "  -V, --version    version\n"
+
+/*
+ * The options of every tool that writes a stream (-f, -j, -o,
+ * --force-tty, --threads): for its getopt string, its getopt_long table
+ * (before KCN_CLI_LONGOPTS) and its --help.
+ */
+#define KCN_CLI_OUT_SHORTOPTS "f:j:o:"
+#define KCN_CLI_OUT_LONGOPTS \
+	{ "force-tty", no_argument, NULL, KCN_OPT_FORCE_TTY }, \
+	{ "threads", required_argument, NULL, 'j' },
+#define KCN_CLI_OUT_HELP \
+    "  -f format        output format: fgb, geojsonseq, geojsonl, geojson, csv,\n" \
+    "                   gpkg, shp or a GDAL driver name\n" \
+    "  -j, --threads n  threads, one of them reading and writing (default:\n" \
+    "                   one per core)\n" \
+    "  -o file          write FILE atomically; format from its extension\n" \
+    "      --force-tty  write binary output even to a terminal\n"
+
+/*
+ * Takes an output option CH with its OPTARG into OUT and *THREADS.
+ * Returns 1 when CH was one, 0 when it is not, -1 after printing a usage
+ * error.
+ */
+int kcn_cli_out_option(struct kcn_cli *cli, int ch, const char *arg,
+    struct kcn_writer_opts *out, int *threads);
 
 #define KCN_CLI_GO_ON (-1)
 

@@ -26,15 +26,11 @@ static const char help[] =
     "standard input), pass every geometry through GEOS and write a kcn stream:\n"
     "FlatGeobuf on standard output, or the format of -o FILE.\n"
     "\n"
-    "  -f format        output format: fgb, geojsonseq, geojsonl, geojson, csv,\n"
-    "                   gpkg, shp or a GDAL driver name\n"
-    "  -j, --threads n  threads, one of them reading and writing (default:\n"
-    "                   one per core)\n"
+    KCN_CLI_OUT_HELP
     "  -l layer         the layer to read (default: the first); repeated,\n"
     "                   the layers named, into one with a field \"layer\"\n"
     "      --all-layers every layer with geometry, into one with a field\n"
     "                   \"layer\" (\"source_layer\" if a layer has \"layer\")\n"
-    "  -o file          write FILE atomically; format from its extension\n"
     "  -s srs           assign this CRS to the source (EPSG:n, WKT, PROJ);\n"
     "                   a source without CRS is refused unless -s is given,\n"
     "                   with the CRSs its coordinates fit\n"
@@ -44,7 +40,6 @@ static const char help[] =
     "                   default, is reported and its feature skipped\n"
     "      --explode    write each part of a multi-part geometry as a feature\n"
     "      --force-2d   drop Z coordinates\n"
-    "      --force-tty  write binary output even to a terminal\n"
     "      --guess-crs  no CRS and no -s: take the best fitting one, and say so\n"
     "      --keep-empty keep features with null or empty geometry (dropped\n"
     "                   and counted by default)\n"
@@ -75,8 +70,7 @@ static const char help[] =
     "See kcn-ingest(1) and kcn(7).\n";
 
 enum {
-	OPT_FORCE_TTY = KCN_OPT_FIRST_TOOL,
-	OPT_ENCODING,
+	OPT_ENCODING = KCN_OPT_FIRST_TOOL,
 	OPT_FORCE_2D,
 	OPT_KEEP_EMPTY,
 	OPT_ON_INVALID,
@@ -100,7 +94,6 @@ static const struct option longopts[] = {
 	{ "explode", no_argument, NULL, OPT_EXPLODE },
 	{ "fields", required_argument, NULL, OPT_FIELDS },
 	{ "force-2d", no_argument, NULL, OPT_FORCE_2D },
-	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
 	{ "guess-crs", no_argument, NULL, OPT_GUESS_CRS },
 	{ "keep-empty", no_argument, NULL, OPT_KEEP_EMPTY },
 	{ "on-invalid", required_argument, NULL, OPT_ON_INVALID },
@@ -110,7 +103,7 @@ static const struct option longopts[] = {
 	{ "wkt", required_argument, NULL, OPT_WKT },
 	{ "x", required_argument, NULL, OPT_X },
 	{ "y", required_argument, NULL, OPT_Y },
-	{ "threads", required_argument, NULL, 'j' },
+	KCN_CLI_OUT_LONGOPTS
 	KCN_CLI_LONGOPTS
 };
 
@@ -125,24 +118,19 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	kcn_cli_init(&cli, "kcn-ingest", usage, help);
-	while ((ch = getopt_long(argc, argv, "f:j:l:o:s:" KCN_CLI_SHORTOPTS,
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			opts.out.format = optarg;
-			break;
-		case 'j':
-			if ((opts.threads = kcn_cli_number(&cli, "-j", optarg,
-			    1, 256)) < 0) {
+	while ((ch = getopt_long(argc, argv, KCN_CLI_OUT_SHORTOPTS "l:s:"
+	    KCN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = kcn_cli_out_option(&cli, ch, optarg, &opts.out,
+		    &opts.threads)) != 0) {
+			if (rc < 0) {
 				rc = EX_USAGE;
 				goto out;
 			}
-			break;
+			continue;
+		}
+		switch (ch) {
 		case 'l':
 			opts.layers = CSLAddString(opts.layers, optarg);
-			break;
-		case 'o':
-			opts.out.path = optarg;
 			break;
 		case OPT_ENCODING:
 			opts.encoding = optarg;
@@ -198,9 +186,6 @@ main(int argc, char **argv)
 			break;
 		case OPT_WKT:
 			opts.wkt = optarg;
-			break;
-		case OPT_FORCE_TTY:
-			opts.out.allow_tty = 1;
 			break;
 		case 's':
 			opts.s_srs = optarg;

@@ -25,12 +25,8 @@ static const char help[] =
     "\n"
     "  -t srs           target CRS: EPSG:n, WKT, PROJ string, or utm, laea,\n"
     "                   local (chosen from the data's extent)\n"
-    "  -f format        output format: fgb, geojsonseq, geojsonl, geojson, csv,\n"
-    "                   gpkg, shp or a GDAL driver name\n"
-    "  -j, --threads n  threads, one of them reading and writing (default:\n"
-    "                   one per core)\n"
+    KCN_CLI_OUT_HELP
     "  -l layer         the layer to read (default: the first)\n"
-    "  -o file          write FILE atomically; format from its extension\n"
     "  -s srs           the source's CRS, replacing what it says\n"
     "      --allow-ballpark\n"
     "                   accept a ballpark transformation (no datum shift\n"
@@ -39,7 +35,6 @@ static const char help[] =
     "                   add vertices so that no edge is longer, before\n"
     "                   transforming, so edges follow the projection\n"
     "      --force-2d   drop Z coordinates\n"
-    "      --force-tty  write binary output even to a terminal\n"
     KCN_CLI_HELP
     "\n"
     "-v says the operation used: its name, accuracy in metres and grids.\n"
@@ -53,16 +48,14 @@ static const char help[] =
 enum {
 	OPT_ALLOW_BALLPARK = KCN_OPT_FIRST_TOOL,
 	OPT_DENSIFY,
-	OPT_FORCE_2D,
-	OPT_FORCE_TTY
+	OPT_FORCE_2D
 };
 
 static const struct option longopts[] = {
 	{ "allow-ballpark", no_argument, NULL, OPT_ALLOW_BALLPARK },
 	{ "densify", required_argument, NULL, OPT_DENSIFY },
 	{ "force-2d", no_argument, NULL, OPT_FORCE_2D },
-	{ "force-tty", no_argument, NULL, OPT_FORCE_TTY },
-	{ "threads", required_argument, NULL, 'j' },
+	KCN_CLI_OUT_LONGOPTS
 	KCN_CLI_LONGOPTS
 };
 
@@ -78,22 +71,17 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	kcn_cli_init(&cli, "kcn-reproject", usage, help);
-	while ((ch = getopt_long(argc, argv, "f:j:l:o:s:t:" KCN_CLI_SHORTOPTS,
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			opts.out.format = optarg;
-			break;
-		case 'j':
-			if ((opts.threads = kcn_cli_number(&cli, "-j", optarg,
-			    1, 256)) < 0)
+	while ((ch = getopt_long(argc, argv, KCN_CLI_OUT_SHORTOPTS "l:s:t:"
+	    KCN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = kcn_cli_out_option(&cli, ch, optarg, &opts.out,
+		    &opts.threads)) != 0) {
+			if (rc < 0)
 				return EX_USAGE;
-			break;
+			continue;
+		}
+		switch (ch) {
 		case 'l':
 			opts.layer = optarg;
-			break;
-		case 'o':
-			opts.out.path = optarg;
 			break;
 		case 's':
 			opts.s_srs = optarg;
@@ -114,9 +102,6 @@ main(int argc, char **argv)
 			break;
 		case OPT_FORCE_2D:
 			opts.force_2d = 1;
-			break;
-		case OPT_FORCE_TTY:
-			opts.out.allow_tty = 1;
 			break;
 		default:
 			if ((rc = kcn_cli_option(&cli, ch)) != KCN_CLI_GO_ON)
