@@ -188,6 +188,14 @@ double kcni_text_fit_utf8(int c, const char *utf8);
 int kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
     double ext[4]);
 
+/*
+ * Transforms every coordinate of G in place with OP in direction DIR, one
+ * batch per line or ring.  KCN_REJECTED, naming the point and NAME (the
+ * operation), when one cannot be transformed.
+ */
+enum kcn_status kcni_trans_geom(struct kcn_ctx *ctx, PJ *op,
+    PJ_DIRECTION dir, const char *name, OGRGeometryH g);
+
 /* The PROJ operation of T, normalised to x-first order.  Borrowed. */
 PJ *kcni_transform_pj(struct kcn_transform *t);
 

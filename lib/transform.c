@@ -265,8 +265,8 @@ kcn_transform_free(struct kcn_transform *t)
 
 /* Transforms the points of one simple part (point, line or ring). */
 static enum kcn_status
-tr_part(struct kcn_ctx *ctx, struct kcn_transform *t, OGRGeometryH g,
-    int *first)
+tr_part(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir, const char *name,
+    OGRGeometryH g, int *first)
 {
 	int n = OGR_G_GetPointCount(g), hasz = OGR_G_Is3D(g);
 	struct kcni_coords *b;
@@ -277,8 +277,8 @@ tr_part(struct kcn_ctx *ctx, struct kcn_transform *t, OGRGeometryH g,
 		return kcni_error(ctx, KCN_EOS, "transform", "out of memory");
 	OGR_G_GetPoints(g, b->x, sizeof(double), b->y, sizeof(double),
 	    hasz ? b->z : NULL, sizeof(double));
-	proj_errno_reset(t->op);
-	proj_trans_generic(t->op, PJ_FWD, b->x, sizeof(double), (size_t)n,
+	proj_errno_reset(op);
+	proj_trans_generic(op, dir, b->x, sizeof(double), (size_t)n,
 	    b->y, sizeof(double), (size_t)n, hasz ? b->z : NULL,
 	    sizeof(double), hasz ? (size_t)n : 0, NULL, 0, 0);
 	/* proj_trans_generic returns N even when points failed: each comes
@@ -287,7 +287,7 @@ tr_part(struct kcn_ctx *ctx, struct kcn_transform *t, OGRGeometryH g,
 		if (!isfinite(b->x[i]) || !isfinite(b->y[i]))
 			return kcni_error(ctx, KCN_REJECTED, "transform",
 			    "point %d cannot be transformed: outside the "
-			    "domain of %s", *first + i + 1, t->info.name);
+			    "domain of %s", *first + i + 1, name);
 	OGR_G_SetPoints(g, n, b->x, sizeof(double), b->y, sizeof(double),
 	    hasz ? b->z : NULL, sizeof(double));
 	*first += n;
@@ -295,28 +295,33 @@ tr_part(struct kcn_ctx *ctx, struct kcn_transform *t, OGRGeometryH g,
 }
 
 static enum kcn_status
-tr_walk(struct kcn_ctx *ctx, struct kcn_transform *t, OGRGeometryH g,
-    int *first)
+tr_walk(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir, const char *name,
+    OGRGeometryH g, int *first)
 {
 	int n = OGR_G_GetGeometryCount(g);
 	enum kcn_status st;
 
 	if (n == 0)
-		return tr_part(ctx, t, g, first);
+		return tr_part(ctx, op, dir, name, g, first);
 	for (int i = 0; i < n; i++)
-		if ((st = tr_walk(ctx, t, OGR_G_GetGeometryRef(g, i), first)) !=
-		    KCN_OK)
+		if ((st = tr_walk(ctx, op, dir, name, OGR_G_GetGeometryRef(g,
+		    i), first)) != KCN_OK)
 			return st;
 	return KCN_OK;
+}
+
+enum kcn_status
+kcni_trans_geom(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir,
+    const char *name, OGRGeometryH g)
+{
+	int first = 0;
+
+	return g == NULL ? KCN_OK : tr_walk(ctx, op, dir, name, g, &first);
 }
 
 enum kcn_status
 kcn_transform_geom(struct kcn_ctx *ctx, struct kcn_transform *t,
     OGRGeometryH g)
 {
-	int first = 0;
-
-	if (g == NULL)
-		return KCN_OK;
-	return tr_walk(ctx, t, g, &first);
+	return kcni_trans_geom(ctx, t->op, PJ_FWD, t->info.name, g);
 }

@@ -481,4 +481,33 @@ struct kcn_reproject_opts {
 enum kcn_status kcn_reproject_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_reproject_opts *opts);
 
+/* ---- kcn-buffer ---------------------------------------------------- */
+
+enum kcn_cap { KCN_CAP_ROUND = 1, KCN_CAP_FLAT, KCN_CAP_SQUARE };
+enum kcn_join { KCN_JOIN_ROUND = 1, KCN_JOIN_MITRE, KCN_JOIN_BEVEL };
+
+struct kcn_buffer_opts {
+	const char *layer;		/* NULL: the first layer */
+	const char *s_srs;		/* assign this source CRS (NULL: keep) */
+	double radius;			/* metres; negative shrinks areas */
+	const char *radius_field;	/* or the radius of each feature */
+	int segments;			/* per quarter circle */
+	enum kcn_cap cap;		/* line ends */
+	enum kcn_join join;		/* line and polygon corners */
+	double mitre_limit;
+	int threads;			/* threads in all; 0: one per core */
+	struct kcn_writer_opts out;
+};
+
+/*
+ * Buffers every feature of one layer of PATH by OPTS->radius metres (or
+ * its OPTS->radius_field), true on the ellipsoid anywhere: each in an
+ * azimuthal equidistant projection centred near it, the result in the
+ * layer's CRS, fields kept, feature order kept.  A feature that cannot be
+ * buffered (no geometry, no radius, nothing left of a shrunk area) is
+ * reported, skipped and counted (KCN_REJECTED).
+ */
+enum kcn_status kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_buffer_opts *opts);
+
 #endif /* KCN_H */

@@ -1,0 +1,134 @@
+/*
+ * check_buffer.c: buffers are true on the ellipsoid: every vertex of a
+ * point's buffer lies at the radius from it, measured geodesically (PROJ's
+ * geodesic routines, WGS 84), at any latitude and far from a UTM zone's
+ * central meridian.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <geodesic.h>
+
+#include "check_kcn.h"
+
+/*
+ * Buffers the points of GEOJSON (a FeatureCollection in CRS EPSG) by R
+ * metres and returns the largest relative error of the vertices'
+ * geodesic distance to their point.  N gets the number of vertices.
+ */
+static double
+worst_error(const char *geojson, int epsg, double r, int *n)
+{
+	struct kcn_buffer_opts o = { 0 };
+	struct geod_geodesic g;
+	char crs[32];
+	const char *in = kt_path("in.geojson"), *out = kt_path("out.geojson");
+	FILE *f = fopen(in, "w");
+	GDALDatasetH ds_in, ds;
+	OGRLayerH l_in, l;
+	OGRFeatureH fi, fo;
+	PJ *to_ll, *raw;
+	double worst = 0;
+
+	ck_assert_ptr_nonnull(f);
+	fputs(geojson, f);
+	fclose(f);
+	snprintf(crs, sizeof(crs), "EPSG:%d", epsg);
+	o.s_srs = crs;
+	o.radius = r;
+	o.segments = 16;
+	o.cap = KCN_CAP_ROUND;
+	o.join = KCN_JOIN_ROUND;
+	o.mitre_limit = 5;
+	o.threads = 1;
+	o.out.path = out;
+	ck_assert_int_eq(kcn_buffer_run(kt_ctx, in, &o), KCN_OK);
+	geod_init(&g, 6378137, 1 / 298.257223563);
+	raw = proj_create_crs_to_crs(kcn_ctx_proj(kt_ctx), crs, "EPSG:4326",
+	    NULL);
+	to_ll = proj_normalize_for_visualization(kcn_ctx_proj(kt_ctx), raw);
+	proj_destroy(raw);
+	ck_assert_ptr_nonnull(to_ll);
+	ds_in = GDALOpenEx(in, GDAL_OF_VECTOR, NULL, NULL, NULL);
+	ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(ds);
+	l_in = GDALDatasetGetLayer(ds_in, 0);
+	l = GDALDatasetGetLayer(ds, 0);
+	*n = 0;
+	while ((fi = OGR_L_GetNextFeature(l_in)) != NULL) {
+		OGRGeometryH ring;
+		PJ_COORD c, v;
+
+		fo = OGR_L_GetNextFeature(l);
+		ck_assert_ptr_nonnull(fo);
+		c = proj_trans(to_ll, PJ_FWD, proj_coord(OGR_G_GetX(
+		    OGR_F_GetGeometryRef(fi), 0), OGR_G_GetY(
+		    OGR_F_GetGeometryRef(fi), 0), 0, 0));
+		/* MultiPolygon -> Polygon -> its shell. */
+		ring = OGR_G_GetGeometryRef(OGR_G_GetGeometryRef(
+		    OGR_F_GetGeometryRef(fo), 0), 0);
+		for (int i = 0; i < OGR_G_GetPointCount(ring); i++) {
+			double d, a1, a2;
+
+			v = proj_trans(to_ll, PJ_FWD, proj_coord(
+			    OGR_G_GetX(ring, i), OGR_G_GetY(ring, i), 0, 0));
+			geod_inverse(&g, c.xy.y, c.xy.x, v.xy.y, v.xy.x, &d,
+			    &a1, &a2);
+			worst = fmax(worst, fabs(d - r) / r);
+			(*n)++;
+		}
+		OGR_F_Destroy(fi);
+		OGR_F_Destroy(fo);
+	}
+	proj_destroy(to_ll);
+	GDALClose(ds_in);
+	GDALClose(ds);
+	return worst;
+}
+
+#define PT(x, y) "{\"type\":\"Feature\",\"properties\":{},\"geometry\":" \
+	"{\"type\":\"Point\",\"coordinates\":[" #x "," #y "]}}"
+
+/* Equator to 80 north, in lon/lat: within 0.1 % of the radius (the
+   polygon's vertices lie on the circle, so far less). */
+START_TEST(true_at_every_latitude)
+{
+	int n;
+	double e = worst_error("{\"type\":\"FeatureCollection\",\"features\":["
+	    PT(108.2, 0) "," PT(108.2, 30) "," PT(108.2, 60) ","
+	    PT(-70.1, 80) "," PT(179.99, -45) "]}", 4326, 300, &n);
+
+	ck_assert_int_eq(n, 5 * 65);
+	ck_assert_double_lt(e, 1e-3);
+	ck_assert_double_lt(e, 1e-5);	/* what it really is */
+}
+END_TEST
+
+/* In UTM 49N, 5 degrees west of its meridian at 60 N, where UTM's own
+   metres are 0.05 % long (and 0.04 % short on the meridian): a buffer
+   drawn in the CRS's metres would be off by that much, this one is not. */
+START_TEST(true_off_the_zone)
+{
+	int n;
+	double e = worst_error("{\"type\":\"FeatureCollection\",\"features\":["
+	    PT(222000, 6660000) "," PT(500000, 1770000) "]}", 32649, 800,
+	    &n);
+
+	ck_assert_int_eq(n, 2 * 65);
+	ck_assert_double_lt(e, 1e-5);
+}
+END_TEST
+
+Suite *
+buffer_suite(void)
+{
+	Suite *s = suite_create("buffer");
+	TCase *tc = tcase_create("buffer");
+
+	tcase_add_checked_fixture(tc, kt_setup, kt_teardown);
+	tcase_add_test(tc, true_at_every_latitude);
+	tcase_add_test(tc, true_off_the_zone);
+	suite_add_tcase(s, tc);
+	return s;
+}
