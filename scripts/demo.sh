@@ -69,6 +69,16 @@ for f in "$out"/clean/*.gpkg; do
 done
 
 echo
+echo "== 6. Service areas: what the cameras watch (150 m) and the chargers"
+echo "      serve (500 m), metre-true, overlaps merged"
+mkdir -p "$out/service"
+kcn-buffer -q -r 150 "$out/utm/cctv.gpkg" |
+    kcn-dissolve -v --count kind -o "$out/service/cctv-150m.gpkg" 2>&1 |
+    cut -c1-100
+kcn-buffer -q -r 500 "$out/utm/ev_chargers.gpkg" |
+    kcn-dissolve -v --count -o "$out/service/ev-500m.gpkg" 2>&1 | cut -c1-100
+
+echo
 echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb,"
-echo "clean/ (one GeoPackage and one JSON report per layer) and utm/ (the"
-echo "clean layers in WGS 84 / UTM zone 49N)"
+echo "clean/ (one GeoPackage and one JSON report per layer), utm/ (the"
+echo "clean layers in WGS 84 / UTM zone 49N) and service/ (service areas)"

@@ -510,4 +510,28 @@ struct kcn_buffer_opts {
 enum kcn_status kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_buffer_opts *opts);
 
+/* ---- kcn-dissolve -------------------------------------------------- */
+
+struct kcn_dissolve_opts {
+	const char *layer;		/* NULL: the first layer */
+	char **by;			/* group by these fields (NULL-ended;
+					   NULL: all features into one) */
+	int count;			/* add "count" */
+	char **sum, **min, **max;	/* numeric fields: sum_F, min_F, max_F */
+	char **first;			/* fields: first_F, the first value */
+	struct kcn_writer_opts out;	/* explode: one feature per part */
+};
+
+/*
+ * Merges the features of one layer of PATH that share the values of the
+ * fields OPTS->by into one feature each, in order of first appearance,
+ * with the aggregates asked for.  Polygons that do not overlap are merged
+ * by coverage union, others by the general union; invalid geometries are
+ * repaired first.  Features without geometry are reported, skipped and
+ * counted (KCN_REJECTED).  The layer is read whole: every geometry of a
+ * group must be at hand to merge it.
+ */
+enum kcn_status kcn_dissolve_run(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_dissolve_opts *opts);
+
 #endif /* KCN_H */
