@@ -9,10 +9,12 @@
  * or in Web Mercator, which this replaces, is wrong by 10 to 40 % away
  * from the equator.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cpl_conv.h>
 
@@ -239,6 +241,42 @@ buf_geo(struct kcn_ctx *ctx, OGRSpatialReferenceH srs, struct buf_conf *c)
 	return st;
 }
 
+/* Buffers into a temporary file, then merges them into the output. */
+static enum kcn_status
+buf_dissolved(struct kcn_ctx *ctx, const char *path,
+    const struct kcn_buffer_opts *o)
+{
+	struct kcn_buffer_opts b = *o;
+	struct kcn_dissolve_opts d;
+	const char *t = getenv("TMPDIR");
+	char dir[4096], file[4200], *by[2] = { NULL, NULL };
+	enum kcn_status st, dst;
+
+	snprintf(dir, sizeof(dir), "%s/kcn-buffer-XXXXXX", t && *t ? t :
+	    "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return kcni_error(ctx, KCN_EOS, dir, "cannot create a "
+		    "temporary folder: %s", strerror(errno));
+	snprintf(file, sizeof(file), "%s/buffers.fgb", dir);
+	b.dissolve = 0;
+	memset(&b.out, 0, sizeof(b.out));
+	b.out.path = file;
+	st = kcn_buffer_run(ctx, path, &b);
+	if (st == KCN_OK || st == KCN_REJECTED) {
+		memset(&d, 0, sizeof(d));
+		by[0] = (char *)o->dissolve_field;
+		d.by = o->dissolve_field ? by : NULL;
+		d.count = 1;
+		d.label = path;
+		d.out = o->out;
+		if ((dst = kcn_dissolve_run(ctx, file, &d)) != KCN_OK)
+			st = dst;
+	}
+	remove(file);
+	rmdir(dir);
+	return st;
+}
+
 enum kcn_status
 kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_buffer_opts *o)
@@ -253,6 +291,8 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	OGRLayerH layer;
 	enum kcn_status st = KCN_OK;
 
+	if (o->dissolve)
+		return buf_dissolved(ctx, path, o);
 	if ((src = kcn_source_open(ctx, path, KCN_OPEN_VECTOR)) == NULL)
 		return kcn_ctx_status(ctx);
 	if ((rd = kcn_reader_new(ctx, src, o->layer)) == NULL) {
@@ -271,6 +311,12 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	} else {
 		st = kcni_error(ctx, KCN_ECRS, path, "no CRS: metres cannot be "
 		    "measured; assign one with -s");
+		goto out;
+	}
+	if (o->dissolve_field != NULL && OGR_FD_GetFieldIndex(
+	    OGR_L_GetLayerDefn(layer), o->dissolve_field) < 0) {
+		st = kcni_error(ctx, KCN_EUSAGE, "--dissolve", "no field named "
+		    "'%s'", o->dissolve_field);
 		goto out;
 	}
 	if (o->radius_field != NULL && (conf.field = OGR_FD_GetFieldIndex(

@@ -403,6 +403,8 @@ kcn_dissolve_run(struct kcn_ctx *ctx, const char *path,
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
+	if (o->label != NULL)
+		path = o->label;
 	if ((st = dis_read(ctx, &r, rd, path, &skipped)) != KCN_OK)
 		goto out;
 	for (size_t i = 0; i < r.ng && st == KCN_OK; i++) {

@@ -15,7 +15,7 @@ static const char usage[] =
     "usage: kcn-buffer [-qv] -r metres | -r field [-f format] [-j threads]\n"
     "                  [-l layer] [-o file] [-s srs] [--cap round | flat | square]\n"
     "                  [--join round | mitre | bevel] [--mitre-limit n]\n"
-    "                  [--segments n] [--force-tty]\n"
+    "                  [--segments n] [--dissolve[=field]] [--force-tty]\n"
     "                  [--progress | --no-progress] [file]\n";
 
 static const char help[] =
@@ -37,6 +37,9 @@ static const char help[] =
     "      --mitre-limit n\n"
     "                   how far a mitre may reach, in radii (default 5)\n"
     "      --segments n segments per quarter circle (default 8)\n"
+    "      --dissolve[=field]\n"
+    "                   merge the buffers (overlaps once), all or by FIELD,\n"
+    "                   with a count, as kcn-dissolve does\n"
     KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
@@ -47,6 +50,7 @@ static const char help[] =
 
 enum {
 	OPT_CAP = KCN_OPT_FIRST_TOOL,
+	OPT_DISSOLVE,
 	OPT_JOIN,
 	OPT_MITRE_LIMIT,
 	OPT_SEGMENTS
@@ -54,6 +58,7 @@ enum {
 
 static const struct option longopts[] = {
 	{ "cap", required_argument, NULL, OPT_CAP },
+	{ "dissolve", optional_argument, NULL, OPT_DISSOLVE },
 	{ "join", required_argument, NULL, OPT_JOIN },
 	{ "mitre-limit", required_argument, NULL, OPT_MITRE_LIMIT },
 	{ "segments", required_argument, NULL, OPT_SEGMENTS },
@@ -112,6 +117,10 @@ main(int argc, char **argv)
 			if ((opts.cap = word(optarg, caps)) == 0)
 				return kcn_cli_usage_error(&cli, "--cap: '%s' "
 				    "is not round, flat or square", optarg);
+			break;
+		case OPT_DISSOLVE:
+			opts.dissolve = 1;
+			opts.dissolve_field = optarg;
 			break;
 		case OPT_JOIN:
 			if ((opts.join = word(optarg, joins)) == 0)

@@ -495,6 +495,8 @@ struct kcn_buffer_opts {
 	enum kcn_cap cap;		/* line ends */
 	enum kcn_join join;		/* line and polygon corners */
 	double mitre_limit;
+	int dissolve;			/* merge the buffers (kcn_dissolve_run) */
+	const char *dissolve_field;	/* ... by this field (NULL: all) */
 	int threads;			/* threads in all; 0: one per core */
 	struct kcn_writer_opts out;
 };
@@ -505,7 +507,9 @@ struct kcn_buffer_opts {
  * azimuthal equidistant projection centred near it, the result in the
  * layer's CRS, fields kept, feature order kept.  A feature that cannot be
  * buffered (no geometry, no radius, nothing left of a shrunk area) is
- * reported, skipped and counted (KCN_REJECTED).
+ * reported, skipped and counted (KCN_REJECTED).  With OPTS->dissolve the
+ * buffers are merged, all or by a field, with a count, through a
+ * temporary FlatGeobuf file.
  */
 enum kcn_status kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_buffer_opts *opts);
@@ -519,6 +523,8 @@ struct kcn_dissolve_opts {
 	int count;			/* add "count" */
 	char **sum, **min, **max;	/* numeric fields: sum_F, min_F, max_F */
 	char **first;			/* fields: first_F, the first value */
+	const char *label;		/* the source in messages (NULL:
+					   PATH) */
 	struct kcn_writer_opts out;	/* explode: one feature per part */
 };
 
