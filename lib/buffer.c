@@ -132,7 +132,17 @@ buf_radius(struct kcn_ctx *ctx, const struct buf_conf *c, OGRFeatureH f)
 		    "is empty", c->o->radius_field);
 		return NAN;
 	}
-	r = OGR_F_GetFieldAsDouble(f, c->field);
+	if (OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, c->field)) == OFTString) {
+		/* Text: the whole of it must be a number ("150 m", "1,5"
+		   and "" are not), never atof's partial reading. */
+		const char *v = OGR_F_GetFieldAsString(f, c->field);
+		char *end;
+
+		r = CPLStrtod(v, &end);
+		if (end == v || *end != '\0')
+			r = NAN;
+	} else
+		r = OGR_F_GetFieldAsDouble(f, c->field);
 	if (!isfinite(r)) {
 		kcni_error(ctx, KCN_REJECTED, "buffer", "radius %s is not a "
 		    "number", OGR_F_GetFieldAsString(f, c->field));
@@ -169,6 +179,16 @@ buf_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *fp)
 	OGR_G_GetEnvelope(g, &e);
 	cx = (e.MinX + e.MaxX) / 2;
 	cy = (e.MinY + e.MaxY) / 2;
+	/* Cut shapes at the antimeridian and caps over a pole are not
+	   drawn yet: refused, rather than written wrong. */
+	if (e.MaxX - e.MinX > 180 || fabs(cy) + fabs(r) / 110000.0 +
+	    (e.MaxY - e.MinY) / 2 >= 89.9) {
+		st = kcni_error(wctx, KCN_REJECTED, "buffer", "%s: not "
+		    "buffered (not supported yet)", fabs(cy) > 45 ?
+		    "its buffer would reach a pole" : "it spans the "
+		    "antimeridian");
+		goto fail;
+	}
 	if ((aeqd = buf_aeqd(wctx, w, cx, cy)) == NULL) {
 		st = kcn_ctx_status(wctx);
 		goto fail;
@@ -198,8 +218,19 @@ buf_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *fp)
 		return KCN_REJECTED;
 	/* And back: metres, lon/lat, the data's CRS. */
 	if ((st = kcni_trans_geom(wctx, aeqd, PJ_INV, "the local projection",
-	    back)) != KCN_OK || (st = kcni_trans_geom(wctx, w->to_geo, PJ_INV,
-	    "the CRS", back)) != KCN_OK) {
+	    back)) != KCN_OK) {
+		OGR_G_DestroyGeometry(back);
+		return st;
+	}
+	OGR_G_GetEnvelope(back, &e);
+	if (e.MaxX - e.MinX > 180) {
+		OGR_G_DestroyGeometry(back);
+		return kcni_error(wctx, KCN_REJECTED, "buffer", "its buffer "
+		    "would cross the antimeridian: not buffered (not "
+		    "supported yet)");
+	}
+	if ((st = kcni_trans_geom(wctx, w->to_geo, PJ_INV, "the CRS",
+	    back)) != KCN_OK) {
 		OGR_G_DestroyGeometry(back);
 		return st;
 	}

@@ -103,8 +103,12 @@ dis_key(const struct dis_run *r, OGRFeatureH f)
 	char *key = CPLStrdup("");
 
 	for (int i = 0; i < r->nby; i++) {
-		const char *v = OGR_F_IsFieldSetAndNotNull(f, r->by[i]) ?
-		    OGR_F_GetFieldAsString(f, r->by[i]) : "\x1e";
+		/* Reals in full: %.15g would merge values that differ. */
+		const char *v = !OGR_F_IsFieldSetAndNotNull(f, r->by[i]) ?
+		    "\x1e" : OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f,
+		    r->by[i])) == OFTReal ? CPLSPrintf("%.17g",
+		    OGR_F_GetFieldAsDouble(f, r->by[i])) :
+		    OGR_F_GetFieldAsString(f, r->by[i]);
 		char *k2 = CPLStrdup(CPLSPrintf("%s%s\x1f", key, v));
 
 		CPLFree(key);
@@ -202,9 +206,9 @@ dis_union(struct kcn_ctx *ctx, struct dis_run *r, struct dis_group *grp)
 	}
 	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
 	    grp->parts, (unsigned)grp->n);
+	grp->n = 0;		/* GEOS owns them now, even on failure */
 	if (coll == NULL)
 		return NULL;
-	grp->n = 0;		/* the collection owns them now */
 	if (polygonal) {
 		u = GEOSCoverageUnion_r(h, coll);
 		/* Valid too: edges that meet without shared vertices are not
@@ -274,9 +278,10 @@ dis_feature(const struct dis_run *r, OGRFeatureDefnH d,
 	OGRFeatureH f = OGR_F_Create(d);
 	int k = 0;
 
+	/* Values copied as they are (same types): no text round trip. */
 	for (int i = 0; i < r->nby; i++, k++)
 		if (OGR_F_IsFieldSetAndNotNull(grp->first, r->by[i]))
-			OGR_F_SetFieldString(f, k, OGR_F_GetFieldAsString(
+			OGR_F_SetFieldRaw(f, k, OGR_F_GetRawFieldRef(
 			    grp->first, r->by[i]));
 		else
 			OGR_F_SetFieldNull(f, k);
@@ -292,7 +297,7 @@ dis_feature(const struct dis_run *r, OGRFeatureDefnH d,
 			OGR_F_SetFieldDouble(f, k, grp->max[i]);
 	for (int i = 0; i < r->nfirst; i++, k++)
 		if (OGR_F_IsFieldSetAndNotNull(grp->first, r->first[i]))
-			OGR_F_SetFieldString(f, k, OGR_F_GetFieldAsString(
+			OGR_F_SetFieldRaw(f, k, OGR_F_GetRawFieldRef(
 			    grp->first, r->first[i]));
 	OGR_F_SetGeometryDirectly(f, u);
 	return f;
@@ -326,12 +331,21 @@ dis_read(struct kcn_ctx *ctx, struct dis_run *r, struct kcn_reader *rd,
 		} else {
 			/* Union throws on invalid input: repair it first. */
 			if (!kcni_geom_surely_valid(h, g) &&
-			    GEOSisValid_r(h, g) != 1 && (v = kcn_geom_repair(ctx,
-			    g, GEOSGeom_getDimensions_r(h, g))) != NULL) {
+			    GEOSisValid_r(h, g) != 1) {
+				v = kcn_geom_repair(ctx, g,
+				    GEOSGeom_getDimensions_r(h, g));
+				GEOSGeom_destroy_r(h, g);
+				if ((g = v) == NULL) {
+					kcni_msg(ctx, KCN_MSG_WARNING, where,
+					    "feature skipped: %s",
+					    kcn_ctx_errmsg(ctx));
+					kcn_ctx_clear(ctx);
+					(*skipped)++;
+					OGR_F_Destroy(f);
+					continue;
+				}
 				kcni_msg(ctx, KCN_MSG_INFO, where, "invalid "
 				    "geometry repaired");
-				GEOSGeom_destroy_r(h, g);
-				g = v;
 			}
 			if ((st = dis_add(ctx, r, f, g)) != KCN_OK) {
 				OGR_F_Destroy(f);
@@ -346,17 +360,18 @@ dis_read(struct kcn_ctx *ctx, struct dis_run *r, struct kcn_reader *rd,
 	return st;
 }
 
-/* The output's geometry type: the source's kind, as Multi. */
+/* The output's geometry type: the source's kind, as Multi, or single
+   when each part goes out on its own. */
 static OGRwkbGeometryType
-dis_gtype(OGRLayerH layer)
+dis_gtype(OGRLayerH layer, int explode)
 {
 	switch (wkbFlatten(OGR_L_GetGeomType(layer))) {
 	case wkbPolygon: case wkbMultiPolygon:
-		return wkbMultiPolygon;
+		return explode ? wkbPolygon : wkbMultiPolygon;
 	case wkbLineString: case wkbMultiLineString:
-		return wkbMultiLineString;
+		return explode ? wkbLineString : wkbMultiLineString;
 	case wkbPoint: case wkbMultiPoint:
-		return wkbMultiPoint;
+		return explode ? wkbPoint : wkbMultiPoint;
 	default:
 		return wkbUnknown;
 	}
@@ -399,7 +414,7 @@ kcn_dissolve_run(struct kcn_ctx *ctx, const char *path,
 	out_d = dis_defn(&r, src_d);
 	srs = OGR_L_GetSpatialRef(layer);
 	if ((wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer),
-	    dis_gtype(layer), srs, out_d)) == NULL) {
+	    dis_gtype(layer, o->out.explode), srs, out_d)) == NULL) {
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
@@ -428,10 +443,11 @@ kcn_dissolve_run(struct kcn_ctx *ctx, const char *path,
 		st = kcn_writer_write(ctx, wr, f);
 		OGR_F_Destroy(f);
 		if (st == KCN_REJECTED) {
-			kcni_msg(ctx, KCN_MSG_WARNING, path, "group %zu not "
-			    "written: %s", i + 1, kcn_ctx_errmsg(ctx));
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "group %zu (%lld "
+			    "features) not written: %s", i + 1, r.g[i]->count,
+			    kcn_ctx_errmsg(ctx));
 			kcn_ctx_clear(ctx);
-			skipped++;
+			skipped += r.g[i]->count;
 			st = KCN_OK;
 		}
 		/* Each group's geometries go as soon as it is written. */

@@ -434,3 +434,14 @@ kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g)
 	}
 	return 1;
 }
+
+OGRwkbGeometryType
+kcni_gtype_multi(OGRwkbGeometryType t)
+{
+	if (wkbFlatten(t) == wkbPolygon)
+		return wkbHasZ(t) ? wkbMultiPolygon25D : wkbMultiPolygon;
+	if (wkbFlatten(t) == wkbLineString)
+		return wkbHasZ(t) ? wkbMultiLineString25D :
+		    wkbMultiLineString;
+	return t;
+}

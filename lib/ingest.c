@@ -245,23 +245,6 @@ ingest_text(struct kcn_ctx *ctx, struct ingest_text *t, OGRFeatureH f)
 	return KCN_OK;
 }
 
-/*
- * The output's geometry type: polygon and line layers become Multi, since
- * shapefiles declare Polygon for layers holding MultiPolygons too and a
- * repaired polygon may come out in several parts.
- */
-static OGRwkbGeometryType
-ingest_gtype(OGRLayerH layer)
-{
-	OGRwkbGeometryType t = OGR_L_GetGeomType(layer);
-
-	if (wkbFlatten(t) == wkbPolygon)
-		return wkbHasZ(t) ? wkbMultiPolygon25D : wkbMultiPolygon;
-	if (wkbFlatten(t) == wkbLineString)
-		return wkbHasZ(t) ? wkbMultiLineString25D :
-		    wkbMultiLineString;
-	return t;
-}
 
 /* "DanSo", "TEN PHUONG" -> "dan_so", "ten_phuong"; other bytes kept. */
 static void
@@ -974,8 +957,16 @@ ingest_layer_names(struct kcn_ctx *ctx, struct kcn_source *src,
 	GDALDatasetH ds = kcn_source_dataset(src);
 	char **names = NULL;
 
-	if (o->layers != NULL && o->layers[0] != NULL)
+	if (o->layers != NULL && o->layers[0] != NULL) {
+		for (int i = 0; o->layers[i] != NULL; i++)
+			for (int j = 0; j < i; j++)
+				if (strcmp(o->layers[i], o->layers[j]) == 0) {
+					kcni_error(ctx, KCN_EUSAGE, "-l", "layer "
+					    "'%s' is named twice", o->layers[i]);
+					return NULL;
+				}
 		return CSLDuplicate(o->layers);
+	}
 	if (!o->all_layers) {
 		names = CSLAddString(names, GDALDatasetGetLayerCount(ds) > 0 ?
 		    OGR_L_GetName(GDALDatasetGetLayer(ds, 0)) : "");
@@ -994,6 +985,46 @@ ingest_layer_names(struct kcn_ctx *ctx, struct kcn_source *src,
 	if (names == NULL)
 		kcni_error(ctx, KCN_EDATA, path, "no layer with geometry");
 	return names;
+}
+
+/*
+ * Field names come as stored too when text is decoded by kcn (a DBF read
+ * byte for byte): decoded here, in the layer's definition, so that every
+ * output gets UTF-8 names.  A name that does not decode keeps its ASCII
+ * and gets "_" for the rest, with a warning.
+ */
+static void
+ingest_field_names(struct kcn_ctx *ctx, OGRLayerH layer, const char *enc,
+    const char *where)
+{
+	OGRFeatureDefnH d = OGR_L_GetLayerDefn(layer);
+	struct kcni_text *t = kcni_text_new(ctx, enc);
+
+	if (t == NULL) {
+		kcn_ctx_clear(ctx);
+		return;
+	}
+	for (int i = 0; i < OGR_FD_GetFieldCount(d); i++) {
+		OGRFieldDefnH f = OGR_FD_GetFieldDefn(d, i);
+		const char *name = OGR_Fld_GetNameRef(f), *u;
+		char *copy;
+
+		if ((u = kcni_text_decode(t, name)) == name)
+			continue;	/* ASCII */
+		if (u != NULL) {
+			copy = CPLStrdup(u);
+		} else {
+			copy = CPLStrdup(name);
+			for (char *p = copy; *p; p++)
+				if (*p & 0x80)
+					*p = '_';
+			kcni_msg(ctx, KCN_MSG_WARNING, where, "field name %s is "
+			    "not valid %s: written as %s", copy, enc, copy);
+		}
+		OGR_Fld_SetName(f, copy);
+		CPLFree(copy);
+	}
+	kcni_text_free(t);
 }
 
 /* Opens layer K of SRC (NAME) and decides its CRS, code page and type. */
@@ -1039,7 +1070,9 @@ ingest_layer_open(struct kcn_ctx *ctx, struct kcn_source *src,
 		ly->conf.encoding = ingest_detect(ctx, ly->rd,
 		    GDALGetDriverShortName(GDALGetDatasetDriver(
 		    kcn_source_dataset(src))), ly->label, declared, lf);
-	ly->gtype = ingest_gtype(layer);
+	if (ly->conf.encoding != NULL)
+		ingest_field_names(ctx, layer, ly->conf.encoding, ly->label);
+	ly->gtype = kcni_gtype_multi(OGR_L_GetGeomType(layer));
 	if (o->out.explode)
 		ly->gtype = ingest_single(ly->gtype);
 	if (o->force_2d)

@@ -209,6 +209,13 @@ PJ *kcni_transform_pj(struct kcn_transform *t);
  */
 int kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g);
 
+/*
+ * The type a layer of type T is written as: polygon and line layers as
+ * Multi, since shapefiles declare Polygon for layers holding
+ * MultiPolygons too, and a repaired or cut shape may come in parts.
+ */
+OGRwkbGeometryType kcni_gtype_multi(OGRwkbGeometryType t);
+
 /* Starts reading again from the first feature (not for streams). */
 void kcni_reader_rewind(struct kcn_reader *rd);
 

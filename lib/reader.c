@@ -496,18 +496,19 @@ int
 kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
     double ext[4])
 {
-	int got = 0;
+	int got = 0, k = 0;
 
 	if (rd->nahead > 0 || (rd->ahead = calloc(n, sizeof(OGRFeatureH))) ==
 	    NULL)
 		return 0;
-	while (rd->nahead < n) {
+	/* nahead stays 0 until the end, so that kcn_reader_next reads. */
+	while (k < n) {
 		OGRFeatureH f;
 		enum kcn_status st = kcn_reader_next(ctx, rd, &f);
 		OGRGeometryH g;
 		OGREnvelope e;
 
-		rd->ahead[rd->nahead++] = f;
+		rd->ahead[k++] = f;
 		if (st != KCN_OK) {
 			rd->ahead_st = st;
 			rd->ahead_where = strdup(kcn_ctx_where(ctx));
@@ -532,6 +533,7 @@ kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
 		ext[3] = got ? fmax(ext[3], e.MaxY) : e.MaxY;
 		got++;
 	}
+	rd->nahead = k;
 	/* Counted again when served. */
 	for (int i = 0; i < rd->nahead; i++)
 		rd->count -= rd->ahead[i] != NULL;

@@ -13,6 +13,7 @@
 #define REPROJ_MERC_LAT 85.0511287798066
 
 #define REPROJ_PEEK 10000	/* features read ahead for a stream's extent */
+#define REPROJ_TURNS 4		/* turns of longitude a shape may span */
 
 /* What the workers share, read-only. */
 struct reproj_conf {
@@ -23,6 +24,8 @@ struct reproj_conf {
 	int wrap;		/* the target is projected: no longitude past
 				   the antimeridian may reach it */
 	int mercator;		/* the target is a Mercator: clip latitudes */
+	double lon0;		/* the target's central meridian: its edges
+				   are 180 degrees either side */
 };
 
 /* A worker's state: the shared conf and its own copy of the operation. */
@@ -91,9 +94,9 @@ reproj_moved(GEOSContextHandle_t h, const GEOSGeometry *g, double dx)
 
 /*
  * A lon/lat geometry made fit for the target: for a projected one, parts
- * past the antimeridian (longitudes beyond +-180) are cut there and moved
- * back by 360 degrees; latitudes are cut at the poles, or at a Mercator's
- * limit.
+ * beyond its edges (180 degrees either side of its central meridian: the
+ * antimeridian for most) are cut there and moved by whole turns, points
+ * just moved; latitudes are cut at the poles, or at a Mercator's limit.
  * Returns KCN_OK with *G replaced when it changed.
  */
 static enum kcn_status
@@ -101,25 +104,48 @@ reproj_fit(struct kcn_ctx *ctx, const struct reproj_conf *c, OGRGeometryH *gp)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
 	double lat = c->mercator ? REPROJ_MERC_LAT : 90.0;
-	GEOSGeometry *gg, *parts[3] = { NULL, NULL, NULL }, *all;
+	double w = c->lon0 - 180, east = c->lon0 + 180;
+	GEOSGeometry *gg, *parts[REPROJ_TURNS], *all;
 	OGRGeometryH back;
 	OGREnvelope e;
-	int n = 0, cut_lat, cut_lon;
+	int n = 0, cut_lat, cut_lon, k0, k1;
 
 	OGR_G_GetEnvelope(*gp, &e);
 	cut_lat = e.MinY < -lat || e.MaxY > lat;
-	cut_lon = c->wrap && (e.MinX < -180 || e.MaxX > 180);
+	cut_lon = c->wrap && (e.MinX < w || e.MaxX > east);
 	if (!cut_lon && !cut_lat)
 		return KCN_OK;
+	if (cut_lon && !cut_lat && OGR_G_GetDimension(*gp) == 0) {
+		/* Points are moved by whole turns, none lost on the line. */
+		for (int i = 0; i < OGR_G_GetPointCount(*gp); i++)
+			OGR_G_SetPoint_2D(*gp, i, w + fmod(fmod(OGR_G_GetX(*gp,
+			    i) - w, 360) + 360, 360), OGR_G_GetY(*gp, i));
+		for (int i = 0; i < OGR_G_GetGeometryCount(*gp); i++) {
+			OGRGeometryH p = OGR_G_GetGeometryRef(*gp, i);
+
+			OGR_G_SetPoint_2D(p, 0, w + fmod(fmod(OGR_G_GetX(p, 0) -
+			    w, 360) + 360, 360), OGR_G_GetY(p, 0));
+		}
+		kcni_note(ctx, "moved by whole turns of longitude");
+		return KCN_OK;
+	}
+	/* The turns of longitude the shape reaches, each cut and moved. */
+	k0 = cut_lon ? (int)floor((e.MinX - w) / 360) : 0;
+	k1 = cut_lon ? (int)floor((e.MaxX - w) / 360) : 0;
+	if (k1 - k0 + 1 > REPROJ_TURNS)
+		return kcni_error(ctx, KCN_REJECTED, "geometry", "longitudes "
+		    "from %g to %g: more than %d turns of the globe",
+		    e.MinX, e.MaxX, REPROJ_TURNS);
 	if ((gg = kcn_geom_to_geos(ctx, *gp)) == NULL)
 		return KCN_REJECTED;
-	for (int k = cut_lon ? -1 : 0; k <= (cut_lon ? 1 : 0); k++) {
+	for (int k = k0; k <= k1; k++) {
 		GEOSGeometry *piece = reproj_cut(ctx, gg, cut_lon ?
-		    -180 + 360 * k : e.MinX - 1, -lat, cut_lon ?
-		    180 + 360 * k : e.MaxX + 1, lat);
+		    w + 360 * k : e.MinX - 1, -lat, cut_lon ?
+		    east + 360 * k : e.MaxX + 1, lat), *m;
 
-		if (piece != NULL && !GEOSisEmpty_r(h, piece))
-			parts[n++] = reproj_moved(h, piece, -360.0 * k);
+		if (piece != NULL && !GEOSisEmpty_r(h, piece) &&
+		    (m = reproj_moved(h, piece, -360.0 * k)) != NULL)
+			parts[n++] = m;
 		if (piece != NULL)
 			GEOSGeom_destroy_r(h, piece);
 	}
@@ -222,7 +248,7 @@ reproj_is_mercator(OGRSpatialReferenceH srs)
 	const char *m = OSRGetAttrValue(srs, "PROJECTION", 0);
 
 	return m != NULL && strstr(m, "Mercator") != NULL &&
-	    strstr(m, "Transverse") == NULL;
+	    strstr(m, "Transverse") == NULL && strstr(m, "Oblique") == NULL;
 }
 
 /* Says on the sink which operation is used, and what a better one lacks. */
@@ -322,13 +348,17 @@ kcn_reproject_run(struct kcn_ctx *ctx, const char *path,
 	conf.geographic = OSRIsGeographic(from);
 	conf.wrap = !OSRIsGeographic(to);
 	conf.mercator = reproj_is_mercator(to);
+	conf.lon0 = OSRGetProjParm(to, SRS_PP_CENTRAL_MERIDIAN, 0, NULL);
+	if (conf.lon0 == 0)
+		conf.lon0 = OSRGetProjParm(to, SRS_PP_LONGITUDE_OF_CENTER, 0,
+		    NULL);
 	if (o->densify > 0) {
 		/* Metres in the source's units; a degree of latitude is
 		   111.32 km, and one of longitude never longer. */
 		conf.densify = conf.geographic ? o->densify / 111320.0 :
 		    o->densify / OSRGetLinearUnits(from, NULL);
 	}
-	gtype = OGR_L_GetGeomType(layer);
+	gtype = kcni_gtype_multi(OGR_L_GetGeomType(layer));
 	if (o->force_2d)
 		gtype = wkbFlatten(gtype);
 	if ((wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer), gtype,

@@ -33,9 +33,13 @@ tr_crs(struct kcn_ctx *ctx, OGRSpatialReferenceH srs)
 	const char *code = OSRGetAuthorityCode(srs, NULL);
 	const char *opts[] = { "FORMAT=WKT2_2019", NULL };
 	char *wkt = NULL, buf[64];
+	double towgs84[7];
 	PJ *crs;
 
-	if (auth != NULL && code != NULL) {
+	/* Not for a CRS bound to WGS 84 by the user's own TOWGS84: the
+	   code is its base's, and the shift would be lost. */
+	if (auth != NULL && code != NULL &&
+	    OSRGetTOWGS84(srs, towgs84, 7) != OGRERR_NONE) {
 		snprintf(buf, sizeof(buf), "%s:%s", auth, code);
 		if ((crs = proj_create(kcn_ctx_proj(ctx), buf)) != NULL)
 			return crs;
@@ -180,8 +184,8 @@ kcn_transform_new(struct kcn_ctx *ctx, OGRSpatialReferenceH from,
 	    PROJ_GRID_AVAILABILITY_DISCARD_OPERATION_IF_MISSING_GRID);
 	if (l != NULL && proj_list_get_count(l) > 0)
 		op = proj_list_get(pc, l, 0);
-	tr_better(pc, src, dst, area, &in);
 	if (op == NULL) {
+		tr_better(pc, src, dst, area, &in);
 		kcni_error(ctx, KCN_ECRS, "crs", "no coordinate operation "
 		    "from %s to %s%s%s", proj_get_name(src), proj_get_name(dst),
 		    *in.missing ? "; it needs the grid " : "", in.missing);
@@ -192,6 +196,7 @@ kcn_transform_new(struct kcn_ctx *ctx, OGRSpatialReferenceH from,
 	in.exact = tr_conversions_only(pc, op);
 	in.accuracy = in.exact ? 0 : proj_coordoperation_get_accuracy(pc, op);
 	tr_grids(pc, op, 0, in.grids, sizeof(in.grids));
+	tr_better(pc, src, dst, area, &in);
 	if (in.ballpark && !allow_ballpark) {
 		char why[700];
 

@@ -157,7 +157,10 @@ writer_rmtree(const char *dir)
 			    strcmp(e->d_name, "..") == 0)
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-			unlink(p);
+			/* A driver may have made a folder of its own (GDAL
+			   does, for a FlatGeobuf name without .fgb). */
+			if (unlink(p) != 0)
+				writer_rmtree(p);
 		}
 		closedir(d);
 	}
@@ -549,6 +552,7 @@ writer_verify(struct kcn_ctx *ctx, struct kcn_writer *wr)
 	struct kcn_reader *rd;
 	OGRFeatureH f;
 	enum kcn_status st = KCN_OK;
+	struct stat sb;
 	size_t i;
 	long long n;
 
@@ -557,7 +561,9 @@ writer_verify(struct kcn_ctx *ctx, struct kcn_writer *wr)
 			break;
 	if (i == sizeof(checked) / sizeof(checked[0]))
 		return KCN_OK;
-	if (wr->fgb) {
+	/* A plain file: walked; GDAL writes a folder for a name without
+	   .fgb, read back through GDAL below. */
+	if (wr->fgb && stat(wr->dsname, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		if (writer_fgb_records(wr->dsname) == wr->written)
 			return KCN_OK;
 		goto fail;
