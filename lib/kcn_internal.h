@@ -133,6 +133,17 @@ enum kcn_status kcni_pipeline(struct kcn_ctx *ctx, struct kcn_reader *rd,
     struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
     const char *label, struct kcni_tally *tally);
 
+/*
+ * kcni_pipeline, then the writer finished: the skipped features said,
+ * WR closed (aborted after an error; freed either way) and "N features
+ * read, M WRITTEN" said.  KCN_REJECTED when features were skipped and
+ * all else went well.
+ */
+enum kcn_status kcni_pipeline_finish(struct kcn_ctx *ctx,
+    struct kcn_reader *rd, struct kcn_writer *wr,
+    const struct kcni_stage *stage, int threads, const char *label,
+    struct kcni_tally *tally, const char *written);
+
 /* Leaves a note on what a stage did to the current feature. */
 void kcni_note(struct kcn_ctx *ctx, const char *fmt, ...) KCNI_PRINTF(2, 3);
 

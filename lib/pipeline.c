@@ -442,3 +442,26 @@ out:
 	*tally = p.tally;
 	return st;
 }
+
+enum kcn_status
+kcni_pipeline_finish(struct kcn_ctx *ctx, struct kcn_reader *rd,
+    struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
+    const char *label, struct kcni_tally *tally, const char *written)
+{
+	enum kcn_status st = kcni_pipeline(ctx, rd, wr, stage, threads,
+	    label, tally);
+	long long n = kcn_writer_count(wr);
+
+	if (st != KCN_OK) {
+		kcn_writer_abort(wr);
+		return st;
+	}
+	if (tally->rejected > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, label, "%lld of %lld features "
+		    "skipped", tally->rejected, kcn_reader_count(rd));
+	if ((st = kcn_writer_close(ctx, wr)) != KCN_OK)
+		return st;
+	kcni_msg(ctx, KCN_MSG_INFO, label, "%lld features read, %lld %s",
+	    kcn_reader_count(rd), n, written);
+	return tally->rejected > 0 ? KCN_REJECTED : KCN_OK;
+}

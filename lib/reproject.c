@@ -366,26 +366,12 @@ kcn_reproject_run(struct kcn_ctx *ctx, const char *path,
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
-	st = kcni_pipeline(ctx, rd, wr, &stage, o->threads, path, &tally);
-	if (st == KCN_OK && tally.noted > 0)
+	st = kcni_pipeline_finish(ctx, rd, wr, &stage, o->threads, path,
+	    &tally, "written");
+	if ((st == KCN_OK || st == KCN_REJECTED) && tally.noted > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld features cut at the "
 		    "antimeridian or the latitude limit (-v lists them)",
 		    tally.noted);
-	if (st == KCN_OK && tally.rejected > 0)
-		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld of %lld features "
-		    "skipped", tally.rejected, kcn_reader_count(rd));
-	if (st == KCN_OK) {
-		long long n = kcn_writer_count(wr);
-
-		st = kcn_writer_close(ctx, wr);
-		if (st == KCN_OK)
-			kcni_msg(ctx, KCN_MSG_INFO, path, "%lld features read, "
-			    "%lld written", kcn_reader_count(rd), n);
-		if (st == KCN_OK && tally.rejected > 0)
-			st = KCN_REJECTED;
-	} else {
-		kcn_writer_abort(wr);
-	}
 	wr = NULL;
 out:
 	kcn_writer_abort(wr);
