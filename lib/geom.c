@@ -280,8 +280,8 @@ kcn_geom_from_geos(struct kcn_ctx *ctx, const GEOSGeometry *g)
 /* ---- repair ---------------------------------------------------------- */
 
 /* The parts of G of dimension DIM, as one Multi geometry (new). */
-static GEOSGeometry *
-geom_keep_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim)
+GEOSGeometry *
+kcni_geom_keep_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim)
 {
 	int type = dim == 2 ? GEOS_MULTIPOLYGON : dim == 1 ?
 	    GEOS_MULTILINESTRING : GEOS_MULTIPOINT;
@@ -338,7 +338,7 @@ kcn_geom_repair(struct kcn_ctx *ctx, const GEOSGeometry *g, int dim)
 	if (dim < 0 || (GEOSGeom_getDimensions_r(h, v) == dim &&
 	    GEOSGeomTypeId_r(h, v) != GEOS_GEOMETRYCOLLECTION))
 		return v;
-	r = geom_keep_dim(h, v, dim);
+	r = kcni_geom_keep_dim(h, v, dim);
 	GEOSGeom_destroy_r(h, v);
 	if (r == NULL)
 		kcni_error(ctx, KCN_EOS, "repair", "out of memory");

@@ -87,8 +87,10 @@ enum kcn_status kcni_writer_put(struct kcn_ctx *ctx, struct kcn_writer *wr,
  * A per-feature step run by kcni_pipeline on worker threads.  INIT makes
  * a worker's state from UD in the worker's own context (NULL INIT: the
  * state is UD); APPLY changes *F in place, or replaces it with a new
- * feature (destroying the old one), or returns a status other than KCN_OK
- * with a message in WCTX, which rejects it; FINI frees the state.
+ * feature (destroying the old one), or destroys it and sets *F to NULL to
+ * drop it as its job is (a clip's outside: counted, not an error), or
+ * returns a status other than KCN_OK with a message in WCTX, which
+ * rejects it; FINI frees the state.
  */
 struct kcni_stage {
 	void *(*init)(struct kcn_ctx *wctx, void *ud);
@@ -108,6 +110,7 @@ struct kcni_reason {
 struct kcni_tally {
 	long long rejected;	/* skipped, each reported */
 	long long noted;	/* written after a change, each noted (-v) */
+	long long dropped;	/* left out by the stage, as its job is */
 	struct kcni_reason *skipped_by, *noted_by;	/* by reason */
 	int nskipped_by, nnoted_by;
 };
@@ -226,6 +229,11 @@ int kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g);
  * MultiPolygons too, and a repaired or cut shape may come in parts.
  */
 OGRwkbGeometryType kcni_gtype_multi(OGRwkbGeometryType t);
+
+/* The parts of G of dimension DIM, as a new geometry (maybe empty);
+   NULL when out of memory. */
+GEOSGeometry *kcni_geom_keep_dim(GEOSContextHandle_t h,
+    const GEOSGeometry *g, int dim);
 
 /* Starts reading again from the first feature (not for streams). */
 void kcni_reader_rewind(struct kcn_reader *rd);

@@ -22,6 +22,7 @@ struct pipe_item {
 	OGRFeatureH out;	/* ready for kcni_writer_put, or NULL */
 	enum kcn_status st;
 	int read_error;		/* GDAL read it with an error */
+	int dropped;		/* the stage left nothing to write */
 	char *msg;		/* why it was rejected */
 	char *note;		/* what the stage changed */
 };
@@ -125,7 +126,9 @@ pipe_apply(struct pipe *p, struct kcn_ctx *wctx, void *state,
 		it->st = p->stage->apply(wctx, state, &it->in);
 		it->note = kcni_note_take(wctx);
 	}
-	if (it->st == KCN_OK)
+	/* A stage that leaves no feature drops it: nothing to write. */
+	it->dropped = it->st == KCN_OK && it->in == NULL;
+	if (it->st == KCN_OK && !it->dropped)
 		it->st = kcni_writer_prepare(wctx, p->wr, it->in, &it->out);
 	if (it->st != KCN_OK && it->msg == NULL)
 		it->msg = pipe_msg(wctx);
@@ -197,6 +200,12 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 	char where[4300];
 	enum kcn_status st = KCN_OK;
 
+	if (it->dropped) {
+		p->tally.dropped++;
+		free(it->note);
+		it->note = NULL;
+		return KCN_OK;
+	}
 	/* The label is made only for a message: most features have none. */
 	if (it->out != NULL) {
 		st = kcni_writer_put(p->ctx, p->wr, it->out);
@@ -261,6 +270,7 @@ pipe_fill(struct pipe *p, struct kcn_reader *rd, struct pipe_batch *b,
 		b->item[b->n].note = NULL;
 		b->item[b->n].st = st;
 		b->item[b->n].read_error = st != KCN_OK;
+		b->item[b->n].dropped = 0;
 		if (st != KCN_OK)
 			b->item[b->n].msg = pipe_msg(p->ctx);
 		b->n++;
