@@ -331,19 +331,10 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 		goto out;
 	}
 	layer = kcn_reader_layer(rd);
-	if (o->s_srs != NULL) {
-		if ((srs = kcn_crs_parse(ctx, o->s_srs, NULL)) == NULL) {
-			st = kcn_ctx_status(ctx);
-			goto out;
-		}
-	} else if (OGR_L_GetSpatialRef(layer) != NULL) {
-		srs = OSRClone(OGR_L_GetSpatialRef(layer));
-		OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-	} else {
-		st = kcni_error(ctx, KCN_ECRS, path, "no CRS: metres cannot be "
-		    "measured; assign one with -s");
+	/* Metres cannot be measured without a CRS. */
+	if ((st = kcni_layer_crs(ctx, path, layer, o->s_srs, 1,
+	    &srs)) != KCN_OK)
 		goto out;
-	}
 	if (o->dissolve_field != NULL && OGR_FD_GetFieldIndex(
 	    OGR_L_GetLayerDefn(layer), o->dissolve_field) < 0) {
 		st = kcni_error(ctx, KCN_EUSAGE, "--dissolve", "no field named "

@@ -370,3 +370,27 @@ kcn_crs_suggest(struct kcn_ctx *ctx, const double native[4],
 	proj_crs_info_list_destroy(list);
 	return n;
 }
+
+enum kcn_status
+kcni_layer_crs(struct kcn_ctx *ctx, const char *path, OGRLayerH layer,
+    const char *s_srs, int has_s, OGRSpatialReferenceH *srs)
+{
+	OGRSpatialReferenceH own = OGR_L_GetSpatialRef(layer);
+
+	*srs = NULL;
+	if (s_srs != NULL) {
+		if ((*srs = kcn_crs_parse(ctx, s_srs, NULL)) == NULL)
+			return kcn_ctx_status(ctx);
+		if (own != NULL)
+			kcni_msg(ctx, KCN_MSG_WARNING, path, "the source's CRS "
+			    "is replaced by %s, as -s asks", s_srs);
+		return KCN_OK;
+	}
+	if (own == NULL)
+		return kcni_error(ctx, KCN_ECRS, path, "no CRS: assign one "
+		    "with %skcn-ingest -s, which suggests candidates", has_s ?
+		    "-s, or with " : "");
+	*srs = OSRClone(own);
+	OSRSetAxisMappingStrategy(*srs, OAMS_TRADITIONAL_GIS_ORDER);
+	return KCN_OK;
+}

@@ -235,6 +235,16 @@ OGRwkbGeometryType kcni_gtype_multi(OGRwkbGeometryType t);
 GEOSGeometry *kcni_geom_keep_dim(GEOSContextHandle_t h,
     const GEOSGeometry *g, int dim);
 
+/*
+ * The CRS of LAYER of PATH into *SRS (new, longitude first): S_SRS when
+ * given (a warning when it replaces the layer's), else the layer's; a
+ * layer without one is KCN_ECRS, its message naming -s when HAS_S (the
+ * tool has the option).
+ */
+enum kcn_status kcni_layer_crs(struct kcn_ctx *ctx, const char *path,
+    OGRLayerH layer, const char *s_srs, int has_s,
+    OGRSpatialReferenceH *srs);
+
 /* Starts reading again from the first feature (not for streams). */
 void kcni_reader_rewind(struct kcn_reader *rd);
 

@@ -270,7 +270,7 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 	struct kcn_reader *rd = NULL;
 	struct kcn_transform *tr = NULL;
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
-	OGRSpatialReferenceH bsrs;
+	OGRSpatialReferenceH bsrs = NULL;
 	OGRFeatureH f;
 	OGREnvelope e, all = { 0, 0, 0, 0 };
 	enum kcn_status st = KCN_OK;
@@ -283,27 +283,21 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
-	bsrs = OGR_L_GetSpatialRef(kcn_reader_layer(rd));
-	if (bsrs == NULL) {
-		st = kcni_error(ctx, KCN_ECRS, o->b_path, "no CRS: give the "
-		    "layer one with kcn-ingest -s first");
+	if ((st = kcni_layer_crs(ctx, o->b_path, kcn_reader_layer(rd), NULL,
+	    0, &bsrs)) != KCN_OK)
 		goto out;
-	}
 	if (!OSRIsSame(bsrs, srs)) {
-		OGRSpatialReferenceH b2 = OSRClone(bsrs);
 		double ext[4], ll[4];
 		int have;
 
-		OSRSetAxisMappingStrategy(b2, OAMS_TRADITIONAL_GIS_ORDER);
 		have = OGR_L_GetExtent(kcn_reader_layer(rd), &e, TRUE) ==
 		    OGRERR_NONE;
 		OGR_L_ResetReading(kcn_reader_layer(rd));
 		ext[0] = e.MinX, ext[1] = e.MinY, ext[2] = e.MaxX;
 		ext[3] = e.MaxY;
-		have = have && kcn_extent_lonlat(ctx, b2, ext, ll) == KCN_OK;
+		have = have && kcn_extent_lonlat(ctx, bsrs, ext, ll) == KCN_OK;
 		kcn_ctx_clear(ctx);
-		tr = kcn_transform_new(ctx, b2, srs, have ? ll : NULL, 0);
-		OSRRelease(b2);
+		tr = kcn_transform_new(ctx, bsrs, srs, have ? ll : NULL, 0);
 		if (tr == NULL) {
 			st = kcn_ctx_status(ctx);
 			goto out;
@@ -372,6 +366,8 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 		c->grid = fmax(all.MaxX - all.MinX, all.MaxY - all.MinY) *
 		    1e-9;
 out:
+	if (bsrs != NULL)
+		OSRRelease(bsrs);
 	kcn_transform_free(tr);
 	kcn_reader_free(rd);
 	if (kcn_source_close(ctx, src) != KCN_OK && st == KCN_OK)
@@ -400,13 +396,8 @@ kcn_overlay_run(struct kcn_ctx *ctx, const char *path,
 		goto out;
 	}
 	layer = kcn_reader_layer(rd);
-	if ((srs = OGR_L_GetSpatialRef(layer)) == NULL) {
-		st = kcni_error(ctx, KCN_ECRS, path, "no CRS: give it one with "
-		    "kcn-ingest -s first");
+	if ((st = kcni_layer_crs(ctx, path, layer, NULL, 0, &srs)) != KCN_OK)
 		goto out;
-	}
-	srs = OSRClone(srs);
-	OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
 	st = ov_load(ctx, o, srs, &conf);
 	if (st == KCN_OK)
 		wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer),

@@ -307,22 +307,9 @@ kcn_reproject_run(struct kcn_ctx *ctx, const char *path,
 		goto out;
 	}
 	layer = kcn_reader_layer(rd);
-	if (o->s_srs != NULL) {
-		if ((from = kcn_crs_parse(ctx, o->s_srs, NULL)) == NULL) {
-			st = kcn_ctx_status(ctx);
-			goto out;
-		}
-		if (OGR_L_GetSpatialRef(layer) != NULL)
-			kcni_msg(ctx, KCN_MSG_WARNING, path, "the source's CRS "
-			    "is replaced by %s, as -s asks", o->s_srs);
-	} else if (OGR_L_GetSpatialRef(layer) != NULL) {
-		from = OSRClone(OGR_L_GetSpatialRef(layer));
-		OSRSetAxisMappingStrategy(from, OAMS_TRADITIONAL_GIS_ORDER);
-	} else {
-		st = kcni_error(ctx, KCN_ECRS, path, "no CRS: assign one with "
-		    "-s (kcn-ingest suggests candidates)");
+	if ((st = kcni_layer_crs(ctx, path, layer, o->s_srs, 1, &from)) !=
+	    KCN_OK)
 		goto out;
-	}
 	have_area = reproj_area(ctx, rd, stream, from, ll, &how);
 	if ((to = kcn_crs_parse(ctx, o->t_srs, have_area ? ll : NULL)) ==
 	    NULL) {
