@@ -79,6 +79,15 @@ kcn-buffer -q -r 500 "$out/utm/ev_chargers.gpkg" |
     kcn-dissolve -v --count -o "$out/service/ev-500m.gpkg" 2>&1 | cut -c1-100
 
 echo
+echo "== 7. The buildings of the planned smart zones, and those outside"
+kcn-overlay -v -i "$out/utm/buildings.gpkg" clip "$out/utm/smart_zones.gpkg" \
+    -o "$out/service/buildings-in-zones.gpkg" 2>&1 | cut -c1-100
+kcn-overlay -q -i "$out/utm/buildings.gpkg" erase "$out/utm/smart_zones.gpkg" \
+    -o "$out/service/buildings-outside-zones.gpkg"
+kcn-info "$out/service/buildings-outside-zones.gpkg" | grep features
+
+echo
 echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb,"
 echo "clean/ (one GeoPackage and one JSON report per layer), utm/ (the"
-echo "clean layers in WGS 84 / UTM zone 49N) and service/ (service areas)"
+echo "clean layers in WGS 84 / UTM zone 49N) and service/ (service areas,"
+echo "buildings in and outside the smart zones)"
