@@ -9,6 +9,7 @@
  * reported and counted, never written half-done.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct ov_conf {
 	OGRGeometryH *b;
 	size_t nb;
 	double grid;		/* snapping grid for the last retry */
+	atomic_llong slivers;	/* cut areas below min_area, dropped */
 };
 
 struct ov_worker {
@@ -200,6 +202,7 @@ ov_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *fp)
 	OGRGeometryH og = OGR_F_GetGeometryRef(*fp), back;
 	GEOSGeometry *a, *r, *fixed;
 	int repaired = 0, inside = 0;
+	double area;
 
 	if (og == NULL || OGR_G_IsEmpty(og))
 		return kcni_error(wctx, KCN_REJECTED, "overlay", "no geometry");
@@ -247,8 +250,16 @@ ov_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *fp)
 		    "compute it: %s", kcni_geos_msg(wctx));
 	if ((r = ov_same_dim(h, r, dim)) == NULL)
 		return kcni_error(wctx, KCN_EOS, "overlay", "out of memory");
-	if (GEOSisEmpty_r(h, r)) {
+	if (!GEOSisEmpty_r(h, r) && dim == 2 && w->c->o->min_area > 0 &&
+	    GEOSArea_r(h, r, &area) && area < w->c->o->min_area) {
+		/* A sliver of an edge: counted and dropped. */
+		atomic_fetch_add((atomic_llong *)&w->c->slivers, 1);
 		GEOSGeom_destroy_r(h, r);
+		r = GEOSGeom_createEmptyPolygon_r(h);
+	}
+	if (r == NULL || GEOSisEmpty_r(h, r)) {
+		if (r != NULL)
+			GEOSGeom_destroy_r(h, r);
 		OGR_F_Destroy(*fp);
 		*fp = NULL;
 		return KCN_OK;
@@ -382,7 +393,7 @@ kcn_overlay_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_source *src;
 	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
-	struct ov_conf conf = { o, NULL, 0, 0 };
+	struct ov_conf conf = { o, NULL, 0, 0, 0 };
 	struct kcni_stage stage = { ov_init, ov_apply, ov_fini, &conf };
 	struct kcni_tally tally = { 0 };
 	OGRSpatialReferenceH srs;
@@ -398,6 +409,14 @@ kcn_overlay_run(struct kcn_ctx *ctx, const char *path,
 	layer = kcn_reader_layer(rd);
 	if ((st = kcni_layer_crs(ctx, path, layer, NULL, 0, &srs)) != KCN_OK)
 		goto out;
+	if (o->min_area > 0 && (!OSRIsProjected(srs) ||
+	    fabs(OSRGetLinearUnits(srs, NULL) - 1) > 1e-12)) {
+		OSRRelease(srs);
+		st = kcni_error(ctx, KCN_EUSAGE, "--min-area", "square metres "
+		    "need a CRS in metres: bring the stream into one first "
+		    "(kcn-reproject -t local)");
+		goto out;
+	}
 	st = ov_load(ctx, o, srs, &conf);
 	if (st == KCN_OK)
 		wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer),
@@ -414,8 +433,13 @@ kcn_overlay_run(struct kcn_ctx *ctx, const char *path,
 	    &tally, "written");
 	if ((st == KCN_OK || st == KCN_REJECTED) && tally.dropped > 0)
 		kcni_msg(ctx, KCN_MSG_INFO, path, "%lld features left out: "
-		    "wholly %s", tally.dropped, o->op == KCN_OVERLAY_CLIP ?
-		    "outside the clipping areas" : "inside the erased areas");
+		    "wholly %s, or slivers", tally.dropped, o->op ==
+		    KCN_OVERLAY_CLIP ? "outside the clipping areas" :
+		    "inside the erased areas");
+	if ((st == KCN_OK || st == KCN_REJECTED) && conf.slivers > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld slivers below %g "
+		    "square metres dropped", (long long)conf.slivers,
+		    o->min_area);
 out:
 	for (size_t i = 0; i < conf.nb; i++)
 		OGR_G_DestroyGeometry(conf.b[i]);

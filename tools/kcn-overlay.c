@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@
 
 static const char usage[] =
     "usage: kcn-overlay [-qv] [-f format] [-i file] [-j threads] [-l layer]\n"
-    "                   [-o file] [--b-layer layer] [--force-tty]\n"
+    "                   [-o file] [--b-layer layer] [--min-area m2] [--force-tty]\n"
     "                   [--progress | --no-progress] clip | erase layer\n";
 
 static const char help[] =
@@ -26,6 +27,9 @@ static const char help[] =
     "  -l layer         the stream's layer to read (default: the first)\n"
     "      --b-layer layer\n"
     "                   LAYER's layer to read (default: the first)\n"
+    "      --min-area m2\n"
+    "                   drop cut areas smaller than this, in square metres\n"
+    "                   (slivers), counted; needs a CRS in metres\n"
     KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
@@ -35,11 +39,13 @@ static const char help[] =
     "See kcn-overlay(1) and kcn(7).\n";
 
 enum {
-	OPT_B_LAYER = KCN_OPT_FIRST_TOOL
+	OPT_B_LAYER = KCN_OPT_FIRST_TOOL,
+	OPT_MIN_AREA
 };
 
 static const struct option longopts[] = {
 	{ "b-layer", required_argument, NULL, OPT_B_LAYER },
+	{ "min-area", required_argument, NULL, OPT_MIN_AREA },
 	KCN_CLI_OUT_LONGOPTS
 	KCN_CLI_LONGOPTS
 };
@@ -52,6 +58,7 @@ main(int argc, char **argv)
 	struct kcn_ctx *ctx;
 	enum kcn_status st;
 	const char *path = "-";
+	char *end;
 	int ch, rc;
 
 	kcn_cli_init(&cli, "kcn-overlay", usage, help);
@@ -72,6 +79,14 @@ main(int argc, char **argv)
 			break;
 		case OPT_B_LAYER:
 			opts.b_layer = optarg;
+			break;
+		case OPT_MIN_AREA:
+			opts.min_area = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' ||
+			    !(opts.min_area > 0 && opts.min_area < 1e15))
+				return kcn_cli_usage_error(&cli, "--min-area: "
+				    "'%s' is not a positive number of square "
+				    "metres", optarg);
 			break;
 		default:
 			if ((rc = kcn_cli_option(&cli, ch)) != KCN_CLI_GO_ON)

@@ -548,6 +548,8 @@ struct kcn_overlay_opts {
 	enum kcn_overlay_op op;
 	const char *layer;		/* of the stream; NULL: the first */
 	const char *b_path, *b_layer;	/* the areas to cut with */
+	double min_area;		/* cut areas smaller are dropped (square
+					   metres; projected CRS); 0: none */
 	int threads;			/* threads in all; 0: one per core */
 	struct kcn_writer_opts out;
 };
@@ -556,8 +558,8 @@ struct kcn_overlay_opts {
  * The features of PATH ("-": standard input) cut by the areas of
  * OPTS->b_path, brought into the stream's CRS: clip keeps what lies in
  * them, erase what lies outside; fields are the stream's, order kept.
- * Features wholly outside (clip) or inside (erase) are left out and
- * counted; one GEOS cannot compute, even on snapped geometries, is
+ * Features wholly outside (clip) or inside (erase), and cut areas below
+ * OPTS->min_area (slivers), are left out and counted; one GEOS cannot compute, even on snapped geometries, is
  * reported, skipped and counted (KCN_REJECTED).
  */
 enum kcn_status kcn_overlay_run(struct kcn_ctx *ctx, const char *path,
