@@ -40,6 +40,21 @@ kcn_cli_init(struct kcn_cli *cli, const char *prog, const char *usage,
 int
 kcn_cli_option(struct kcn_cli *cli, int ch)
 {
+	if (cli->out != NULL)
+		switch (ch) {
+		case 'f':
+			cli->out->format = optarg;
+			return KCN_CLI_GO_ON;
+		case 'j':
+			return (*cli->threads = kcn_cli_number(cli, "-j", optarg,
+			    1, 256)) < 0 ? EX_USAGE : KCN_CLI_GO_ON;
+		case 'o':
+			cli->out->path = optarg;
+			return KCN_CLI_GO_ON;
+		case KCN_OPT_FORCE_TTY:
+			cli->out->allow_tty = 1;
+			return KCN_CLI_GO_ON;
+		}
 	switch (ch) {
 	case 'h':
 		printf("%s\n%s", cli->usage, cli->help);
@@ -192,24 +207,10 @@ kcn_cli_exit(struct kcn_cli *cli, struct kcn_ctx *ctx, enum kcn_status st)
 	return kcn_exit_code(st);
 }
 
-int
-kcn_cli_out_option(struct kcn_cli *cli, int ch, const char *arg,
-    struct kcn_writer_opts *out, int *threads)
+void
+kcn_cli_outputs(struct kcn_cli *cli, struct kcn_writer_opts *out,
+    int *threads)
 {
-	switch (ch) {
-	case 'f':
-		out->format = arg;
-		return 1;
-	case 'j':
-		return (*threads = kcn_cli_number(cli, "-j", arg, 1, 256)) < 0 ?
-		    -1 : 1;
-	case 'o':
-		out->path = arg;
-		return 1;
-	case KCN_OPT_FORCE_TTY:
-		out->allow_tty = 1;
-		return 1;
-	default:
-		return 0;
-	}
+	cli->out = out;
+	cli->threads = threads;
 }

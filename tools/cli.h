@@ -16,6 +16,8 @@ struct kcn_cli {
 	int verbose;		/* -v: decisions too; -vv: library chatter */
 	int progress;		/* draw a progress bar on stderr */
 	int bar_shown;		/* a bar is on the screen and must be cleared */
+	struct kcn_writer_opts *out;	/* output options go here, or NULL */
+	int *threads;
 	double t0;
 };
 
@@ -71,17 +73,17 @@ void kcn_cli_init(struct kcn_cli *cli, const char *prog, const char *usage,
     "      --force-tty  write binary output even to a terminal\n"
 
 /*
- * Takes an output option CH with its OPTARG into OUT and *THREADS.
- * Returns 1 when CH was one, 0 when it is not, -1 after printing a usage
- * error.
+ * Makes kcn_cli_option() take the output options too, into OUT and
+ * *THREADS: for tools that write a stream.
  */
-int kcn_cli_out_option(struct kcn_cli *cli, int ch, const char *arg,
-    struct kcn_writer_opts *out, int *threads);
+void kcn_cli_outputs(struct kcn_cli *cli, struct kcn_writer_opts *out,
+    int *threads);
 
 #define KCN_CLI_GO_ON (-1)
 
 /*
- * Handles a common option CH (-h, -V, -q, -v, --progress, --no-progress)
+ * Handles a common option CH (-h, -V, -q, -v, --progress, --no-progress,
+ * and after kcn_cli_outputs() -f, -j, -o, --force-tty) with its OPTARG,
  * or an unknown one.  Returns KCN_CLI_GO_ON, or the exit code to return
  * now: 0 after --help or --version, EX_USAGE after a bad option.
  */

@@ -81,16 +81,9 @@ main(int argc, char **argv)
 	int ch, rc, threads = 0;
 
 	kcn_cli_init(&cli, "kcn-dissolve", usage, help);
+	kcn_cli_outputs(&cli, &opts.out, &threads);
 	while ((ch = getopt_long(argc, argv, KCN_CLI_OUT_SHORTOPTS "i:l:"
 	    KCN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = kcn_cli_out_option(&cli, ch, optarg, &opts.out,
-		    &threads)) != 0) {
-			if (rc < 0) {
-				rc = EX_USAGE;
-				goto out;
-			}
-			continue;
-		}
 		switch (ch) {
 		case 'i':
 			path = optarg;

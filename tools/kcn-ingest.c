@@ -118,16 +118,9 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	kcn_cli_init(&cli, "kcn-ingest", usage, help);
+	kcn_cli_outputs(&cli, &opts.out, &opts.threads);
 	while ((ch = getopt_long(argc, argv, KCN_CLI_OUT_SHORTOPTS "l:s:"
 	    KCN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = kcn_cli_out_option(&cli, ch, optarg, &opts.out,
-		    &opts.threads)) != 0) {
-			if (rc < 0) {
-				rc = EX_USAGE;
-				goto out;
-			}
-			continue;
-		}
 		switch (ch) {
 		case 'l':
 			opts.layers = CSLAddString(opts.layers, optarg);

@@ -71,14 +71,9 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	kcn_cli_init(&cli, "kcn-reproject", usage, help);
+	kcn_cli_outputs(&cli, &opts.out, &opts.threads);
 	while ((ch = getopt_long(argc, argv, KCN_CLI_OUT_SHORTOPTS "l:s:t:"
 	    KCN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = kcn_cli_out_option(&cli, ch, optarg, &opts.out,
-		    &opts.threads)) != 0) {
-			if (rc < 0)
-				return EX_USAGE;
-			continue;
-		}
 		switch (ch) {
 		case 'l':
 			opts.layer = optarg;
