@@ -38,6 +38,8 @@ struct kcn_ctx {
 
 	struct kcni_coords coords;
 	char note[MSGLEN];	/* what a stage did to the current feature */
+	OGRFeatureH *more;	/* further output features of it */
+	int nmore, capmore;
 };
 
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -152,6 +154,9 @@ kcn_ctx_free(struct kcn_ctx *ctx)
 	free(ctx->coords.x);
 	free(ctx->coords.y);
 	free(ctx->coords.z);
+	for (int i = 0; i < ctx->nmore; i++)
+		OGR_F_Destroy(ctx->more[i]);
+	free(ctx->more);
 	free(ctx);
 }
 
@@ -373,6 +378,35 @@ kcni_note_take(struct kcn_ctx *ctx)
 		return NULL;
 	n = strdup(ctx->note);
 	ctx->note[0] = '\0';
+	return n;
+}
+
+enum kcn_status
+kcni_emit(struct kcn_ctx *ctx, OGRFeatureH f)
+{
+	if (ctx->nmore == ctx->capmore) {
+		int cap = ctx->capmore ? ctx->capmore * 2 : 8;
+		OGRFeatureH *n = realloc(ctx->more, cap * sizeof(*n));
+
+		if (n == NULL) {
+			OGR_F_Destroy(f);
+			return kcni_error(ctx, KCN_EOS, "emit", "out of memory");
+		}
+		ctx->more = n;
+		ctx->capmore = cap;
+	}
+	ctx->more[ctx->nmore++] = f;
+	return KCN_OK;
+}
+
+int
+kcni_emit_take(struct kcn_ctx *ctx, OGRFeatureH **v)
+{
+	int n = ctx->nmore;
+
+	*v = ctx->more;
+	ctx->more = NULL;
+	ctx->nmore = ctx->capmore = 0;
 	return n;
 }
 

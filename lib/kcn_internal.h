@@ -88,8 +88,8 @@ enum kcn_status kcni_writer_put(struct kcn_ctx *ctx, struct kcn_writer *wr,
  * a worker's state from UD in the worker's own context (NULL INIT: the
  * state is UD); APPLY changes *F in place, or replaces it with a new
  * feature (destroying the old one), or destroys it and sets *F to NULL to
- * drop it as its job is (a clip's outside: counted, not an error), or
- * returns a status other than KCN_OK with a message in WCTX, which
+ * drop it as its job is (a clip's outside: counted, not an error), and
+ * may add further output features with kcni_emit(); or it returns a status other than KCN_OK with a message in WCTX, which
  * rejects it; FINI frees the state.
  */
 struct kcni_stage {
@@ -147,11 +147,29 @@ enum kcn_status kcni_pipeline_finish(struct kcn_ctx *ctx,
     const struct kcni_stage *stage, int threads, const char *label,
     struct kcni_tally *tally, const char *written);
 
+/* The second half of kcni_pipeline_finish, after a kcni_pipeline that
+   returned ST and any writing of one's own. */
+enum kcn_status kcni_pipeline_close(struct kcn_ctx *ctx,
+    struct kcn_reader *rd, struct kcn_writer *wr, enum kcn_status st,
+    const char *label, const struct kcni_tally *tally, const char *written);
+
 /* Leaves a note on what a stage did to the current feature. */
 void kcni_note(struct kcn_ctx *ctx, const char *fmt, ...) KCNI_PRINTF(2, 3);
 
 /* The note left since the last call (new; free()), or NULL. */
 char *kcni_note_take(struct kcn_ctx *ctx);
+
+/*
+ * Hands the pipeline one more output feature F for the current input
+ * feature, written after the stage's own *F, in the order given (a
+ * stage that makes several features of one).  F is taken, even on
+ * failure (KCN_EOS).
+ */
+enum kcn_status kcni_emit(struct kcn_ctx *ctx, OGRFeatureH f);
+
+/* The features emitted since the last call (*V new, free() it; the
+   features are the caller's), and their number. */
+int kcni_emit_take(struct kcn_ctx *ctx, OGRFeatureH **v);
 
 /* Copies the message sink of PARENT into CTX (for worker contexts). */
 void kcni_ctx_inherit(struct kcn_ctx *ctx, const struct kcn_ctx *parent);

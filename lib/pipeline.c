@@ -20,6 +20,8 @@
 struct pipe_item {
 	OGRFeatureH in;		/* as read; destroyed by the worker */
 	OGRFeatureH out;	/* ready for kcni_writer_put, or NULL */
+	OGRFeatureH *more;	/* more outputs of it, ready too */
+	int nmore;
 	enum kcn_status st;
 	int read_error;		/* GDAL read it with an error */
 	int dropped;		/* the stage left nothing to write */
@@ -122,14 +124,47 @@ static void
 pipe_apply(struct pipe *p, struct kcn_ctx *wctx, void *state,
     struct pipe_item *it)
 {
+	OGRFeatureH *more = NULL;
+	int nmore = 0;
+
 	if (it->st == KCN_OK && p->stage->apply != NULL) {
 		it->st = p->stage->apply(wctx, state, &it->in);
 		it->note = kcni_note_take(wctx);
+		nmore = kcni_emit_take(wctx, &more);
+	}
+	if (it->st == KCN_OK && it->in == NULL && nmore > 0) {
+		/* The first of the emitted features stands for the input. */
+		it->in = more[0];
+		memmove(more, more + 1, --nmore * sizeof(*more));
 	}
 	/* A stage that leaves no feature drops it: nothing to write. */
 	it->dropped = it->st == KCN_OK && it->in == NULL;
 	if (it->st == KCN_OK && !it->dropped)
 		it->st = kcni_writer_prepare(wctx, p->wr, it->in, &it->out);
+	for (int i = 0; i < nmore; i++) {
+		OGRFeatureH o = NULL;
+
+		if (it->st == KCN_OK)
+			it->st = kcni_writer_prepare(wctx, p->wr, more[i], &o);
+		if (o != more[i])
+			OGR_F_Destroy(more[i]);
+		more[it->nmore++] = o;
+		if (o == NULL)
+			it->nmore--;
+	}
+	if (it->st != KCN_OK) {
+		/* All of the feature, or none of it. */
+		if (it->out != NULL && it->out != it->in)
+			OGR_F_Destroy(it->out);
+		it->out = NULL;
+		for (int i = 0; i < it->nmore; i++)
+			OGR_F_Destroy(more[i]);
+		it->nmore = 0;
+	}
+	if (it->nmore > 0)
+		it->more = more;
+	else
+		free(more);
 	if (it->st != KCN_OK && it->msg == NULL)
 		it->msg = pipe_msg(wctx);
 	/* The input may itself be the output feature. */
@@ -211,6 +246,14 @@ pipe_emit(struct pipe *p, struct pipe_item *it, long long num)
 		st = kcni_writer_put(p->ctx, p->wr, it->out);
 		OGR_F_Destroy(it->out);
 		it->out = NULL;
+		for (int i = 0; i < it->nmore; i++) {
+			if (st == KCN_OK)
+				st = kcni_writer_put(p->ctx, p->wr, it->more[i]);
+			OGR_F_Destroy(it->more[i]);
+		}
+		free(it->more);
+		it->more = NULL;
+		it->nmore = 0;
 		if (it->note != NULL) {
 			snprintf(where, sizeof(where), "%s:%lld", p->label,
 			    num);
@@ -268,6 +311,8 @@ pipe_fill(struct pipe *p, struct kcn_reader *rd, struct pipe_batch *b,
 		b->item[b->n].out = NULL;
 		b->item[b->n].msg = NULL;
 		b->item[b->n].note = NULL;
+		b->item[b->n].more = NULL;
+		b->item[b->n].nmore = 0;
 		b->item[b->n].st = st;
 		b->item[b->n].read_error = st != KCN_OK;
 		b->item[b->n].dropped = 0;
@@ -286,6 +331,9 @@ pipe_discard(struct pipe_batch *b)
 			OGR_F_Destroy(b->item[i].in);
 		if (b->item[i].out != NULL)
 			OGR_F_Destroy(b->item[i].out);
+		for (int k = 0; k < b->item[i].nmore; k++)
+			OGR_F_Destroy(b->item[i].more[k]);
+		free(b->item[i].more);
 		free(b->item[i].msg);
 		free(b->item[i].note);
 	}
@@ -454,12 +502,10 @@ out:
 }
 
 enum kcn_status
-kcni_pipeline_finish(struct kcn_ctx *ctx, struct kcn_reader *rd,
-    struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
-    const char *label, struct kcni_tally *tally, const char *written)
+kcni_pipeline_close(struct kcn_ctx *ctx, struct kcn_reader *rd,
+    struct kcn_writer *wr, enum kcn_status st, const char *label,
+    const struct kcni_tally *tally, const char *written)
 {
-	enum kcn_status st = kcni_pipeline(ctx, rd, wr, stage, threads,
-	    label, tally);
 	long long n = kcn_writer_count(wr);
 
 	if (st != KCN_OK) {
@@ -474,4 +520,15 @@ kcni_pipeline_finish(struct kcn_ctx *ctx, struct kcn_reader *rd,
 	kcni_msg(ctx, KCN_MSG_INFO, label, "%lld features read, %lld %s",
 	    kcn_reader_count(rd), n, written);
 	return tally->rejected > 0 ? KCN_REJECTED : KCN_OK;
+}
+
+enum kcn_status
+kcni_pipeline_finish(struct kcn_ctx *ctx, struct kcn_reader *rd,
+    struct kcn_writer *wr, const struct kcni_stage *stage, int threads,
+    const char *label, struct kcni_tally *tally, const char *written)
+{
+	enum kcn_status st = kcni_pipeline(ctx, rd, wr, stage, threads,
+	    label, tally);
+
+	return kcni_pipeline_close(ctx, rd, wr, st, label, tally, written);
 }

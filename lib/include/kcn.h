@@ -542,25 +542,49 @@ enum kcn_status kcn_dissolve_run(struct kcn_ctx *ctx, const char *path,
 
 /* ---- kcn-overlay --------------------------------------------------- */
 
-enum kcn_overlay_op { KCN_OVERLAY_CLIP, KCN_OVERLAY_ERASE };
+enum kcn_overlay_op {
+	KCN_OVERLAY_CLIP,		/* A inside B, A's fields */
+	KCN_OVERLAY_ERASE,		/* A outside B, A's fields */
+	KCN_OVERLAY_INTERSECT,		/* A and B: one piece a pair */
+	KCN_OVERLAY_IDENTITY,		/* intersect, then A outside B */
+	KCN_OVERLAY_UNION,		/* identity, then B outside A */
+	KCN_OVERLAY_SYMDIFFERENCE	/* A outside B, then B outside A */
+};
 
 struct kcn_overlay_opts {
 	enum kcn_overlay_op op;
 	const char *layer;		/* of the stream; NULL: the first */
 	const char *b_path, *b_layer;	/* the areas to cut with */
+	char **b_fields;		/* B's fields kept by intersect, identity,
+					   union, symdifference (NULL-ended;
+					   NULL: all; empty: none) */
 	double min_area;		/* cut areas smaller are dropped (square
 					   metres; projected CRS); 0: none */
 	int threads;			/* threads in all; 0: one per core */
 	struct kcn_writer_opts out;
 };
 
+/* The operation named NAME ("clip", ...); -1 when there is none. */
+int kcn_overlay_op_parse(const char *name);
+
+/* The name of OP. */
+const char *kcn_overlay_op_name(enum kcn_overlay_op op);
+
 /*
- * The features of PATH ("-": standard input) cut by the areas of
- * OPTS->b_path, brought into the stream's CRS: clip keeps what lies in
- * them, erase what lies outside; fields are the stream's, order kept.
- * Features wholly outside (clip) or inside (erase), and cut areas below
- * OPTS->min_area (slivers), are left out and counted; one GEOS cannot compute, even on snapped geometries, is
- * reported, skipped and counted (KCN_REJECTED).
+ * The features of PATH ("-": standard input), A, cut by the areas of
+ * OPTS->b_path, B, brought into A's CRS.  Clip keeps the parts of A inside
+ * B, erase those outside, with A's fields.  Intersect writes one piece
+ * for each pair of an A feature and a B area that share some of A's
+ * dimension, with the fields of both (B's renamed b_NAME where A has the
+ * name); identity adds the parts of A outside B (B's fields null); union
+ * adds to those the parts of B outside A (A's fields null), written after
+ * the stream; symdifference writes the parts of A outside B and of B
+ * outside A.  Union and symdifference need areas in A, and hold the parts
+ * of A inside B in memory until the stream ends.  Output order follows
+ * A, then B.  Features wholly outside (clip, intersect) or inside (erase,
+ * symdifference) and cut areas below OPTS->min_area (slivers) are left
+ * out and counted; a feature GEOS cannot cut, even on snapped geometries,
+ * is reported, skipped and counted (KCN_REJECTED).
  */
 enum kcn_status kcn_overlay_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_overlay_opts *opts);
