@@ -8,7 +8,7 @@ PKGS="gcc make pkg-config libc6-dev
 libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
 libjson-c-dev libcairo2-dev
 check libsubunit-dev
-mandoc locales time python3-gdal"
+mandoc locales time python3-gdal spatialite-bin"
 
 missing=""
 for p in $PKGS; do
