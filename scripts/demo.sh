@@ -69,14 +69,20 @@ for f in "$out"/clean/*.gpkg; do
 done
 
 echo
-echo "== 6. Service areas: what the cameras watch (150 m) and the chargers"
-echo "      serve (500 m), metre-true, overlaps merged"
+echo "== 6. Service areas, metre-true, overlaps merged, split by ward: what"
+echo "      the cameras watch (150 m), the chargers serve (500 m), the 5G small"
+echo "      cells reach (250 m) and the smart poles light (100 m)"
 mkdir -p "$out/service"
-kcn-buffer -q -r 150 "$out/utm/cctv.gpkg" |
-    kcn-dissolve -v --count kind -o "$out/service/cctv-150m.gpkg" 2>&1 |
-    cut -c1-100
-kcn-buffer -q -r 500 "$out/utm/ev_chargers.gpkg" |
-    kcn-dissolve -v --count -o "$out/service/ev-500m.gpkg" 2>&1 | cut -c1-100
+for s in cctv:cctv:150 ev:ev_chargers:500 5g:small_cells:250 \
+    poles:smart_poles:100; do
+	kind=${s%%:*} r=${s##*:} layer=${s#*:}
+	layer=${layer%:*}
+	kcn-buffer -q -r "$r" "$out/utm/$layer.gpkg" |
+	    kcn-dissolve -q --count |
+	    kcn-overlay -v --b-fields ma_phuong,ten_phuong intersect \
+	    "$out/utm/wards.gpkg" -o "$out/service/$kind-${r}m.gpkg" 2>&1 |
+	    sed -n "s|.*read, \([0-9]*\) written|  $kind-${r}m.gpkg: \1 pieces, one a ward|p"
+done
 
 echo
 echo "== 7. The buildings of the planned smart zones, and those outside"
@@ -89,5 +95,5 @@ kcn-info "$out/service/buildings-outside-zones.gpkg" | grep features
 echo
 echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb,"
 echo "clean/ (one GeoPackage and one JSON report per layer), utm/ (the"
-echo "clean layers in WGS 84 / UTM zone 49N) and service/ (service areas,"
-echo "buildings in and outside the smart zones)"
+echo "clean layers in WGS 84 / UTM zone 49N) and service/ (service areas by"
+echo "ward, buildings in and outside the smart zones)"
