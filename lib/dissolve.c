@@ -39,6 +39,7 @@ struct dis_run {
 	size_t ng, gcap;
 	CPLHashSet *index;
 	long long coverage, general;	/* unions of each kind */
+	long long wasted;	/* coverage unions tried in vain */
 };
 
 static unsigned long
@@ -193,17 +194,33 @@ dis_union(struct kcn_ctx *ctx, struct dis_run *r, struct dis_group *grp)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
 	GEOSGeometry *coll, *u = NULL;
-	double sum = 0, a = 0;
+	double sum = 0, a = 0, x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL;
+	double y1 = -HUGE_VAL;
 	int polygonal = 1;
 
 	for (size_t i = 0; i < grp->n; i++) {
-		double ai = 0;
+		double ai = 0, v;
 
 		if (GEOSGeom_getDimensions_r(h, grp->parts[i]) != 2)
 			polygonal = 0;
 		else if (GEOSArea_r(h, grp->parts[i], &ai))
 			sum += ai;
+		if (GEOSGeom_getXMin_r(h, grp->parts[i], &v))
+			x0 = fmin(x0, v);
+		if (GEOSGeom_getYMin_r(h, grp->parts[i], &v))
+			y0 = fmin(y0, v);
+		if (GEOSGeom_getXMax_r(h, grp->parts[i], &v))
+			x1 = fmax(x1, v);
+		if (GEOSGeom_getYMax_r(h, grp->parts[i], &v))
+			y1 = fmax(y1, v);
 	}
+	/*
+	 * Parts whose areas add up to more than their extent must overlap:
+	 * the coverage union would be wasted, and on heavily overlapping
+	 * parts (service areas) it is slower than the general union by far.
+	 */
+	if (polygonal && sum > (x1 - x0) * (y1 - y0) * (1 + DIS_AREA_TOL))
+		polygonal = 0;
 	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
 	    grp->parts, (unsigned)grp->n);
 	grp->n = 0;		/* GEOS owns them now, even on failure */
@@ -222,6 +239,7 @@ dis_union(struct kcn_ctx *ctx, struct dis_run *r, struct dis_group *grp)
 		}
 		if (u != NULL)
 			GEOSGeom_destroy_r(h, u);
+		r->wasted++;
 	}
 	r->general++;
 	kcni_geos_reset(ctx);
@@ -461,6 +479,10 @@ kcn_dissolve_run(struct kcn_ctx *ctx, const char *path,
 		    "%zu groups (%lld merged by coverage union, %lld by the "
 		    "general union), %lld written", kcn_reader_count(rd), r.ng,
 		    r.coverage, r.general, n);
+		if (r.wasted > 0)
+			kcni_msg(ctx, KCN_MSG_INFO, path, "%lld groups tried "
+			    "by coverage union first: their parts overlap",
+			    r.wasted);
 		if (skipped > 0)
 			kcni_msg(ctx, KCN_MSG_WARNING, path, "%lld features "
 			    "skipped", skipped);
