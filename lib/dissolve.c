@@ -40,6 +40,7 @@ struct dis_run {
 	CPLHashSet *index;
 	long long coverage, general;	/* unions of each kind */
 	long long wasted;	/* coverage unions tried in vain */
+	long long dropped;	/* parts within others, left out of unions */
 };
 
 static unsigned long
@@ -196,13 +197,13 @@ dis_union(struct kcn_ctx *ctx, struct dis_run *r, struct dis_group *grp)
 	GEOSGeometry *coll, *u = NULL;
 	double sum = 0, a = 0, x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL;
 	double y1 = -HUGE_VAL;
-	int polygonal = 1;
+	int dim2 = 1, polygonal;
 
 	for (size_t i = 0; i < grp->n; i++) {
 		double ai = 0, v;
 
 		if (GEOSGeom_getDimensions_r(h, grp->parts[i]) != 2)
-			polygonal = 0;
+			dim2 = 0;
 		else if (GEOSArea_r(h, grp->parts[i], &ai))
 			sum += ai;
 		if (GEOSGeom_getXMin_r(h, grp->parts[i], &v))
@@ -219,32 +220,56 @@ dis_union(struct kcn_ctx *ctx, struct dis_run *r, struct dis_group *grp)
 	 * the coverage union would be wasted, and on heavily overlapping
 	 * parts (service areas) it is slower than the general union by far.
 	 */
-	if (polygonal && sum > (x1 - x0) * (y1 - y0) * (1 + DIS_AREA_TOL))
-		polygonal = 0;
-	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
-	    grp->parts, (unsigned)grp->n);
-	grp->n = 0;		/* GEOS owns them now, even on failure */
-	if (coll == NULL)
-		return NULL;
+	polygonal = dim2 && sum <= (x1 - x0) * (y1 - y0) * (1 + DIS_AREA_TOL);
 	if (polygonal) {
-		u = GEOSCoverageUnion_r(h, coll);
+		coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
+		    grp->parts, (unsigned)grp->n);
+		u = coll ? GEOSCoverageUnion_r(h, coll) : NULL;
 		/* Valid too: edges that meet without shared vertices are not
 		   a coverage, and its union may come out broken. */
 		if (u != NULL && GEOSArea_r(h, u, &a) &&
 		    fabs(a - sum) <= DIS_AREA_TOL * fmax(sum, 1e-300) &&
 		    GEOSisValid_r(h, u) == 1) {
 			r->coverage++;
+			grp->n = 0;	/* the collection owns them */
 			GEOSGeom_destroy_r(h, coll);
 			return u;
 		}
 		if (u != NULL)
 			GEOSGeom_destroy_r(h, u);
+		/* The parts back from the collection, for the general union. */
+		if (coll != NULL) {
+			size_t n = grp->n;
+
+			grp->n = 0;
+			while (grp->n < n && (grp->parts[grp->n] =
+			    GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, coll,
+			    (int)grp->n))) != NULL)
+				grp->n++;
+			GEOSGeom_destroy_r(h, coll);
+			if (grp->n < n) {
+				kcni_error(ctx, KCN_EOS, "dissolve", "out of "
+				    "memory");
+				return NULL;
+			}
+		}
 		r->wasted++;
 	}
 	r->general++;
 	kcni_geos_reset(ctx);
-	u = GEOSUnaryUnion_r(h, coll);
-	GEOSGeom_destroy_r(h, coll);
+	if (dim2) {
+		size_t dropped;
+
+		u = kcni_union_areas(ctx, grp->parts, grp->n, &dropped);
+		r->dropped += (long long)dropped;
+	} else {
+		coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
+		    grp->parts, (unsigned)grp->n);
+		u = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
+		if (coll != NULL)
+			GEOSGeom_destroy_r(h, coll);
+	}
+	grp->n = 0;		/* GEOS took them, even on failure */
 	if (u == NULL)
 		kcni_error(ctx, KCN_EDATA, "dissolve", "GEOS cannot merge the "
 		    "group: %s", kcni_geos_msg(ctx));
@@ -479,6 +504,10 @@ kcn_dissolve_run(struct kcn_ctx *ctx, const char *path,
 		    "%zu groups (%lld merged by coverage union, %lld by the "
 		    "general union), %lld written", kcn_reader_count(rd), r.ng,
 		    r.coverage, r.general, n);
+		if (r.dropped > 0)
+			kcni_msg(ctx, KCN_MSG_INFO, path, "%lld parts left "
+			    "out of the unions: they lie inside other parts",
+			    r.dropped);
 		if (r.wasted > 0)
 			kcni_msg(ctx, KCN_MSG_INFO, path, "%lld groups tried "
 			    "by coverage union first: their parts overlap",

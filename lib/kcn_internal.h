@@ -269,4 +269,13 @@ void kcni_reader_rewind(struct kcn_reader *rd);
 /* strdup that records KCN_EOS on failure. */
 char *kcni_strdup(struct kcn_ctx *ctx, const char *s);
 
+/*
+ * The union of the areas PARTS[0..N) (valid polygons, taken and
+ * destroyed), fast on heavily overlapping parts: those that lie within
+ * grid cells other parts contain are left out first (*DROPPED of them).
+ * NULL on a GEOS failure, its message in CTX.
+ */
+GEOSGeometry *kcni_union_areas(struct kcn_ctx *ctx, GEOSGeometry **parts,
+    size_t n, size_t *dropped);
+
 #endif /* KCN_INTERNAL_H */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check_kcn.h"
+#include "kcn_internal.h"
 
 #define TOL 1e-9
 
@@ -313,6 +314,58 @@ START_TEST(fields)
 }
 END_TEST
 
+/*
+ * kcni_union_areas, which leaves out parts inside cells other parts
+ * contain, gives GEOS's unary union: on dense random stars (some with
+ * holes, so a part's envelope is not the part) and on sparse ones.
+ */
+START_TEST(union_areas_exact)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	unsigned long long s = 4242 + (unsigned long long)_i;
+	double spread = _i == 0 ? 2000 : _i == 1 ? 6000 : 60000;
+	size_t n = 3000, dropped;
+	GEOSGeometry **p = calloc(n, sizeof(*p)), **q = calloc(n, sizeof(*q));
+	GEOSGeometry *coll, *want, *got, *x;
+	double aw, ad;
+
+	for (size_t i = 0; i < n; i++) {
+		double cx = spread * rnd(&s), cy = spread * rnd(&s);
+		double r1 = 100 + 200 * rnd(&s);
+		GEOSGeometry *shell = star(h, &s, cx, cy, r1 * 0.5, r1, 1);
+		GEOSGeometry *hole = rnd(&s) < 0.3 ? star(h, &s, cx, cy,
+		    r1 * 0.05, r1 * 0.4, 0) : NULL;
+
+		p[i] = GEOSGeom_createPolygon_r(h, shell, hole ? &hole : NULL,
+		    hole ? 1 : 0);
+		q[i] = GEOSGeom_clone_r(h, p[i]);
+	}
+	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, q,
+	    (unsigned)n);
+	want = GEOSUnaryUnion_r(h, coll);
+	got = kcni_union_areas(kt_ctx, p, n, &dropped);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(GEOSisValid_r(h, got), 1);
+	x = GEOSSymDifference_r(h, want, got);
+	ck_assert_int_eq(GEOSArea_r(h, want, &aw), 1);
+	ck_assert_int_eq(GEOSArea_r(h, x, &ad), 1);
+	ck_assert_msg(ad <= 1e-9 * aw, "spread %g: the unions differ by %g "
+	    "of %g", spread, ad, aw);
+	/* Dense: most parts left out; sparse: none worth it. */
+	if (_i == 0)
+		ck_assert_uint_gt(dropped, n / 2);
+	if (_i == 2)
+		ck_assert_uint_eq(dropped, 0);
+	GEOSGeom_destroy_r(h, x);
+	GEOSGeom_destroy_r(h, got);
+	GEOSGeom_destroy_r(h, want);
+	GEOSGeom_destroy_r(h, coll);
+	free(p);
+	free(q);
+}
+END_TEST
+
 Suite *
 overlay_suite(void)
 {
@@ -324,6 +377,7 @@ overlay_suite(void)
 	tcase_add_loop_test(tc, properties, 0, 12);
 	tcase_add_test(tc, threads_same_bytes);
 	tcase_add_test(tc, fields);
+	tcase_add_loop_test(tc, union_areas_exact, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
