@@ -8,6 +8,14 @@
  * centre, where the scale error is below 0.001 %.  Buffering in degrees
  * or in Web Mercator, which this replaces, is wrong by 10 to 40 % away
  * from the equator.
+ *
+ * In a conformal projection in metres (UTM, Lambert conformal conic,
+ * stereographic), a circle of R metres is a circle of R times the
+ * point's scale factor, to the first order: there, features are buffered
+ * in place with the scale factor at their middle (PROJ's proj_factors,
+ * at the centre of their BUF_PCELL cell and a BUF_PCELL away, to find its
+ * slopes), when the scale varies by less than BUF_PTOL over the feature
+ * and its radius, and by the azimuthal projection otherwise.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,11 +25,14 @@
 #include <unistd.h>
 
 #include <cpl_conv.h>
+#include <proj_experimental.h>
 
 #include "kcn_internal.h"
 
 #define BUF_CELL 0.5		/* degrees between projection centres */
 #define BUF_CACHE 16		/* projections a worker keeps */
+#define BUF_PCELL 2000.0	/* metres: cells of one scale factor */
+#define BUF_PTOL 1e-4		/* largest scale change buffered in place */
 
 /* What the workers share, read-only. */
 struct buf_conf {
@@ -29,6 +40,17 @@ struct buf_conf {
 	PJ *to_geo;		/* the data's CRS to its lon/lat (normalised) */
 	double a, rf;		/* its ellipsoid */
 	int field;		/* the radius field, or -1 */
+	PJ *crs;		/* lon/lat radians to a projected CRS in
+				   metres, for its scale factors; or NULL */
+};
+
+/* The scale factor around a BUF_PCELL cell of a projected CRS. */
+struct buf_scale {
+	long key[2];
+	int ok;			/* conformal there, factors known */
+	double k;		/* at the cell's centre */
+	double kx, ky;		/* its change per metre east and north */
+	double c;		/* relative curvature, per square metre */
 };
 
 struct buf_cell {
@@ -43,7 +65,90 @@ struct buf_worker {
 	GEOSBufferParams *bp;
 	struct buf_cell cache[BUF_CACHE];
 	int ncache, next;
+	PJ *crs;		/* the worker's clone of conf's */
+	struct buf_scale scale[BUF_CACHE];
+	int nscale, nextscale;
 };
+
+/* The scale factor at X, Y of the worker's projected CRS, 0 if unknown
+   or not conformal there. */
+static double
+buf_factor(struct buf_worker *w, double x, double y)
+{
+	PJ_COORD c = proj_coord(x, y, 0, 0);
+	PJ_FACTORS f;
+
+	c = proj_trans(w->to_geo, PJ_FWD, c);
+	if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+		return 0;
+	f = proj_factors(w->crs, proj_coord(proj_torad(c.xy.x),
+	    proj_torad(c.xy.y), 0, 0));
+	proj_errno_reset(w->crs);
+	/* Conformal, to well below the tolerance (the factors are found by
+	   numerical derivatives: about 1e-8 of noise). */
+	if (!(f.parallel_scale > 0) || fabs(f.meridional_scale -
+	    f.parallel_scale) > BUF_PTOL / 100 * f.parallel_scale ||
+	    fabs(f.angular_distortion) > BUF_PTOL / 100)
+		return 0;
+	return f.parallel_scale;
+}
+
+/*
+ * The scale factor to buffer the feature of envelope E by R metres in
+ * place, or 0 when its change over the feature is too large (or the CRS
+ * is not conformal there).
+ */
+static double
+buf_scale_for(struct buf_worker *w, const OGREnvelope *e, double r)
+{
+	long key[2] = { (long)floor((e->MinX + e->MaxX) / 2 / BUF_PCELL),
+	    (long)floor((e->MinY + e->MaxY) / 2 / BUF_PCELL) };
+	struct buf_scale *sc = NULL;
+	double cx = (key[0] + 0.5) * BUF_PCELL, cy = (key[1] + 0.5) * BUF_PCELL;
+	double d, k[4], fx, fy, kf, reach;
+
+	for (int i = 0; i < w->nscale && sc == NULL; i++)
+		if (w->scale[i].key[0] == key[0] &&
+		    w->scale[i].key[1] == key[1])
+			sc = &w->scale[i];
+	if (sc == NULL) {
+		if (w->nscale < BUF_CACHE)
+			sc = &w->scale[w->nscale++];
+		else {
+			sc = &w->scale[w->nextscale];
+			w->nextscale = (w->nextscale + 1) % BUF_CACHE;
+		}
+		sc->key[0] = key[0];
+		sc->key[1] = key[1];
+		sc->k = buf_factor(w, cx, cy);
+		k[0] = buf_factor(w, cx - BUF_PCELL, cy);
+		k[1] = buf_factor(w, cx + BUF_PCELL, cy);
+		k[2] = buf_factor(w, cx, cy - BUF_PCELL);
+		k[3] = buf_factor(w, cx, cy + BUF_PCELL);
+		sc->ok = sc->k > 0 && k[0] > 0 && k[1] > 0 && k[2] > 0 &&
+		    k[3] > 0;
+		if (sc->ok) {
+			sc->kx = (k[1] - k[0]) / (2 * BUF_PCELL);
+			sc->ky = (k[3] - k[2]) / (2 * BUF_PCELL);
+			sc->c = fmax(fabs(k[1] + k[0] - 2 * sc->k),
+			    fabs(k[3] + k[2] - 2 * sc->k)) /
+			    (BUF_PCELL * BUF_PCELL * sc->k);
+		}
+	}
+	if (!sc->ok)
+		return 0;
+	/* The factor at the feature's middle, from the cell's slopes; how
+	   far the buffer reaches from there, and from the cell's centre. */
+	fx = (e->MinX + e->MaxX) / 2;
+	fy = (e->MinY + e->MaxY) / 2;
+	kf = sc->k + sc->kx * (fx - cx) + sc->ky * (fy - cy);
+	reach = hypot(e->MaxX - e->MinX, e->MaxY - e->MinY) / 2 + fabs(r) *
+	    kf;
+	d = hypot(fabs(fx - cx), fabs(fy - cy)) + reach;
+	/* The change over the buffer, and the slopes' own error, doubled. */
+	return 2 * (hypot(sc->kx, sc->ky) / sc->k * reach + sc->c * d * d /
+	    2) < BUF_PTOL ? kf : 0;
+}
 
 /* The projection centred on the cell of LON, LAT, from WORKER's cache. */
 static PJ *
@@ -82,6 +187,8 @@ buf_aeqd(struct kcn_ctx *ctx, struct buf_worker *w, double lon, double lat)
 	return pj;
 }
 
+static void buf_fini(void *state);
+
 static void *
 buf_init(struct kcn_ctx *wctx, void *ud)
 {
@@ -99,6 +206,12 @@ buf_init(struct kcn_ctx *wctx, void *ud)
 	}
 	w->c = c;
 	w->h = h;
+	if (c->crs != NULL && (w->crs = proj_clone(kcn_ctx_proj(wctx),
+	    c->crs)) == NULL) {
+		buf_fini(w);
+		kcni_error(wctx, KCN_EOS, "buffer", "out of memory");
+		return NULL;
+	}
 	GEOSBufferParams_setQuadrantSegments_r(h, w->bp, c->o->segments);
 	GEOSBufferParams_setEndCapStyle_r(h, w->bp, c->o->cap);
 	GEOSBufferParams_setJoinStyle_r(h, w->bp, c->o->join);
@@ -114,6 +227,7 @@ buf_fini(void *state)
 	for (int i = 0; i < w->ncache; i++)
 		proj_destroy(w->cache[i].aeqd);
 	proj_destroy(w->to_geo);
+	proj_destroy(w->crs);
 	/* The pipeline ends a worker's stage before its context. */
 	GEOSBufferParams_destroy_r(w->h, w->bp);
 	free(w);
@@ -151,15 +265,68 @@ buf_radius(struct kcn_ctx *ctx, const struct buf_conf *c, OGRFeatureH f)
 	return r;
 }
 
+/*
+ * Buffers GG (taken) by R in its own coordinates, brings the result back
+ * from the local projection AEQD (NULL: it is in the data's CRS) and puts
+ * it into *FP.
+ */
+static enum kcn_status
+buf_put(struct kcn_ctx *wctx, struct buf_worker *w, OGRFeatureH *fp,
+    GEOSGeometry *gg, double r, PJ *aeqd)
+{
+	GEOSContextHandle_t h = w->h;
+	GEOSGeometry *b = GEOSBufferWithParams_r(h, gg, w->bp, r);
+	OGRGeometryH back;
+	OGREnvelope e;
+	enum kcn_status st;
+
+	GEOSGeom_destroy_r(h, gg);
+	if (b == NULL)
+		return kcni_error(wctx, KCN_REJECTED, "buffer", "GEOS cannot "
+		    "buffer it: %s", kcni_geos_msg(wctx));
+	if (GEOSisEmpty_r(h, b)) {
+		GEOSGeom_destroy_r(h, b);
+		return kcni_error(wctx, KCN_REJECTED, "buffer", "nothing is "
+		    "left: the area is narrower than %g m", -2 * r);
+	}
+	back = kcn_geom_from_geos(wctx, b);
+	GEOSGeom_destroy_r(h, b);
+	if (back == NULL)
+		return KCN_REJECTED;
+	if (aeqd == NULL) {
+		OGR_F_SetGeometryDirectly(*fp, back);
+		return KCN_OK;
+	}
+	/* And back: metres, lon/lat, the data's CRS. */
+	if ((st = kcni_trans_geom(wctx, aeqd, PJ_INV, "the local projection",
+	    back)) != KCN_OK) {
+		OGR_G_DestroyGeometry(back);
+		return st;
+	}
+	OGR_G_GetEnvelope(back, &e);
+	if (e.MaxX - e.MinX > 180) {
+		OGR_G_DestroyGeometry(back);
+		return kcni_error(wctx, KCN_REJECTED, "buffer", "its buffer "
+		    "would cross the antimeridian: not buffered (not "
+		    "supported yet)");
+	}
+	if ((st = kcni_trans_geom(wctx, w->to_geo, PJ_INV, "the CRS",
+	    back)) != KCN_OK) {
+		OGR_G_DestroyGeometry(back);
+		return st;
+	}
+	OGR_F_SetGeometryDirectly(*fp, back);
+	return KCN_OK;
+}
+
 static enum kcn_status
 buf_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *fp)
 {
 	struct buf_worker *w = state;
-	GEOSContextHandle_t h = kcn_ctx_geos(wctx);
-	OGRGeometryH g = OGR_F_GetGeometryRef(*fp), back;
-	GEOSGeometry *gg, *b;
+	OGRGeometryH g = OGR_F_GetGeometryRef(*fp);
+	GEOSGeometry *gg;
 	OGREnvelope e;
-	double r, cx, cy;
+	double r, cx, cy, k;
 	enum kcn_status st;
 	PJ *aeqd;
 
@@ -171,6 +338,13 @@ buf_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *fp)
 	if (r <= 0 && OGR_G_GetDimension(g) < 2)
 		return kcni_error(wctx, KCN_REJECTED, "buffer", "radius %g m: "
 		    "a point or line has no inside to shrink", r);
+	OGR_G_GetEnvelope(g, &e);
+	if (w->crs != NULL && (k = buf_scale_for(w, &e, r)) > 0) {
+		/* In place, the radius scaled as the CRS scales there. */
+		if ((gg = kcn_geom_to_geos(wctx, g)) == NULL)
+			return KCN_REJECTED;
+		return buf_put(wctx, w, fp, gg, r * k, NULL);
+	}
 	g = OGR_F_StealGeometry(*fp);
 	/* To lon/lat, then to metres around the nearest cell centre. */
 	if ((st = kcni_trans_geom(wctx, w->to_geo, PJ_FWD, "the CRS", g)) !=
@@ -201,45 +375,47 @@ buf_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *fp)
 		goto fail;
 	}
 	OGR_G_DestroyGeometry(g);
-	g = NULL;
-	b = GEOSBufferWithParams_r(h, gg, w->bp, r);
-	GEOSGeom_destroy_r(h, gg);
-	if (b == NULL)
-		return kcni_error(wctx, KCN_REJECTED, "buffer", "GEOS cannot "
-		    "buffer it: %s", kcni_geos_msg(wctx));
-	if (GEOSisEmpty_r(h, b)) {
-		GEOSGeom_destroy_r(h, b);
-		return kcni_error(wctx, KCN_REJECTED, "buffer", "nothing is "
-		    "left: the area is narrower than %g m", -2 * r);
-	}
-	back = kcn_geom_from_geos(wctx, b);
-	GEOSGeom_destroy_r(h, b);
-	if (back == NULL)
-		return KCN_REJECTED;
-	/* And back: metres, lon/lat, the data's CRS. */
-	if ((st = kcni_trans_geom(wctx, aeqd, PJ_INV, "the local projection",
-	    back)) != KCN_OK) {
-		OGR_G_DestroyGeometry(back);
-		return st;
-	}
-	OGR_G_GetEnvelope(back, &e);
-	if (e.MaxX - e.MinX > 180) {
-		OGR_G_DestroyGeometry(back);
-		return kcni_error(wctx, KCN_REJECTED, "buffer", "its buffer "
-		    "would cross the antimeridian: not buffered (not "
-		    "supported yet)");
-	}
-	if ((st = kcni_trans_geom(wctx, w->to_geo, PJ_INV, "the CRS",
-	    back)) != KCN_OK) {
-		OGR_G_DestroyGeometry(back);
-		return st;
-	}
-	OGR_F_SetGeometryDirectly(*fp, back);
-	return KCN_OK;
+	return buf_put(wctx, w, fp, gg, r, aeqd);
 fail:
 	if (g != NULL)
 		OGR_G_DestroyGeometry(g);
 	return st;
+}
+
+/*
+ * The operation from longitude, latitude in radians on SRS's datum to
+ * SRS, for proj_factors: what it builds anew on each call when given the
+ * CRS itself, which is a thousand times slower.
+ */
+static PJ *
+buf_crs(struct kcn_ctx *ctx, OGRSpatialReferenceH srs)
+{
+	PJ_CONTEXT *pc = kcn_ctx_proj(ctx);
+	const char *opts[] = { "FORMAT=WKT2_2019", NULL };
+	char *wkt = NULL;
+	PJ *crs = NULL, *base = NULL, *datum = NULL, *cs = NULL, *geo = NULL;
+	PJ *op = NULL;
+
+	if (OSRExportToWktEx(srs, &wkt, opts) == OGRERR_NONE &&
+	    (crs = proj_create(pc, wkt)) != NULL &&
+	    (base = proj_get_source_crs(pc, crs)) != NULL &&
+	    ((datum = proj_crs_get_datum(pc, base)) != NULL ||
+	    (datum = proj_crs_get_datum_ensemble(pc, base)) != NULL) &&
+	    (cs = proj_create_ellipsoidal_2D_cs(pc,
+	    PJ_ELLPS2D_LONGITUDE_LATITUDE, "Radian", 1.0)) != NULL &&
+	    (geo = proj_create_geographic_crs_from_datum(pc, "lon/lat",
+	    datum, cs)) != NULL)
+		op = proj_create_crs_to_crs_from_pj(pc, geo, crs, NULL, NULL);
+	if (op == NULL)
+		kcni_error(ctx, KCN_ECRS, "crs", "PROJ cannot find the scale "
+		    "factors of this CRS");
+	CPLFree(wkt);
+	proj_destroy(geo);
+	proj_destroy(cs);
+	proj_destroy(datum);
+	proj_destroy(base);
+	proj_destroy(crs);
+	return op;
 }
 
 /* The data's CRS to its own lon/lat, and its ellipsoid, into C. */
@@ -315,7 +491,7 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_source *src;
 	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
-	struct buf_conf conf = { o, NULL, 0, 0, -1 };
+	struct buf_conf conf = { o, NULL, 0, 0, -1, NULL };
 	struct kcni_stage stage = { buf_init, buf_apply, buf_fini, &conf };
 	struct kcni_tally tally = { 0 };
 	OGRSpatialReferenceH srs = NULL;
@@ -349,9 +525,16 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	}
 	if ((st = buf_geo(ctx, srs, &conf)) != KCN_OK)
 		goto out;
+	if (OSRIsProjected(srs) && fabs(OSRGetLinearUnits(srs, NULL) - 1) <
+	    1e-12 && (conf.crs = buf_crs(ctx, srs)) == NULL) {
+		st = kcn_ctx_status(ctx);
+		goto out;
+	}
 	kcni_msg(ctx, KCN_MSG_INFO, path, "buffers built in azimuthal "
-	    "equidistant projections centred every %g degrees, %d segments "
-	    "per quarter circle", BUF_CELL, o->segments);
+	    "equidistant projections centred every %g degrees%s, %d segments "
+	    "per quarter circle", BUF_CELL, conf.crs != NULL ? ", or in place "
+	    "with the CRS's scale factor where it varies little" : "",
+	    o->segments);
 	if ((wr = kcn_writer_open(ctx, &o->out, OGR_L_GetName(layer),
 	    wkbMultiPolygon, srs, OGR_L_GetLayerDefn(layer))) == NULL) {
 		st = kcn_ctx_status(ctx);
@@ -364,6 +547,7 @@ out:
 	kcn_writer_abort(wr);
 	kcni_tally_free(&tally);
 	proj_destroy(conf.to_geo);
+	proj_destroy(conf.crs);
 	kcn_reader_free(rd);
 	if (srs != NULL)
 		OSRRelease(srs);

@@ -120,6 +120,25 @@ START_TEST(true_off_the_zone)
 }
 END_TEST
 
+/* In a conformal CRS in metres, buffers are drawn in place with the
+   local scale factor while it varies by less than 1e-4 over them, and in
+   the azimuthal projection beyond: true either way, at any radius. */
+START_TEST(true_in_place_or_not)
+{
+	static const double radii[] = { 50, 300, 2000, 20000, 100000 };
+	int n;
+
+	for (size_t i = 0; i < sizeof(radii) / sizeof(*radii); i++) {
+		double e = worst_error("{\"type\":\"FeatureCollection\","
+		    "\"features\":[" PT(222000, 6660000) "," PT(780000,
+		    1770000) "," PT(500000, 4000000) "]}", 32649, radii[i],
+		    &n);
+
+		ck_assert_msg(e < 1e-4, "radius %g m: error %g", radii[i], e);
+	}
+}
+END_TEST
+
 Suite *
 buffer_suite(void)
 {
@@ -129,6 +148,7 @@ buffer_suite(void)
 	tcase_add_checked_fixture(tc, kt_setup, kt_teardown);
 	tcase_add_test(tc, true_at_every_latitude);
 	tcase_add_test(tc, true_off_the_zone);
+	tcase_add_test(tc, true_in_place_or_not);
 	suite_add_tcase(s, tc);
 	return s;
 }
