@@ -1,6 +1,7 @@
 #!/bin/sh
-# Benchmarks: kcn-ingest and kcn-reproject against ogr2ogr on synthetic
-# cities.
+# Benchmarks: kcn-ingest and kcn-reproject against ogr2ogr, kcn-overlay
+# against GDAL's overlay paths and kcn-buffer against SpatiaLite, on
+# synthetic cities.
 #
 # For each size N (BENCH_SIZES, default 10k, 100k and 1M buildings) this
 # generates out/bench/cityN with kcn-gencity (once: an existing city with
@@ -72,11 +73,78 @@
 # conversion alone, kcn's coordinate arrays against WKB.  Its output goes
 # under the table; it is not part of the verdict.
 #
+# Two cases cut and merge areas, each tool side by side with its peers in
+# the same repetition, in the reverse order every second one.  overlay
+# cuts the city's buildings by its 300 districts (districts.fgb, beside
+# buildings.fgb): a piece for each building and district that meet, with
+# the fields of both.
+#
+#   overlay  kcn          kcn-overlay intersect districts.fgb \
+#                             -i buildings.fgb -o out.fgb
+#            clipsrc      ogr2ogr -clipsrc districts.fgb -f FlatGeobuf \
+#                             -lco SPATIAL_INDEX=NO out.fgb buildings.fgb
+#            algebra      ogr_layer_algebra.py Intersection -q \
+#                             -input_ds buildings.fgb \
+#                             -method_ds districts.fgb -output_ds out.fgb \
+#                             -output_lyr buildings -f FlatGeobuf \
+#                             -lco SPATIAL_INDEX=NO
+#            algebra-idx  the same with -method_ds districts-rtree.fgb
+#            ogr-sql      ogr2ogr -f FlatGeobuf -lco SPATIAL_INDEX=NO \
+#                             -nln buildings -dialect sqlite -sql '...' \
+#                             out.fgb buildings.fgb
+#
+# clipsrc cuts to the union of the districts: a building on a border stays
+# one feature, without district fields, so only its area compares.
+# ogr_layer_algebra.py sets a spatial filter on the districts for every
+# building; districts.fgb has no spatial index, so GDAL reads all 300
+# each time.  districts-rtree.fgb is the same layer with FlatGeobuf's
+# spatial index (made once per size, outside the timing), which the
+# filter then uses.  ogr-sql keeps the districts and their bounding boxes
+# in a MATERIALIZED table and joins each building to those whose box
+# meets its own, then ST_Intersects and ST_Intersection (SpatiaLite,
+# GEOS).  The SpatialIndex virtual table of GDAL's SQLite dialect was
+# tried for that join and was much slower (docs/benchmarks.md).
+#
+#   buffer-dissolve  the city's points (points.fgb, N/10 of them) each
+#            buffered by 300 m, 8 segments per quarter circle, and all
+#            merged into one area:
+#            kcn          kcn-buffer -r 300 --segments 8 --dissolve \
+#                             -o out.fgb points.fgb
+#            spatialite   spatialite work.sqlite 'CREATE TABLE result AS
+#                             SELECT ST_Union(ST_Buffer(GEOMETRY, 300, 8))
+#                             AS geom FROM points'
+#
+# points.sqlite is loaded from points.fgb once per size, outside the
+# timing (ogr2ogr -f SQLite -dsco SPATIALITE=YES, no spatial index), and
+# copied to work.sqlite before each run, so every run starts from the
+# same database and writes its result table into it.  SpatiaLite's own
+# default is 30 segments per quarter circle, hence the third argument.
+#
+# Every peer of these two cases runs under timeout(1) with
+# BENCH_PEER_TIMEOUT seconds; kcn has no limit.  A peer that runs out of
+# time is not run again at that size, and is reported as a lower bound
+# (a time "> 300", a ratio to kcn ">= 27.89"), never as a time.  Outside
+# the timing every output is counted and its area summed (SpatiaLite's
+# ST_Area: through ogrinfo's SQLite dialect, or in the database).  overlay:
+# every output's total area must be within 1e-6 of kcn's, and the
+# algebra, algebra-idx and ogr-sql outputs must hold as many features as
+# kcn's (all three give a piece per building and district, as kcn does).
+# buffer-dissolve: both results must be one feature, their areas within
+# 1%: kcn-buffer draws each circle true on the ellipsoid (here in UTM's
+# plane with the local scale factor), SpatiaLite in the plane of UTM zone
+# 52N with none.  A mismatch is reported and the script goes on, then
+# exits 1.  The verdicts: kcn-overlay at least 5x faster than the fastest
+# of the four GDAL paths, and kcn-buffer at least 3x faster than
+# SpatiaLite, at the largest size, with the peak RSS of every tool.
+#
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
-# BENCH_CASES (any of "stdout file makevalid utm-wgs84 wgs84-merc", the
-# default),
+# BENCH_CASES (any of "stdout file makevalid utm-wgs84 wgs84-merc overlay
+# buffer-dissolve", the default),
 # BENCH_INVALID (fraction of invalid footprints for makevalid, 0.01),
-# BENCH_KCN_ARGS (extra kcn-ingest options, e.g. "-j 1"; default none),
+# BENCH_KCN_ARGS (extra options for every kcn tool timed, e.g. "-j 1";
+# default none),
+# BENCH_PEER_TIMEOUT (seconds allowed to each peer run of overlay and
+# buffer-dissolve, 300; 0 for no limit),
 # BENCH_KEEP=1 keeps the copies.  Exit status 0 when every run succeeded
 # and verified, whatever the timings say; 1 on any failure.
 
@@ -93,14 +161,17 @@ cd "$top" || exit 1
 : "${BENCH_KEEP:=0}"
 : "${BENCHGEOM:=}"
 : "${BENCH_KCN_ARGS:=}"
-: "${BENCH_CASES:=stdout file makevalid utm-wgs84 wgs84-merc}"
+: "${BENCH_CASES:=stdout file makevalid utm-wgs84 wgs84-merc overlay buffer-dissolve}"
 : "${BENCHPROJ:=}"
 : "${BENCH_INVALID:=0.01}"
+: "${BENCH_PEER_TIMEOUT:=300}"
 LC_ALL=C
 export LC_ALL
 
 BENCH=out/bench
 : "${GNUTIME:=/usr/bin/time}"
+OV_TOOLS="kcn clipsrc algebra algebra-idx ogr-sql"	# overlay, in this order
+BD_RADIUS=300 BD_SEGMENTS=8	# buffer-dissolve: metres, per quarter circle
 
 die() {
 	echo "bench: FAIL: $*" >&2
@@ -120,6 +191,8 @@ GENCITY=$(abs "$GENCITY")
 [ -n "$BENCHPROJ" ] && BENCHPROJ=$(abs "$BENCHPROJ")
 INGEST=$TOOLDIR/kcn-ingest
 REPROJECT=$TOOLDIR/kcn-reproject
+OVERLAY=$TOOLDIR/kcn-overlay
+BUFFER=$TOOLDIR/kcn-buffer
 
 [ -x "$INGEST" ] || die "no kcn-ingest in TOOLDIR (run make first)"
 [ -x "$REPROJECT" ] || die "no kcn-reproject in TOOLDIR (run make first)"
@@ -136,22 +209,43 @@ for n in $BENCH_SIZES; do
 	'' | *[!0-9]*) die "BENCH_SIZES: '$n' is not a number" ;;
 	esac
 done
-copycases='' mvcase='' rpcases=''
+copycases='' mvcase='' rpcases='' ovcase='' bdcase=''
 for c in $BENCH_CASES; do
 	case $c in
 	stdout | file) copycases="$copycases $c" ;;
 	makevalid) mvcase=makevalid ;;
 	utm-wgs84 | wgs84-merc) rpcases="$rpcases $c" ;;
+	overlay) ovcase=overlay ;;
+	buffer-dissolve) bdcase=buffer-dissolve ;;
 	*) die "BENCH_CASES: unknown case '$c' (stdout, file, makevalid," \
-	    "utm-wgs84, wgs84-merc)" ;;
+	    "utm-wgs84, wgs84-merc, overlay, buffer-dissolve)" ;;
 	esac
 done
-[ -n "$copycases$mvcase$rpcases" ] || die "BENCH_CASES names no case"
+[ -n "$copycases$mvcase$rpcases$ovcase$bdcase" ] ||
+	die "BENCH_CASES names no case"
 [ -z "$rpcases" ] || [ -x "$BENCHPROJ" ] ||
 	die "BENCHPROJ must name tests/bench_proj for the reprojection cases"
 case $BENCH_INVALID in
 '' | .* | *[!0-9.]* | *.*.*) die "BENCH_INVALID must be a fraction such as 0.01" ;;
 esac
+case $BENCH_PEER_TIMEOUT in
+'' | *[!0-9]*) die "BENCH_PEER_TIMEOUT must be a number of seconds (0: none)" ;;
+esac
+if [ -n "$ovcase" ]; then
+	[ -x "$OVERLAY" ] || die "no kcn-overlay in TOOLDIR (run make first)"
+	"$OVERLAY" --help | grep -q '^ *intersect ' ||
+	    die "this kcn-overlay has no intersect operation"
+	command -v ogr_layer_algebra.py >/dev/null 2>&1 ||
+	    die "ogr_layer_algebra.py not found (python3-gdal)"
+fi
+if [ -n "$bdcase" ]; then
+	[ -x "$BUFFER" ] || die "no kcn-buffer in TOOLDIR (run make first)"
+	command -v spatialite >/dev/null 2>&1 ||
+	    die "spatialite not found (spatialite-bin)"
+fi
+if [ -n "$ovcase$bdcase" ]; then
+	command -v timeout >/dev/null 2>&1 || die "timeout not found (coreutils)"
+fi
 
 # Nanosecond clock if date has %N, else GNU time's %e is used.
 case $(date +%N) in
@@ -165,11 +259,16 @@ ROWS=$BENCH/rows.tsv
 GEOMLOG=$BENCH/bench_geom.txt
 PROJLOG=$BENCH/bench_proj.tsv
 VALID=$BENCH/validity.tsv
-printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\n' >"$RAW"
+OUTS=$BENCH/outputs.tsv
+MISMATCH=$BENCH/mismatches.txt
+outoftime=''	# SIZE/CASE/TOOL of each peer that ran out of time
+printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\tstatus\n' >"$RAW"
 : >"$ROWS"
 : >"$GEOMLOG"
 : >"$PROJLOG"
 printf 'size\ttool\trep\tfeatures\tinvalid\tempty\n' >"$VALID"
+printf 'size\tcase\ttool\trep\tfeatures\tarea_m2\n' >"$OUTS"
+: >"$MISMATCH"
 
 # The number of features that read back from a file, or nothing.  The
 # filter makes ogrinfo read every feature: a FlatGeobuf header states the
@@ -192,13 +291,13 @@ count_invalid() {
 	    END { if (n != "" && i != "" && e != "") printf "%d %d %d\n", n, i, e }'
 }
 
-# run SIZE CASE TOOL REP OUT CMD...: times CMD (standard output to OUT when
-# CASE is stdout), checks its status and the feature count of OUT.
-run() {
-	r_size=$1 r_case=$2 r_tool=$3 r_rep=$4 r_out=$5
-	shift 5
+# timed CMD...: runs CMD, its standard output to r_out when r_case is
+# stdout (else to /dev/null, and standard input from /dev/null), its
+# standard error to last.stderr.  Sets r_rc, the wall time r_wall, and
+# GNU time's r_e, r_kb (peak RSS), r_user and r_sys.
+timed() {
 	r_err=$BENCH/last.stderr r_tf=$BENCH/last.time
-	rm -f "$r_out" "$r_tf"
+	rm -f "$r_tf"
 	sync
 	t0=$(date +%s%N)
 	if [ "$r_case" = stdout ]; then
@@ -209,12 +308,12 @@ run() {
 	fi
 	r_rc=$?
 	t1=$(date +%s%N)
-	if [ "$r_rc" != 0 ]; then
+	if [ ! -s "$r_tf" ]; then
 		cat "$r_err" >&2
-		die "$r_tool ($r_case, N=$r_size, rep $r_rep) exited $r_rc: $*"
+		die "$r_tool ($r_case, N=$r_size, rep $r_rep): no timing: $*"
 	fi
 	# GNU time may prefix a "Command exited..." line; the last line counts.
-	# shellcheck disable=SC2046 # two words wanted
+	# shellcheck disable=SC2046 # four words wanted
 	set -- $(tail -n 1 "$r_tf")
 	r_e=$1 r_kb=$2 r_user=$3 r_sys=$4
 	if [ "$NSCLOCK" = 1 ]; then
@@ -223,16 +322,36 @@ run() {
 	else
 		r_wall=$r_e
 	fi
+}
+
+# log_run STATUS: the run just timed, as a line of raw.tsv and one on
+# standard error.  STATUS is ok, or timeout for a peer out of time.
+log_run() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r_size" \
+	    "$r_case" "$r_tool" "$r_rep" "$r_wall" "$r_e" "$r_kb" "$r_user" \
+	    "$r_sys" "$1" >>"$RAW"
+	printf '  N=%-8s %-9s %-11s rep %s: %8.3f s (user %5.2f sys %5.2f) %7d KB%s\n' \
+	    "$r_size" "$r_case" "$r_tool" "$r_rep" "$r_wall" "$r_user" "$r_sys" \
+	    "$r_kb" "$(if [ "$1" != ok ]; then echo " ($1)"; fi)" >&2
+}
+
+# run SIZE CASE TOOL REP OUT CMD...: times CMD (standard output to OUT when
+# CASE is stdout), checks its status and the feature count of OUT.
+run() {
+	r_size=$1 r_case=$2 r_tool=$3 r_rep=$4 r_out=$5
+	shift 5
+	rm -f "$r_out"
+	timed "$@"
+	if [ "$r_rc" != 0 ]; then
+		cat "$r_err" >&2
+		die "$r_tool ($r_case, N=$r_size, rep $r_rep) exited $r_rc: $*"
+	fi
 	r_n=$(count_features "$r_out")
 	if [ "$r_n" != "$r_size" ]; then
 		die "$r_tool ($r_case, N=$r_size, rep $r_rep): output holds" \
 		    "${r_n:-no readable} features, input $r_size"
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r_size" "$r_case" \
-	    "$r_tool" "$r_rep" "$r_wall" "$r_e" "$r_kb" "$r_user" "$r_sys" >>"$RAW"
-	printf '  N=%-8s %-9s %-8s rep %s: %8.3f s (user %5.2f sys %5.2f) %7d KB\n' \
-	    "$r_size" "$r_case" "$r_tool" "$r_rep" "$r_wall" "$r_user" "$r_sys" \
-	    "$r_kb" >&2
+	log_run ok
 	[ "$r_case" = makevalid ] || return 0
 	# Repaired: every geometry must now be valid (outside the timing).
 	# shellcheck disable=SC2046 # three words wanted
@@ -249,6 +368,105 @@ run() {
 	fi
 	[ "$2$3" = 00 ] || echo "  N=$r_size makevalid $r_tool rep $r_rep:" \
 	    "output holds $2 invalid and $3 empty geometries" >&2
+}
+
+# run_limited SIZE CASE TOOL REP CMD...: times CMD under timeout(1), with
+# BENCH_PEER_TIMEOUT seconds for a peer and no limit for kcn.  Sets
+# r_status to ok, or to timeout when a peer ran out of time (its run is
+# logged so, and the caller runs it no more at this size); any other
+# failure stops the script.  The caller removes or prepares the output
+# before, and checks it after.
+run_limited() {
+	r_size=$1 r_case=$2 r_tool=$3 r_rep=$4 r_out=/dev/null
+	shift 4
+	r_limit=$BENCH_PEER_TIMEOUT
+	[ "$r_tool" = kcn ] && r_limit=0
+	timed timeout -k 10 "$r_limit" "$@"
+	r_status=ok
+	case $r_limit.$r_rc in
+	0.*) ;;
+	*.124 | *.137) r_status=timeout ;;	# 137: killed after 10 s more
+	esac
+	if [ "$r_rc" != 0 ] && [ "$r_status" = ok ]; then
+		cat "$r_err" >&2
+		die "$r_tool ($r_case, N=$r_size, rep $r_rep) exited $r_rc: $*"
+	fi
+	log_run "$r_status"
+	[ "$r_status" = ok ] || outoftime="$outoftime $r_size/$r_case/$r_tool"
+}
+
+# "FEATURES AREA" of a layer: the count and the sum of SpatiaLite's
+# ST_Area of its geometries, read through ogrinfo's SQLite dialect from
+# FILE, or with the spatialite shell from TABLE of a database (spatialite
+# as the third word); nothing when the layer cannot be read.
+count_area() {
+	if [ "${3:-}" = spatialite ]; then
+		spatialite "$1" "SELECT count(*), total(ST_Area(geom)) FROM $2" \
+		    2>/dev/null | tr '|' ' '
+		return
+	fi
+	ogrinfo -ro -q -dialect sqlite -sql "SELECT count(*) AS n,
+	    total(ST_Area(geometry)) AS a FROM \"$2\"" "$1" 2>/dev/null | awk '
+	    $1 == "n" { n = $NF } $1 == "a" { a = $NF }
+	    END { if (n != "" && a != "") print n, a }'
+}
+
+# output SIZE CASE TOOL REP FEATURES AREA: one line of outputs.tsv for the
+# run just made (a checked output), or a failure when it cannot be read.
+output() {
+	[ $# = 6 ] || die "$3 ($2, N=$1, rep $4): cannot count and measure" \
+	    "its output"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUTS"
+}
+
+# check_outputs SIZE: every overlay and buffer-dissolve output of SIZE
+# against kcn's first of the same case.  overlay: total area within 1e-6
+# (relative) of kcn's and, but for clipsrc, as many features; buffer-
+# dissolve: one feature, total area within 1% of kcn's.  Mismatches go to
+# standard error and to mismatches.txt, and the script exits 1 at the end.
+check_outputs() {
+	awk -F '\t' -v n="$1" '
+	NR == 1 || $1 != n { next }
+	$3 == "kcn" && !($2 in kn) { kn[$2] = $5; ka[$2] = $6 }
+	{ row[++m] = $0 }
+	END {
+		for (i = 1; i <= m; i++) {
+			split(row[i], f, "\t")
+			c = f[2]; why = ""
+			if (!(c in kn)) {
+				printf "N=%s %s: no kcn output\n", n, c
+				continue
+			}
+			tol = c == "overlay" ? 1e-6 : 0.01
+			d = f[6] - ka[c]
+			if (d < 0) d = -d
+			if (ka[c] > 0 ? d / ka[c] > tol : d > 0)
+				why = sprintf("area %s m2, kcn %s m2 (%.2g apart, more than %g)",
+				    f[6], ka[c], d / (ka[c] > 0 ? ka[c] : 1), tol)
+			if (c == "overlay" && f[3] != "clipsrc" && f[5] != kn[c])
+				why = why (why == "" ? "" : "; ") \
+				    sprintf("%s features, kcn %s", f[5], kn[c])
+			if (c == "buffer-dissolve" && f[5] != 1)
+				why = why (why == "" ? "" : "; ") \
+				    sprintf("%s features, not 1", f[5])
+			if (why != "")
+				printf "N=%s %s %s rep %s: %s\n", n, c, f[3], f[4], why
+		}
+	}' "$OUTS" >"$BENCH/last.mismatch"
+	if [ -s "$BENCH/last.mismatch" ]; then
+		sed 's/^/bench: MISMATCH: /' "$BENCH/last.mismatch" >&2
+		cat "$BENCH/last.mismatch" >>"$MISMATCH"
+	fi
+	rm -f "$BENCH/last.mismatch"
+}
+
+# city_ok SIZE: out/bench/citySIZE holds SIZE buildings and, when overlay
+# or buffer-dissolve runs, its 300 districts and SIZE/10 points.
+city_ok() {
+	[ "$(count_features "$BENCH/city$1/buildings.fgb")" = "$1" ] || return 1
+	[ -n "$ovcase$bdcase" ] || return 0
+	[ "$(count_features "$BENCH/city$1/districts.fgb")" = 300 ] &&
+	    [ "$(count_features "$BENCH/city$1/points.fgb")" = $(($1 / 10)) ]
 }
 
 # Median wall time and largest peak RSS (KB) of SIZE CASE TOOL in raw.tsv.
@@ -274,21 +492,23 @@ if [ -n "$mvcase" ]; then	# a bowtie must test invalid
 fi
 
 load0=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
-echo "bench: kcn vs ogr2ogr, sizes: $BENCH_SIZES, $BENCH_REPS reps," \
-    "cases:$copycases${mvcase:+ $mvcase}$rpcases" >&2
+echo "bench: kcn vs its peers, sizes: $BENCH_SIZES, $BENCH_REPS reps," \
+    "cases:$copycases${mvcase:+ $mvcase}$rpcases${ovcase:+ $ovcase}${bdcase:+ $bdcase}" >&2
 
 for n in $BENCH_SIZES; do
 	city=$BENCH/city$n
 	src=$city/buildings.fgb
 	icity=$BENCH/city$n-invalid
 	isrc=$icity/buildings.fgb
-	if [ -n "$copycases$rpcases" ] &&
-	    [ "$(count_features "$src")" != "$n" ]; then
+	districts=$city/districts.fgb
+	points=$city/points.fgb
+	if [ -n "$copycases$rpcases$ovcase$bdcase" ] && ! city_ok "$n"; then
 		echo "bench: generating $city" >&2
 		"$GENCITY" synth "$n" "$city" >&2 ||
 		    die "kcn-gencity synth $n failed"
-		[ "$(count_features "$src")" = "$n" ] ||
-		    die "$src does not hold $n features"
+		city_ok "$n" || die "$city does not hold $n buildings" \
+		    "(and 300 districts and $((n / 10)) points for overlay" \
+		    "and buffer-dissolve)"
 	fi
 	if [ -n "$mvcase" ]; then
 		nbad=$(awk -v n="$n" -v f="$BENCH_INVALID" \
@@ -323,15 +543,63 @@ for n in $BENCH_SIZES; do
 		echo "  N=$n $case: $p" >&2
 	done
 	[ -n "$copycases$rpcases" ] && cat "$src" >/dev/null	# warm cache
+	dindex=$city/districts-rtree.fgb
+	if [ -n "$ovcase" ]; then
+		rm -f "$dindex"
+		ogr2ogr -f FlatGeobuf -lco SPATIAL_INDEX=YES "$dindex" \
+		    "$districts" || die "cannot make $dindex"
+		# The districts' boxes kept once; each building joined to
+		# those whose box meets its own.
+		ovsql="WITH d AS MATERIALIZED (SELECT dist_id, name, pop,
+		    geometry, MbrMinX(geometry) AS x0, MbrMinY(geometry) AS y0,
+		    MbrMaxX(geometry) AS x1, MbrMaxY(geometry) AS y1
+		    FROM \"$districts\".districts)
+		    SELECT b.bld_id, b.levels, b.use, b.pop, d.dist_id, d.name,
+		    d.pop AS b_pop, ST_Intersection(b.geometry, d.geometry)
+		    AS geometry FROM buildings b, d
+		    WHERE d.x0 <= MbrMaxX(b.geometry)
+		    AND d.x1 >= MbrMinX(b.geometry)
+		    AND d.y0 <= MbrMaxY(b.geometry)
+		    AND d.y1 >= MbrMinY(b.geometry)
+		    AND ST_Intersects(b.geometry, d.geometry)"
+		cat "$src" "$districts" "$dindex" >/dev/null
+	fi
+	ptsdb=$city/points.sqlite
+	workdb=$city/work.sqlite
+	if [ -n "$bdcase" ]; then
+		rm -f "$ptsdb"
+		ogr2ogr -f SQLite -dsco SPATIALITE=YES -lco SPATIAL_INDEX=NO \
+		    "$ptsdb" "$points" || die "cannot make $ptsdb"
+		[ "$(spatialite "$ptsdb" 'SELECT count(*) FROM points' \
+		    2>/dev/null)" = $((n / 10)) ] ||
+		    die "$ptsdb does not hold $((n / 10)) points"
+		bdsql="CREATE TABLE result AS SELECT
+		    ST_Union(ST_Buffer(GEOMETRY, $BD_RADIUS, $BD_SEGMENTS)) AS geom
+		    FROM points;"
+		cat "$points" "$ptsdb" >/dev/null
+	fi
 
 	rep=1
 	while [ "$rep" -le "$BENCH_REPS" ]; do
 		if [ $((rep % 2)) = 1 ]; then order="kcn ogr2ogr"; else
 			order="ogr2ogr kcn"; fi
-		for case in $copycases $mvcase $rpcases; do
+		for case in $copycases $mvcase $rpcases $ovcase $bdcase; do
 			tools=$order
-			case $case in utm-* | wgs84-*) tools="$order copy" ;; esac
+			case $case in
+			utm-* | wgs84-*) tools="$order copy" ;;
+			overlay) tools=$OV_TOOLS ;;
+			buffer-dissolve) tools="kcn spatialite" ;;
+			esac
+			case $case.$((rep % 2)) in
+			overlay.0 | buffer-dissolve.0)	# the other way round
+				t=''
+				for tool in $tools; do t="$tool $t"; done
+				tools=$t ;;
+			esac
 			for tool in $tools; do
+				case " $outoftime " in
+				*" $n/$case/$tool "*) continue ;;	# ran out of time
+				esac
 				case $case.$tool in
 				stdout.kcn)
 					# shellcheck disable=SC2086 # options
@@ -391,11 +659,86 @@ for n in $BENCH_SIZES; do
 						    -lco SPATIAL_INDEX=NO \
 						    "$rout" "$rin" ;;
 					esac ;;
+				overlay.*)
+					ovout=$city/overlay-$tool.fgb
+					rm -f "$ovout"
+					case $tool in
+					kcn)
+						# shellcheck disable=SC2086
+						run_limited "$n" overlay kcn \
+						    "$rep" "$OVERLAY" \
+						    $BENCH_KCN_ARGS intersect \
+						    "$districts" -i "$src" \
+						    -o "$ovout" ;;
+					clipsrc)
+						run_limited "$n" overlay \
+						    clipsrc "$rep" ogr2ogr \
+						    -clipsrc "$districts" \
+						    -f FlatGeobuf \
+						    -lco SPATIAL_INDEX=NO \
+						    "$ovout" "$src" ;;
+					algebra | algebra-idx)
+						m=$districts
+						[ "$tool" = algebra-idx ] &&
+						    m=$dindex
+						run_limited "$n" overlay \
+						    "$tool" "$rep" \
+						    ogr_layer_algebra.py \
+						    Intersection -q \
+						    -input_ds "$src" \
+						    -method_ds "$m" \
+						    -output_ds "$ovout" \
+						    -output_lyr buildings \
+						    -f FlatGeobuf \
+						    -lco SPATIAL_INDEX=NO ;;
+					ogr-sql)
+						run_limited "$n" overlay \
+						    ogr-sql "$rep" ogr2ogr \
+						    -f FlatGeobuf \
+						    -lco SPATIAL_INDEX=NO \
+						    -nln buildings \
+						    -dialect sqlite \
+						    -sql "$ovsql" \
+						    "$ovout" "$src" ;;
+					esac
+					if [ "$r_status" = ok ]; then
+						# shellcheck disable=SC2046
+						output "$n" overlay "$tool" \
+						    "$rep" $(count_area \
+						    "$ovout" buildings)
+					fi ;;
+				buffer-dissolve.kcn)
+					bdout=$city/buffer-kcn.fgb
+					rm -f "$bdout"
+					# shellcheck disable=SC2086 # options
+					run_limited "$n" buffer-dissolve kcn \
+					    "$rep" "$BUFFER" $BENCH_KCN_ARGS \
+					    -r "$BD_RADIUS" \
+					    --segments "$BD_SEGMENTS" \
+					    --dissolve -o "$bdout" "$points"
+					# shellcheck disable=SC2046
+					output "$n" buffer-dissolve kcn "$rep" \
+					    $(count_area "$bdout" points) ;;
+				buffer-dissolve.spatialite)
+					cp "$ptsdb" "$workdb" ||
+					    die "cannot copy $ptsdb"
+					run_limited "$n" buffer-dissolve \
+					    spatialite "$rep" spatialite \
+					    "$workdb" "$bdsql"
+					if [ "$r_status" = ok ]; then
+						# shellcheck disable=SC2046
+						output "$n" buffer-dissolve \
+						    spatialite "$rep" \
+						    $(count_area "$workdb" \
+						    result spatialite)
+					fi ;;
 				esac
 			done
 		done
 		rep=$((rep + 1))
 	done
+	# overlay and buffer-dissolve: every output against kcn's first.
+	[ -z "$ovcase$bdcase" ] || check_outputs "$n"
 	for case in $copycases $mvcase $rpcases; do
 		# shellcheck disable=SC2046 # two words wanted
 		set -- $(summary "$n" "$case" kcn)
@@ -421,6 +764,10 @@ for n in $BENCH_SIZES; do
 			rm -f "$city/$case-kcn.fgb" "$city/$case-ogr2ogr.fgb" \
 			    "$city/$case-copy.fgb"
 		done
+		for tool in $OV_TOOLS; do
+			rm -f "$city/overlay-$tool.fgb"
+		done
+		rm -f "$dindex" "$city/buffer-kcn.fgb" "$ptsdb" "$workdb"
 	fi
 done
 rm -f "$BENCH/last.stderr" "$BENCH/last.time"
@@ -429,8 +776,17 @@ rm -f "$BENCH/last.stderr" "$BENCH/last.time"
 MD=$BENCH/results.md
 cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null |
     head -n 1)
+ovnote=''
+if [ -n "$ovcase$bdcase" ]; then
+	ovnote="Peers of overlay and buffer-dissolve limited to"
+	ovnote="$ovnote $BENCH_PEER_TIMEOUT s (0: no limit); SpatiaLite"
+	ovnote="$ovnote $(spatialite :memory: 'SELECT spatialite_version()' \
+	    2>/dev/null)."
+fi
 {
-	echo "# kcn vs ogr2ogr: FlatGeobuf copy, repair and reprojection"
+	# shellcheck disable=SC2086 # the case names, one space apart
+	echo "# kcn against GDAL and SpatiaLite:" $copycases $mvcase $rpcases \
+	    $ovcase $bdcase
 	echo
 	rev=$(git describe --always --dirty 2>/dev/null)
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (${cpu:-unknown CPU})," \
@@ -438,14 +794,19 @@ cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null |
 	    "$(ogr2ogr --version | sed 's/,.*//')," \
 	    "$BENCH_REPS reps, median wall time, peak RSS = max over reps." \
 	    "${mvcase:+makevalid: $BENCH_INVALID of the footprints invalid, against ogr2ogr -makevalid -nlt PROMOTE_TO_MULTI.}" \
+	    "$ovnote" \
 	    "Load average before: ${load0:-?}; after:" \
 	    "$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)."
-	echo
-	echo "| buildings | case | kcn s | ogr2ogr s | kcn/ogr2ogr | kcn features/s | kcn peak MB | ogr2ogr peak MB |"
-	echo "|---:|---|---:|---:|---:|---:|---:|---:|"
 } >"$MD"
-printf '%-9s %-9s %9s %11s %11s %14s %11s %15s\n' size case "kcn s" \
-    "ogr2ogr s" kcn/ogr2ogr "kcn feat/s" "kcn peak MB" "ogr2ogr peak MB"
+if [ -s "$ROWS" ]; then
+	{
+		echo
+		echo "| buildings | case | kcn s | ogr2ogr s | kcn/ogr2ogr | kcn features/s | kcn peak MB | ogr2ogr peak MB |"
+		echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+	} >>"$MD"
+	printf '%-9s %-9s %9s %11s %11s %14s %11s %15s\n' size case "kcn s" \
+	    "ogr2ogr s" kcn/ogr2ogr "kcn feat/s" "kcn peak MB" "ogr2ogr peak MB"
+fi
 awk -F '\t' -v md="$MD" '{
 	ratio = $4 > 0 ? $3 / $4 : 0
 	rate = $3 > 0 ? $1 / $3 : 0
@@ -460,7 +821,8 @@ ogrbad=$(awk -F '\t' 'NR > 1 && $2 == "ogr2ogr" {
 	    if ($5 + $6 > 0) { printf "%s%d invalid + %d empty at %s rep %s",
 		n++ ? ", " : "", $5, $6, $1, $3 } ; runs++ }
 	END { if (runs && !n) printf "none in %d runs", runs }' "$VALID")
-verdict=$(awk -F '\t' -v ogrbad="$ogrbad" '
+verdict=''
+[ -s "$ROWS" ] && verdict=$(awk -F '\t' -v ogrbad="$ogrbad" '
 	NR == 1 { lo = $1 } { hi = $1 }
 	$1 == lo { small[$2] = $5 } $1 == hi { big[$2] = $5 }
 	!($2 in seen) { seen[$2] = 1; cs[++ncs] = $2 }
@@ -543,7 +905,7 @@ if [ -s "$RPROWS" ]; then
 	    $1, $2, $3, $4, $4 / $3, $5, $6, $3 / ($5 + $6) }' "$RPROWS"
 fi
 rm -f "$RPROWS"
-{
+[ -s "$ROWS" ] && {
 	echo
 	echo "Spread of the wall times (s, min - max over the reps) and median CPU"
 	echo "time (user + sys, s; above the wall time when a tool runs threads):"
@@ -560,7 +922,7 @@ rm -f "$RPROWS"
 			}
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
-	NR > 1 {
+	NR > 1 && $2 != "overlay" && $2 != "buffer-dissolve" {
 		k = $1 SUBSEP $2 SUBSEP $3
 		if (!(k in lo) || $5 < lo[k]) lo[k] = $5
 		if (!(k in hi) || $5 > hi[k]) hi[k] = $5
@@ -613,11 +975,147 @@ rm -f "$RPROWS"
 	echo "$verdict"
 	[ -z "$rpverdict" ] || { echo; echo "$rpverdict"; }
 } >>"$MD"
+
+# overlay and buffer-dissolve: every tool's median, against kcn's; a peer
+# that ran out of time counts as the limit, a lower bound.
+OVVERDICT=$BENCH/last.verdict
+: >"$OVVERDICT"
+if [ -n "$ovcase$bdcase" ]; then
+	{
+		echo
+		echo "overlay and buffer-dissolve: median wall time (s) and its spread"
+		echo "(min - max), the tool's time over kcn's, median CPU time (user +"
+		echo "sys), peak RSS, and the output's features and total area. A peer"
+		echo "that ran out of time ran once and shows the limit: its time, its"
+		echo "ratio to kcn and its peak RSS are lower bounds (> and >=)."
+		echo
+		echo "| buildings | case | tool | wall s | spread s | tool/kcn | CPU s | peak MB | features | area m2 |"
+		echo "|---:|---|---|---:|---|---:|---:|---:|---:|---:|"
+	} >>"$MD"
+	echo
+	printf '%-9s %-15s %-11s %9s %19s %9s %8s %9s %9s %16s\n' size case \
+	    tool "wall s" "spread s" tool/kcn "CPU s" "peak MB" features \
+	    "area m2"
+	awk -F '\t' -v md="$MD" -v lim="$BENCH_PEER_TIMEOUT" \
+	    -v vf="$OVVERDICT" -v ovtools="$OV_TOOLS" '
+	function median(a, n,   i, j, x) {	# sorts a[1..n]
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+				x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
+			}
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	# Fills m[k], bound[k] (1: a lower bound), cpu[k], lo[k], hi[k].
+	function stats(k,   i, a, b, nb) {
+		if (k in m) return
+		for (i = 1; i <= nw[k]; i++) a[i] = w[k, i]
+		m[k] = median(a, nw[k])
+		bound[k] = k in to
+		nb = 0
+		for (i = 1; i <= nw[k]; i++)
+			if (!((k, i) in out)) b[++nb] = w[k, i]
+		cpu[k] = nc[k] ? sprintf("%.2f", ccopy(k)) : "-"
+		lo[k] = nb ? b[1] : 0; hi[k] = lo[k]
+		for (i = 1; i <= nb; i++) {
+			if (b[i] + 0 < lo[k]) lo[k] = b[i]
+			if (b[i] + 0 > hi[k]) hi[k] = b[i]
+		}
+		spread[k] = nb ? sprintf("%.3f - %.3f", lo[k], hi[k]) : "-"
+	}
+	function ccopy(k,   i, a) {
+		for (i = 1; i <= nc[k]; i++) a[i] = c[k, i]
+		return median(a, nc[k])
+	}
+	function lb(k) { return bound[k] ? "> " : "" }
+	function ratio(k, kk) {
+		return sprintf("%s%.2f", bound[k] ? ">= " : "", m[k] / m[kk])
+	}
+	FNR == 1 { file++; next }
+	file == 1 && ($2 == "overlay" || $2 == "buffer-dissolve") {
+		k = $1 SUBSEP $2 SUBSEP $3
+		i = ++nw[k]
+		if ($10 == "timeout") { to[k] = 1; out[k, i] = 1; w[k, i] = lim }
+		else { w[k, i] = $5; c[k, ++nc[k]] = $8 + $9 }
+		if (!(k in kb) || $7 + 0 > kb[k]) kb[k] = $7
+		if (!(($1, $2) in seen)) { seen[$1, $2] = 1; sc[++nsc] = $1 SUBSEP $2 }
+		if ($1 + 0 > top) top = $1 + 0
+	}
+	file == 2 { k = $1 SUBSEP $2 SUBSEP $3; feat[k] = $5; area[k] = $6 }
+	END {
+		for (s = 1; s <= nsc; s++) {
+			split(sc[s], f, SUBSEP)
+			n = f[1]; cs = f[2]
+			nt = split(cs == "overlay" ? ovtools : "kcn spatialite", t, " ")
+			kk = n SUBSEP cs SUBSEP "kcn"
+			if (!(kk in nw)) continue
+			stats(kk)
+			best = ""; peaks = ""; each = ""
+			for (i = 1; i <= nt; i++) {
+				k = n SUBSEP cs SUBSEP t[i]
+				if (!(k in nw)) continue
+				stats(k)
+				mb = sprintf("%s%.1f", bound[k] ? ">= " : "", kb[k] / 1024)
+				wall = sprintf("%s%.3f", lb(k), m[k])
+				fe = k in feat ? feat[k] : "-"
+				ar = k in area ? sprintf("%.2f", area[k]) : "-"
+				printf "%-9s %-15s %-11s %9s %19s %9s %8s %9s %9s %16s\n",
+				    n, cs, t[i], wall, spread[k], ratio(k, kk),
+				    cpu[k], mb, fe, ar
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				    n, cs, t[i], wall, spread[k], ratio(k, kk),
+				    cpu[k], mb, fe, ar >> md
+				sep = peaks == "" ? "" : ", "
+				peaks = peaks sprintf("%s%s %s MB", sep, t[i], mb)
+				if (t[i] == "kcn") continue
+				sep = each == "" ? "" : ", "
+				each = each sprintf("%s%s %s%.3f s (%sx)", sep,
+				    t[i], lb(k), m[k], ratio(k, kk))
+				if (best == "" || m[k] < m[best] ||
+				    (m[k] == m[best] && bound[best] && !bound[k]))
+					best = k
+			}
+			if (n + 0 != top || best == "") continue
+			r = m[best] / m[kk]
+			split(best, bt, SUBSEP)
+			if (cs == "overlay") {
+				goal = 5
+				what = "kcn-overlay intersect at least 5x faster than the fastest GDAL path"
+			} else {
+				goal = 3
+				what = "kcn-buffer --dissolve at least 3x faster than SpatiaLite"
+			}
+			yes = r >= goal ? "yes" : bound[best] ? "not known, every peer ran out of time" : "no"
+			printf "%s at %s buildings%s: %s: %s (%s %s%.3f s, kcn %.3f s: %s%.2fx)%s; peak RSS %s.\n",
+			    cs, n, cs == "overlay" ? "" : sprintf(" (%d points)",
+			    n / 10), what, yes, bt[3], lb(best), m[best], m[kk],
+			    bound[best] ? ">= " : "", r,
+			    cs == "overlay" ? "; every path: " each : "",
+			    peaks > vf
+		}
+	}' "$RAW" "$OUTS"
+	{
+		echo
+		cat "$OVVERDICT"
+	} >>"$MD"
+fi
+if [ -s "$MISMATCH" ]; then
+	{
+		echo
+		echo "Outputs that do not agree with kcn's (the run failed):"
+		echo
+		sed 's/^/- /' "$MISMATCH"
+	} >>"$MD"
+fi
 if [ -s "$GEOMLOG" ]; then
 	echo
 	cat "$GEOMLOG"
 fi
 echo
-echo "$verdict"
+[ -z "$verdict" ] || echo "$verdict"
 [ -z "$rpverdict" ] || echo "$rpverdict"
-rm -f "$ROWS"
+[ -s "$OVVERDICT" ] && cat "$OVVERDICT"
+rm -f "$ROWS" "$OVVERDICT"
+if [ -s "$MISMATCH" ]; then
+	sed 's/^/bench: FAIL: output mismatch: /' "$MISMATCH" >&2
+	exit 1
+fi
