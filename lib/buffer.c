@@ -42,6 +42,7 @@ struct buf_conf {
 	int field;		/* the radius field, or -1 */
 	PJ *crs;		/* lon/lat radians to a projected CRS in
 				   metres, for its scale factors; or NULL */
+	int geographic;		/* the CRS is in degrees */
 };
 
 /* The scale factor around a BUF_PCELL cell of a projected CRS. */
@@ -265,6 +266,94 @@ buf_radius(struct kcn_ctx *ctx, const struct buf_conf *c, OGRFeatureH f)
 	return r;
 }
 
+/* GEOSGeom_transformXY callbacks: longitudes made continuous, each
+   within 180 degrees of the one before; and longitudes moved. */
+static int
+buf_unwrap_xy(double *x, double *y, void *ud)
+{
+	double *prev = ud;
+
+	(void)y;
+	if (!isnan(*prev)) {
+		while (*x - *prev > 180)
+			*x -= 360;
+		while (*x - *prev < -180)
+			*x += 360;
+	}
+	*prev = *x;
+	return 1;
+}
+
+static int
+buf_shift_xy(double *x, double *y, void *ud)
+{
+	(void)y;
+	*x += *(const double *)ud;
+	return 1;
+}
+
+/*
+ * A buffer in longitude and latitude that crosses the antimeridian (its
+ * points on both sides, wrapped into -180..180): its longitudes made
+ * continuous, then, for a CRS in degrees, cut at the antimeridian into
+ * parts on either side; a projected CRS takes it whole.
+ */
+static enum kcn_status
+buf_antimeridian(struct kcn_ctx *wctx, struct buf_worker *w, OGRGeometryH *g)
+{
+	GEOSContextHandle_t h = w->h;
+	GEOSGeometry *a, *u, *parts[3];
+	OGRGeometryH back;
+	double prev = NAN;
+	unsigned n = 0;
+
+	if ((a = kcn_geom_to_geos(wctx, *g)) == NULL)
+		return KCN_REJECTED;
+	kcni_geos_reset(wctx);
+	u = GEOSGeom_transformXY_r(h, a, buf_unwrap_xy, &prev);
+	GEOSGeom_destroy_r(h, a);
+	if (u == NULL)
+		return kcni_error(wctx, KCN_REJECTED, "buffer", "its buffer "
+		    "across the antimeridian cannot be drawn: %s",
+		    kcni_geos_msg(wctx));
+	if (w->c->geographic) {
+		for (int k = -1; k <= 1; k++) {
+			double dx = -360.0 * k;
+			GEOSGeometry *box = GEOSGeom_createRectangle_r(h,
+			    -180 + 360.0 * k, -90, 180 + 360.0 * k, 90), *p, *q;
+
+			p = box ? GEOSIntersection_r(h, u, box) : NULL;
+			if (box != NULL)
+				GEOSGeom_destroy_r(h, box);
+			if (p == NULL)
+				continue;
+			/* Areas only: the cut leaves a line on the edge. */
+			q = kcni_geom_keep_dim(h, p, 2);
+			GEOSGeom_destroy_r(h, p);
+			if (q != NULL && !GEOSisEmpty_r(h, q) && (parts[n] =
+			    GEOSGeom_transformXY_r(h, q, buf_shift_xy, &dx)) !=
+			    NULL)
+				n++;
+			if (q != NULL)
+				GEOSGeom_destroy_r(h, q);
+		}
+		GEOSGeom_destroy_r(h, u);
+		u = n > 0 ? GEOSGeom_createCollection_r(h,
+		    GEOS_GEOMETRYCOLLECTION, parts, n) : NULL;
+		if (u == NULL)
+			return kcni_error(wctx, KCN_REJECTED, "buffer", "its "
+			    "buffer cannot be cut at the antimeridian: %s",
+			    kcni_geos_msg(wctx));
+	}
+	back = kcn_geom_from_geos(wctx, u);
+	GEOSGeom_destroy_r(h, u);
+	if (back == NULL)
+		return KCN_REJECTED;
+	OGR_G_DestroyGeometry(*g);
+	*g = OGR_G_ForceToMultiPolygon(back);
+	return KCN_OK;
+}
+
 /*
  * Buffers GG (taken) by R in its own coordinates, brings the result back
  * from the local projection AEQD (NULL: it is in the data's CRS) and puts
@@ -304,11 +393,10 @@ buf_put(struct kcn_ctx *wctx, struct buf_worker *w, OGRFeatureH *fp,
 		return st;
 	}
 	OGR_G_GetEnvelope(back, &e);
-	if (e.MaxX - e.MinX > 180) {
+	if (e.MaxX - e.MinX > 180 && (st = buf_antimeridian(wctx, w,
+	    &back)) != KCN_OK) {
 		OGR_G_DestroyGeometry(back);
-		return kcni_error(wctx, KCN_REJECTED, "buffer", "its buffer "
-		    "would cross the antimeridian: not buffered (not "
-		    "supported yet)");
+		return st;
 	}
 	if ((st = kcni_trans_geom(wctx, w->to_geo, PJ_INV, "the CRS",
 	    back)) != KCN_OK) {
@@ -491,7 +579,7 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_source *src;
 	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
-	struct buf_conf conf = { o, NULL, 0, 0, -1, NULL };
+	struct buf_conf conf = { o, NULL, 0, 0, -1, NULL, 0 };
 	struct kcni_stage stage = { buf_init, buf_apply, buf_fini, &conf };
 	struct kcni_tally tally = { 0 };
 	OGRSpatialReferenceH srs = NULL;
@@ -525,6 +613,7 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	}
 	if ((st = buf_geo(ctx, srs, &conf)) != KCN_OK)
 		goto out;
+	conf.geographic = OSRIsGeographic(srs);
 	if (OSRIsProjected(srs) && fabs(OSRGetLinearUnits(srs, NULL) - 1) <
 	    1e-12 && (conf.crs = buf_crs(ctx, srs)) == NULL) {
 		st = kcn_ctx_status(ctx);

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <geodesic.h>
@@ -139,6 +140,76 @@ START_TEST(true_in_place_or_not)
 }
 END_TEST
 
+/* The geodesic area of the outer rings of a feature's (multi)polygon. */
+static double
+geod_area_of(const struct geod_geodesic *g, OGRGeometryH mp, int *parts)
+{
+	double sum = 0;
+
+	*parts = OGR_G_GetGeometryCount(mp);
+	for (int i = 0; i < *parts; i++) {
+		OGRGeometryH ring = OGR_G_GetGeometryRef(OGR_G_GetGeometryRef(
+		    mp, i), 0);
+		int n = OGR_G_GetPointCount(ring) - 1;
+		double *lat = malloc(n * sizeof(double)), *lon = malloc(n *
+		    sizeof(double)), a, per;
+
+		for (int k = 0; k < n; k++) {
+			lon[k] = OGR_G_GetX(ring, k);
+			lat[k] = OGR_G_GetY(ring, k);
+		}
+		geod_polygonarea(g, lat, lon, n, &a, &per);
+		sum += fabs(a);
+		free(lat);
+		free(lon);
+	}
+	return sum;
+}
+
+/* A buffer across the antimeridian, in degrees, comes out in two parts,
+   one on each side, with the area of the same buffer elsewhere. */
+START_TEST(across_the_antimeridian)
+{
+	struct kcn_buffer_opts o = { 0 };
+	struct geod_geodesic g;
+	const char *in = kt_path("am.geojson"), *out = kt_path("amb.geojson");
+	FILE *f = fopen(in, "w");
+	GDALDatasetH ds;
+	OGRFeatureH a, b;
+	double area_a, area_b;
+	int np_a, np_b;
+
+	/* Both 0.24 degrees east of the centre of their half-degree cell. */
+	fputs("{\"type\":\"FeatureCollection\",\"features\":["
+	    PT(179.99, -16.8) "," PT(100.49, -16.8) "]}", f);
+	fclose(f);
+	o.s_srs = "EPSG:4326";
+	o.radius = 5000;
+	o.segments = 16;
+	o.cap = KCN_CAP_ROUND;
+	o.join = KCN_JOIN_ROUND;
+	o.mitre_limit = 5;
+	o.threads = 1;
+	o.out.path = out;
+	ck_assert_int_eq(kcn_buffer_run(kt_ctx, in, &o), KCN_OK);
+	geod_init(&g, 6378137, 1 / 298.257223563);
+	ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(ds);
+	a = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0));
+	b = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0));
+	ck_assert_ptr_nonnull(b);
+	area_a = geod_area_of(&g, OGR_F_GetGeometryRef(a), &np_a);
+	area_b = geod_area_of(&g, OGR_F_GetGeometryRef(b), &np_b);
+	ck_assert_int_eq(np_a, 2);
+	ck_assert_int_eq(np_b, 1);
+	ck_assert_msg(fabs(area_a - area_b) < 1e-7 * area_b, "%.3f m2 across "
+	    "the antimeridian, %.3f m2 elsewhere", area_a, area_b);
+	OGR_F_Destroy(a);
+	OGR_F_Destroy(b);
+	GDALClose(ds);
+}
+END_TEST
+
 Suite *
 buffer_suite(void)
 {
@@ -149,6 +220,7 @@ buffer_suite(void)
 	tcase_add_test(tc, true_at_every_latitude);
 	tcase_add_test(tc, true_off_the_zone);
 	tcase_add_test(tc, true_in_place_or_not);
+	tcase_add_test(tc, across_the_antimeridian);
 	suite_add_tcase(s, tc);
 	return s;
 }
