@@ -67,6 +67,7 @@ struct buf_worker {
 	struct buf_cell cache[BUF_CACHE];
 	int ncache, next;
 	PJ *crs;		/* the worker's clone of conf's */
+	GEOSGeometry *unit;	/* a point's buffer of radius 1 at 0, 0 */
 	struct buf_scale scale[BUF_CACHE];
 	int nscale, nextscale;
 };
@@ -217,6 +218,13 @@ buf_init(struct kcn_ctx *wctx, void *ud)
 	GEOSBufferParams_setEndCapStyle_r(h, w->bp, c->o->cap);
 	GEOSBufferParams_setJoinStyle_r(h, w->bp, c->o->join);
 	GEOSBufferParams_setMitreLimit_r(h, w->bp, c->o->mitre_limit);
+	{
+		GEOSGeometry *o = GEOSGeom_createPointFromXY_r(h, 0, 0);
+
+		w->unit = o ? GEOSBufferWithParams_r(h, o, w->bp, 1) : NULL;
+		if (o != NULL)
+			GEOSGeom_destroy_r(h, o);
+	}
 	return w;
 }
 
@@ -229,6 +237,8 @@ buf_fini(void *state)
 		proj_destroy(w->cache[i].aeqd);
 	proj_destroy(w->to_geo);
 	proj_destroy(w->crs);
+	if (w->unit != NULL)
+		GEOSGeom_destroy_r(w->h, w->unit);
 	/* The pipeline ends a worker's stage before its context. */
 	GEOSBufferParams_destroy_r(w->h, w->bp);
 	free(w);
@@ -281,6 +291,16 @@ buf_unwrap_xy(double *x, double *y, void *ud)
 			*x += 360;
 	}
 	*prev = *x;
+	return 1;
+}
+
+static int
+buf_place_xy(double *x, double *y, void *ud)
+{
+	const double *at = ud;	/* x, y, radius */
+
+	*x = at[0] + at[2] * *x;
+	*y = at[1] + at[2] * *y;
 	return 1;
 }
 
@@ -364,11 +384,23 @@ buf_put(struct kcn_ctx *wctx, struct buf_worker *w, OGRFeatureH *fp,
     GEOSGeometry *gg, double r, PJ *aeqd)
 {
 	GEOSContextHandle_t h = w->h;
-	GEOSGeometry *b = GEOSBufferWithParams_r(h, gg, w->bp, r);
+	GEOSGeometry *b;
 	OGRGeometryH back;
 	OGREnvelope e;
 	enum kcn_status st;
+	double at[3];
 
+	/*
+	 * A point's buffer is the unit one, scaled and moved: the same
+	 * vertices GEOS would compute (centre plus radius times the cosine
+	 * and sine), without its noding, which is most of the work.
+	 */
+	if (w->unit != NULL && r > 0 && GEOSGeomTypeId_r(h, gg) == GEOS_POINT &&
+	    GEOSGeomGetX_r(h, gg, &at[0]) && GEOSGeomGetY_r(h, gg, &at[1])) {
+		at[2] = r;
+		b = GEOSGeom_transformXY_r(h, w->unit, buf_place_xy, at);
+	} else
+		b = GEOSBufferWithParams_r(h, gg, w->bp, r);
 	GEOSGeom_destroy_r(h, gg);
 	if (b == NULL)
 		return kcni_error(wctx, KCN_REJECTED, "buffer", "GEOS cannot "
