@@ -2,7 +2,8 @@
  * overlay.c: kcn-overlay's work: the stream (A) cut by a second layer
  * (B).  B is read whole, brought into A's CRS and repaired; each worker
  * holds its own GEOS copy of it with an STRtree and prepared geometries
- * (GEOS objects belong to one context).  For each feature of A, the
+ * (GEOS objects belong to one context).  Areas that are rectangles are
+ * cut by GEOS's rectangle clipping.  For each feature of A, the
  * candidate areas of B give its parts within each (A's whole where an
  * area contains it, without an overlay) and its part outside them all,
  * as the operation needs; clip and erase keep A's feature whole, or drop
@@ -29,11 +30,18 @@ struct ov_piece {
 	unsigned char *wkb;
 };
 
+/* An area of B that is an axis-aligned rectangle, clipped to fast. */
+struct ov_rect {
+	int is;
+	double x0, y0, x1, y1;
+};
+
 /* What the workers share, read-only but for the pieces: B in A's CRS. */
 struct ov_conf {
 	const struct kcn_overlay_opts *o;
 	OGRGeometryH *b;
 	OGRFeatureH *bf;	/* B's fields (geometry taken out) */
+	struct ov_rect *rect;	/* which areas are rectangles */
 	size_t nb;
 	double grid;		/* snapping grid for the last retry */
 	atomic_llong slivers;	/* cut areas below min_area, dropped */
@@ -232,6 +240,27 @@ ov_minus(GEOSContextHandle_t h, const GEOSGeometry *x, const GEOSGeometry *y,
 }
 
 /*
+ * A within the worker's B[I]: by GEOS's rectangle clipping where that is
+ * a rectangle, which is faster but may return an invalid result (then,
+ * and on the snapped retry, by the overlay).
+ */
+static GEOSGeometry *
+ov_clip(struct ov_worker *w, size_t i, const GEOSGeometry *a, double snap)
+{
+	GEOSContextHandle_t h = w->h;
+	const struct ov_rect *r = &w->c->rect[i];
+	GEOSGeometry *x;
+
+	if (r->is && snap == 0 && (x = GEOSClipByRect_r(h, a, r->x0, r->y0,
+	    r->x1, r->y1)) != NULL) {
+		if (kcni_geom_surely_valid(h, x) || GEOSisValid_r(h, x) == 1)
+			return x;
+		GEOSGeom_destroy_r(h, x);
+	}
+	return ov_meet(h, a, w->b[i], snap);
+}
+
+/*
  * The parts of A (of dimension DIM) within each candidate area and
  * outside them all, as the operation needs them; 0 on a GEOS failure.
  */
@@ -260,7 +289,7 @@ ov_compute(struct kcn_ctx *ctx, struct ov_worker *w, const GEOSGeometry *a,
 		within = GEOSPreparedContains_r(h, p, a) == 1;
 		if (ov_wants_cut(op)) {
 			x = within ? GEOSGeom_clone_r(h, a) :
-			    ov_same_dim(h, ov_meet(h, a, w->b[i], snap), dim);
+			    ov_same_dim(h, ov_clip(w, i, a, snap), dim);
 			if (x == NULL)
 				goto fail;
 			if (GEOSisEmpty_r(h, x))
@@ -700,6 +729,37 @@ ov_fields(struct kcn_ctx *ctx, struct ov_conf *c, OGRFeatureDefnH ad,
 	return KCN_OK;
 }
 
+/* Whether G is one axis-aligned rectangle, and its corners. */
+static struct ov_rect
+ov_is_rect(OGRGeometryH g)
+{
+	struct ov_rect r = { 0, 0, 0, 0, 0 };
+	OGRGeometryH ring;
+	OGREnvelope e;
+
+	if (wkbFlatten(OGR_G_GetGeometryType(g)) == wkbMultiPolygon) {
+		if (OGR_G_GetGeometryCount(g) != 1)
+			return r;
+		g = OGR_G_GetGeometryRef(g, 0);
+	}
+	if (wkbFlatten(OGR_G_GetGeometryType(g)) != wkbPolygon ||
+	    OGR_G_GetGeometryCount(g) != 1)
+		return r;
+	ring = OGR_G_GetGeometryRef(g, 0);
+	if (OGR_G_GetPointCount(ring) != 5)
+		return r;
+	for (int k = 0; k < 4; k++)
+		if (OGR_G_GetX(ring, k) != OGR_G_GetX(ring, k + 1) &&
+		    OGR_G_GetY(ring, k) != OGR_G_GetY(ring, k + 1))
+			return r;
+	OGR_G_GetEnvelope(g, &e);
+	if (!(e.MaxX > e.MinX && e.MaxY > e.MinY))
+		return r;
+	r.is = 1;
+	r.x0 = e.MinX, r.y0 = e.MinY, r.x1 = e.MaxX, r.y1 = e.MaxY;
+	return r;
+}
+
 /*
  * Reads B whole into C, in A's CRS (SRS), repaired where invalid, and
  * makes the output's fields from A's (AD) and B's where the operation
@@ -793,13 +853,16 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 		if (c->nb == cap) {
 			OGRGeometryH *n;
 			OGRFeatureH *nf;
+			struct ov_rect *nr;
 
 			cap = cap ? cap * 2 : 256;
 			if ((n = realloc(c->b, cap * sizeof(*n))) != NULL)
 				c->b = n;
 			if ((nf = realloc(c->bf, cap * sizeof(*nf))) != NULL)
 				c->bf = nf;
-			if (n == NULL || nf == NULL) {
+			if ((nr = realloc(c->rect, cap * sizeof(*nr))) != NULL)
+				c->rect = nr;
+			if (n == NULL || nf == NULL || nr == NULL) {
 				OGR_G_DestroyGeometry(g);
 				OGR_F_Destroy(f);
 				st = kcni_error(ctx, KCN_EOS, o->b_path,
@@ -815,6 +878,7 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 		all.MinY = fmin(all.MinY, e.MinY);
 		all.MaxY = fmax(all.MaxY, e.MaxY);
 		c->bf[c->nb] = f;
+		c->rect[c->nb] = ov_is_rect(g);
 		c->b[c->nb++] = g;
 	}
 	/* A billionth of B's extent: far below any planning detail. */
@@ -856,6 +920,7 @@ ov_conf_free(struct ov_conf *c)
 	}
 	free(c->b);
 	free(c->bf);
+	free(c->rect);
 	for (size_t i = 0; i < c->npiece; i++)
 		free(c->piece[i].wkb);
 	free(c->piece);

@@ -89,7 +89,8 @@ write_layer(const char *path, const char *name, GEOSGeometry **gs, int n)
 	OSRRelease(srs);
 }
 
-/* Random layers A (a.gpkg) and B (b.gpkg) from SEED. */
+/* Random layers A (a.gpkg) and B (b.gpkg) from SEED; B of rectangles
+   (cut by GEOS's rectangle clipping) for every third seed. */
 static void
 make_layers(unsigned long long seed)
 {
@@ -111,6 +112,22 @@ make_layers(unsigned long long seed)
 			a[na++] = GEOSGeom_createPolygon_r(h, shell,
 			    hole ? &hole : NULL, hole ? 1 : 0);
 		}
+	if (seed % 3 == 0) {
+		/* A grid of 6 by 6 cells, some left out, each shrunk. */
+		for (int i = 0; i < 6; i++)
+			for (int j = 0; j < 6; j++) {
+				double x = -20 + 110 * i, y = -20 + 110 * j;
+
+				if (rnd(&s) < 0.3)
+					continue;
+				b[nb++] = GEOSGeom_createRectangle_r(h, x + 30 *
+				    rnd(&s), y + 30 * rnd(&s), x + 110 - 30 *
+				    rnd(&s), y + 110 - 30 * rnd(&s));
+			}
+		write_layer(kt_path("a.gpkg"), "a", a, na);
+		write_layer(kt_path("b.gpkg"), "b", b, nb);
+		return;
+	}
 	for (int i = 0; i < np; i++)
 		pts[i] = GEOSGeom_createPointFromXY_r(h, -50 + 700 * rnd(&s),
 		    -50 + 700 * rnd(&s));
