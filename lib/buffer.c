@@ -435,6 +435,22 @@ buf_put(struct kcn_ctx *wctx, struct buf_worker *w, OGRFeatureH *fp,
 		OGR_G_DestroyGeometry(back);
 		return st;
 	}
+	/* Reprojected, it may fold where the CRS is strained: repaired,
+	   so that what kcn-buffer writes is always valid. */
+	if (!OGR_G_IsValid(back)) {
+		OGRGeometryH v = OGR_G_MakeValid(back);
+
+		OGR_G_DestroyGeometry(back);
+		if (v == NULL || OGR_G_IsEmpty(v)) {
+			if (v != NULL)
+				OGR_G_DestroyGeometry(v);
+			return kcni_error(wctx, KCN_REJECTED, "buffer", "its "
+			    "buffer is not valid in the CRS, and cannot be "
+			    "repaired");
+		}
+		back = OGR_G_ForceToMultiPolygon(v);
+		kcni_note(wctx, "its buffer was repaired in the CRS");
+	}
 	OGR_F_SetGeometryDirectly(*fp, back);
 	return KCN_OK;
 }
@@ -595,6 +611,7 @@ buf_dissolved(struct kcn_ctx *ctx, const char *path,
 		d.by = o->dissolve_field ? by : NULL;
 		d.count = 1;
 		d.label = path;
+		d.valid = 1;	/* GEOS's buffers, or repaired */
 		d.out = o->out;
 		if ((dst = kcn_dissolve_run(ctx, file, &d)) != KCN_OK)
 			st = dst;

@@ -373,7 +373,7 @@ dis_read(struct kcn_ctx *ctx, struct dis_run *r, struct kcn_reader *rd,
 			(*skipped)++;
 		} else {
 			/* Union throws on invalid input: repair it first. */
-			if (!kcni_geom_surely_valid(h, g) &&
+			if (!r->o->valid && !kcni_geom_surely_valid(h, g) &&
 			    GEOSisValid_r(h, g) != 1) {
 				v = kcn_geom_repair(ctx, g,
 				    GEOSGeom_getDimensions_r(h, g));

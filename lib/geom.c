@@ -386,6 +386,10 @@ kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g)
 	unsigned n;
 	int m = 0;
 
+	/* A multipolygon of one polygon is as valid as that polygon. */
+	if (GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON &&
+	    GEOSGetNumGeometries_r(h, g) == 1)
+		g = GEOSGetGeometryN_r(h, g, 0);
 	if (GEOSGeomTypeId_r(h, g) != GEOS_POLYGON ||
 	    GEOSGetNumInteriorRings_r(h, g) != 0 ||
 	    (ring = GEOSGetExteriorRing_r(h, g)) == NULL ||

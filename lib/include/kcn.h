@@ -525,6 +525,8 @@ struct kcn_dissolve_opts {
 	char **first;			/* fields: first_F, the first value */
 	const char *label;		/* the source in messages (NULL:
 					   PATH) */
+	int valid;			/* the geometries are known valid (a
+					   tool's own output): not tested */
 	struct kcn_writer_opts out;	/* explode: one feature per part */
 };
 
