@@ -14,28 +14,20 @@
 #include "check_kcn.h"
 
 /*
- * Buffers the points of GEOJSON (a FeatureCollection in CRS EPSG) by R
- * metres and returns the largest relative error of the vertices'
- * geodesic distance to their point.  N gets the number of vertices.
+ * Buffers the points of GEOJSON (a FeatureCollection, written to
+ * in.geojson) in CRS by R metres, 16 segments, round; returns the output
+ * file (out.geojson).
  */
-static double
-worst_error(const char *geojson, int epsg, double r, int *n)
+static const char *
+buffer_points(const char *geojson, const char *crs, double r)
 {
 	struct kcn_buffer_opts o = { 0 };
-	struct geod_geodesic g;
-	char crs[32];
 	const char *in = kt_path("in.geojson"), *out = kt_path("out.geojson");
 	FILE *f = fopen(in, "w");
-	GDALDatasetH ds_in, ds;
-	OGRLayerH l_in, l;
-	OGRFeatureH fi, fo;
-	PJ *to_ll, *raw;
-	double worst = 0;
 
 	ck_assert_ptr_nonnull(f);
 	fputs(geojson, f);
 	fclose(f);
-	snprintf(crs, sizeof(crs), "EPSG:%d", epsg);
 	o.s_srs = crs;
 	o.radius = r;
 	o.segments = 16;
@@ -45,6 +37,28 @@ worst_error(const char *geojson, int epsg, double r, int *n)
 	o.threads = 1;
 	o.out.path = out;
 	ck_assert_int_eq(kcn_buffer_run(kt_ctx, in, &o), KCN_OK);
+	return out;
+}
+
+/*
+ * Buffers the points of GEOJSON (a FeatureCollection in CRS EPSG) by R
+ * metres and returns the largest relative error of the vertices'
+ * geodesic distance to their point.  N gets the number of vertices.
+ */
+static double
+worst_error(const char *geojson, int epsg, double r, int *n)
+{
+	struct geod_geodesic g;
+	char crs[32];
+	const char *in = kt_path("in.geojson"), *out;
+	GDALDatasetH ds_in, ds;
+	OGRLayerH l_in, l;
+	OGRFeatureH fi, fo;
+	PJ *to_ll, *raw;
+	double worst = 0;
+
+	snprintf(crs, sizeof(crs), "EPSG:%d", epsg);
+	out = buffer_points(geojson, crs, r);
 	geod_init(&g, 6378137, 1 / 298.257223563);
 	raw = proj_create_crs_to_crs(kcn_ctx_proj(kt_ctx), crs, "EPSG:4326",
 	    NULL);
@@ -170,28 +184,16 @@ geod_area_of(const struct geod_geodesic *g, OGRGeometryH mp, int *parts)
    one on each side, with the area of the same buffer elsewhere. */
 START_TEST(across_the_antimeridian)
 {
-	struct kcn_buffer_opts o = { 0 };
 	struct geod_geodesic g;
-	const char *in = kt_path("am.geojson"), *out = kt_path("amb.geojson");
-	FILE *f = fopen(in, "w");
+	const char *out;
 	GDALDatasetH ds;
 	OGRFeatureH a, b;
 	double area_a, area_b;
 	int np_a, np_b;
 
 	/* Both 0.24 degrees east of the centre of their half-degree cell. */
-	fputs("{\"type\":\"FeatureCollection\",\"features\":["
-	    PT(179.99, -16.8) "," PT(100.49, -16.8) "]}", f);
-	fclose(f);
-	o.s_srs = "EPSG:4326";
-	o.radius = 5000;
-	o.segments = 16;
-	o.cap = KCN_CAP_ROUND;
-	o.join = KCN_JOIN_ROUND;
-	o.mitre_limit = 5;
-	o.threads = 1;
-	o.out.path = out;
-	ck_assert_int_eq(kcn_buffer_run(kt_ctx, in, &o), KCN_OK);
+	out = buffer_points("{\"type\":\"FeatureCollection\",\"features\":["
+	    PT(179.99, -16.8) "," PT(100.49, -16.8) "]}", "EPSG:4326", 5000);
 	geod_init(&g, 6378137, 1 / 298.257223563);
 	ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
 	ck_assert_ptr_nonnull(ds);
