@@ -42,7 +42,6 @@ struct buf_conf {
 	int field;		/* the radius field, or -1 */
 	PJ *crs;		/* lon/lat radians to a projected CRS in
 				   metres, for its scale factors; or NULL */
-	int geographic;		/* the CRS is in degrees */
 };
 
 /* The scale factor around a BUF_PCELL cell of a projected CRS. */
@@ -315,8 +314,9 @@ buf_shift_xy(double *x, double *y, void *ud)
 /*
  * A buffer in longitude and latitude that crosses the antimeridian (its
  * points on both sides, wrapped into -180..180): its longitudes made
- * continuous, then, for a CRS in degrees, cut at the antimeridian into
- * parts on either side; a projected CRS takes it whole.
+ * continuous, then cut at the antimeridian into parts on either side.
+ * A projected CRS without an edge there gets them side by side, merged
+ * when the result is tested in the CRS.
  */
 static enum kcn_status
 buf_antimeridian(struct kcn_ctx *wctx, struct buf_worker *w, OGRGeometryH *g)
@@ -326,6 +326,7 @@ buf_antimeridian(struct kcn_ctx *wctx, struct buf_worker *w, OGRGeometryH *g)
 	OGRGeometryH back;
 	double prev = NAN;
 	unsigned n = 0;
+	int ok = 1;
 
 	if ((a = kcn_geom_to_geos(wctx, *g)) == NULL)
 		return KCN_REJECTED;
@@ -336,35 +337,41 @@ buf_antimeridian(struct kcn_ctx *wctx, struct buf_worker *w, OGRGeometryH *g)
 		return kcni_error(wctx, KCN_REJECTED, "buffer", "its buffer "
 		    "across the antimeridian cannot be drawn: %s",
 		    kcni_geos_msg(wctx));
-	if (w->c->geographic) {
-		for (int k = -1; k <= 1; k++) {
-			double dx = -360.0 * k;
-			GEOSGeometry *box = GEOSGeom_createRectangle_r(h,
-			    -180 + 360.0 * k, -90, 180 + 360.0 * k, 90), *p, *q;
+	/* Cut in any CRS: PROJ wraps longitudes past 180 on the way to a
+	   projected one, which would fold a whole buffer across the map. */
+	for (int k = -1; k <= 1 && ok; k++) {
+		double dx = -360.0 * k;
+		GEOSGeometry *box = GEOSGeom_createRectangle_r(h, -180 + 360.0 *
+		    k, -90, 180 + 360.0 * k, 90), *p, *q = NULL;
 
-			p = box ? GEOSIntersection_r(h, u, box) : NULL;
-			if (box != NULL)
-				GEOSGeom_destroy_r(h, box);
-			if (p == NULL)
-				continue;
-			/* Areas only: the cut leaves a line on the edge. */
+		p = box ? GEOSIntersection_r(h, u, box) : NULL;
+		if (box != NULL)
+			GEOSGeom_destroy_r(h, box);
+		/* Areas only: the cut leaves a line on the edge. */
+		if (p != NULL) {
 			q = kcni_geom_keep_dim(h, p, 2);
 			GEOSGeom_destroy_r(h, p);
-			if (q != NULL && !GEOSisEmpty_r(h, q) && (parts[n] =
-			    GEOSGeom_transformXY_r(h, q, buf_shift_xy, &dx)) !=
-			    NULL)
-				n++;
-			if (q != NULL)
-				GEOSGeom_destroy_r(h, q);
 		}
-		GEOSGeom_destroy_r(h, u);
+		if (q == NULL)
+			ok = 0;		/* a side lost: none at all */
+		else if (!GEOSisEmpty_r(h, q) && (parts[n++] =
+		    GEOSGeom_transformXY_r(h, q, buf_shift_xy, &dx)) == NULL)
+			ok = 0, n--;
+		if (q != NULL)
+			GEOSGeom_destroy_r(h, q);
+	}
+	GEOSGeom_destroy_r(h, u);
+	if (!ok) {
+		while (n > 0)
+			GEOSGeom_destroy_r(h, parts[--n]);
+		u = NULL;
+	} else
 		u = n > 0 ? GEOSGeom_createCollection_r(h,
 		    GEOS_GEOMETRYCOLLECTION, parts, n) : NULL;
-		if (u == NULL)
-			return kcni_error(wctx, KCN_REJECTED, "buffer", "its "
-			    "buffer cannot be cut at the antimeridian: %s",
-			    kcni_geos_msg(wctx));
-	}
+	if (u == NULL)
+		return kcni_error(wctx, KCN_REJECTED, "buffer", "its buffer "
+		    "cannot be cut at the antimeridian: %s",
+		    kcni_geos_msg(wctx));
 	back = kcn_geom_from_geos(wctx, u);
 	GEOSGeom_destroy_r(h, u);
 	if (back == NULL)
@@ -628,7 +635,7 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	struct kcn_source *src;
 	struct kcn_reader *rd = NULL;
 	struct kcn_writer *wr = NULL;
-	struct buf_conf conf = { o, NULL, 0, 0, -1, NULL, 0 };
+	struct buf_conf conf = { o, NULL, 0, 0, -1, NULL };
 	struct kcni_stage stage = { buf_init, buf_apply, buf_fini, &conf };
 	struct kcni_tally tally = { 0 };
 	OGRSpatialReferenceH srs = NULL;
@@ -662,7 +669,6 @@ kcn_buffer_run(struct kcn_ctx *ctx, const char *path,
 	}
 	if ((st = buf_geo(ctx, srs, &conf)) != KCN_OK)
 		goto out;
-	conf.geographic = OSRIsGeographic(srs);
 	if (OSRIsProjected(srs) && fabs(OSRGetLinearUnits(srs, NULL) - 1) <
 	    1e-12 && (conf.crs = buf_crs(ctx, srs)) == NULL) {
 		st = kcn_ctx_status(ctx);

@@ -224,7 +224,12 @@ dis_union(struct kcn_ctx *ctx, struct dis_run *r, struct dis_group *grp)
 	if (polygonal) {
 		coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
 		    grp->parts, (unsigned)grp->n);
-		u = coll ? GEOSCoverageUnion_r(h, coll) : NULL;
+		if (coll == NULL) {
+			grp->n = 0;	/* GEOS took them, even so */
+			kcni_error(ctx, KCN_EOS, "dissolve", "out of memory");
+			return NULL;
+		}
+		u = GEOSCoverageUnion_r(h, coll);
 		/* Valid too: edges that meet without shared vertices are not
 		   a coverage, and its union may come out broken. */
 		if (u != NULL && GEOSArea_r(h, u, &a) &&
@@ -238,7 +243,7 @@ dis_union(struct kcn_ctx *ctx, struct dis_run *r, struct dis_group *grp)
 		if (u != NULL)
 			GEOSGeom_destroy_r(h, u);
 		/* The parts back from the collection, for the general union. */
-		if (coll != NULL) {
+		{
 			size_t n = grp->n;
 
 			grp->n = 0;

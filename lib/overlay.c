@@ -241,8 +241,8 @@ ov_minus(GEOSContextHandle_t h, const GEOSGeometry *x, const GEOSGeometry *y,
 
 /*
  * A within the worker's B[I]: by GEOS's rectangle clipping where that is
- * a rectangle, which is faster but may return an invalid result (then,
- * and on the snapped retry, by the overlay).
+ * a rectangle and A an area, which is faster but may return an invalid
+ * result (then, and on the snapped retry, by the overlay).
  */
 static GEOSGeometry *
 ov_clip(struct ov_worker *w, size_t i, const GEOSGeometry *a, double snap)
@@ -251,8 +251,10 @@ ov_clip(struct ov_worker *w, size_t i, const GEOSGeometry *a, double snap)
 	const struct ov_rect *r = &w->c->rect[i];
 	GEOSGeometry *x;
 
-	if (r->is && snap == 0 && (x = GEOSClipByRect_r(h, a, r->x0, r->y0,
-	    r->x1, r->y1)) != NULL) {
+	/* Areas only: it takes a rectangle's edge as outside, so points
+	   and lines on it would be lost. */
+	if (r->is && snap == 0 && GEOSGeom_getDimensions_r(h, a) == 2 &&
+	    (x = GEOSClipByRect_r(h, a, r->x0, r->y0, r->x1, r->y1)) != NULL) {
 		if (kcni_geom_surely_valid(h, x) || GEOSisValid_r(h, x) == 1)
 			return x;
 		GEOSGeom_destroy_r(h, x);
@@ -327,9 +329,9 @@ ov_merge(GEOSContextHandle_t h, struct ov_res *r)
 		return 1;
 	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
 	    r->cut, (unsigned)r->ncut);
+	r->ncut = 0;		/* GEOS took them, even on failure */
 	if (coll == NULL)
 		return 0;
-	r->ncut = 0;		/* the collection owns them */
 	u = GEOSUnaryUnion_r(h, coll);
 	GEOSGeom_destroy_r(h, coll);
 	if (u == NULL)
@@ -438,9 +440,7 @@ ov_write_pieces(struct kcn_ctx *wctx, struct ov_worker *w, OGRFeatureH *fp,
 	int n = 0;
 
 	for (size_t k = 0; k < r->ncut && st == KCN_OK; k++) {
-		if (ov_wants_b_rest(w->c->o->op))
-			st = ov_keep_piece(wctx, w, r->at[k], r->cut[k]);
-		if (st != KCN_OK || w->c->o->op == KCN_OVERLAY_SYMDIFFERENCE ||
+		if (w->c->o->op == KCN_OVERLAY_SYMDIFFERENCE ||
 		    ov_sliver(w, r->cut[k], dim))
 			continue;
 		if ((f = ov_feature(wctx, w->c, af, r->at[k], r->cut[k])) ==
@@ -457,6 +457,11 @@ ov_write_pieces(struct kcn_ctx *wctx, struct ov_worker *w, OGRFeatureH *fp,
 		else
 			st = n++ == 0 ? (*fp = f, KCN_OK) : kcni_emit(wctx, f);
 	}
+	/* Kept for B's leftover once the feature is whole, not before: a
+	   rejected feature's area is in neither. */
+	for (size_t k = 0; k < r->ncut && st == KCN_OK &&
+	    ov_wants_b_rest(w->c->o->op); k++)
+		st = ov_keep_piece(wctx, w, r->at[k], r->cut[k]);
 	if (st != KCN_OK) {
 		if (n > 0 && *fp != af)
 			OGR_F_Destroy(*fp);
@@ -778,6 +783,7 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 	OGREnvelope e, all = { 0, 0, 0, 0 };
 	enum kcn_status st = KCN_OK;
 	size_t cap = 0;
+	long long nonarea = 0;
 	int first = 1;
 
 	if ((src = kcn_source_open(ctx, o->b_path, KCN_OPEN_VECTOR)) == NULL)
@@ -821,7 +827,8 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 			if (g != NULL)
 				OGR_G_DestroyGeometry(g);
 			OGR_F_Destroy(f);
-			continue;	/* only areas cut */
+			nonarea++;	/* only areas cut */
+			continue;
 		}
 		if (tr != NULL && (st = kcn_transform_geom(ctx, tr, g)) !=
 		    KCN_OK) {
@@ -881,6 +888,9 @@ ov_load(struct kcn_ctx *ctx, const struct kcn_overlay_opts *o,
 		c->rect[c->nb] = ov_is_rect(g);
 		c->b[c->nb++] = g;
 	}
+	if (st == KCN_OK && nonarea > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, o->b_path, "%lld features "
+		    "without an area left out: only areas cut", nonarea);
 	/* A billionth of B's extent: far below any planning detail. */
 	if (c->nb > 0)
 		c->grid = fmax(all.MaxX - all.MinX, all.MaxY - all.MinY) *

@@ -42,13 +42,11 @@ uni_plain(GEOSContextHandle_t h, GEOSGeometry **parts, size_t n)
 {
 	GEOSGeometry *coll, *u;
 
+	/* GEOS takes the parts, even when it fails. */
 	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts,
 	    (unsigned)n);
-	if (coll == NULL) {
-		for (size_t i = 0; i < n; i++)
-			GEOSGeom_destroy_r(h, parts[i]);
+	if (coll == NULL)
 		return NULL;
-	}
 	u = GEOSUnaryUnion_r(h, coll);
 	GEOSGeom_destroy_r(h, coll);
 	return u;

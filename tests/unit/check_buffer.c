@@ -212,6 +212,31 @@ START_TEST(across_the_antimeridian)
 }
 END_TEST
 
+/* In Web Mercator, whose edge is the antimeridian, the two parts lie at
+   the map's two edges, each of its true size: not one buffer folded
+   across the whole map. */
+START_TEST(across_the_antimeridian_mercator)
+{
+	const char *out = buffer_points("{\"type\":\"FeatureCollection\","
+	    "\"features\":[" PT(20036395.1, 55660.4) "]}", "EPSG:3857", 5000);
+	GDALDatasetH ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
+	OGRFeatureH f;
+	OGRGeometryH g;
+	double area;
+
+	ck_assert_ptr_nonnull(ds);
+	f = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0));
+	ck_assert_ptr_nonnull(f);
+	g = OGR_F_GetGeometryRef(f);
+	ck_assert_int_eq(OGR_G_GetGeometryCount(g), 2);
+	/* A 5 km circle in Mercator's metres at 0.5 degrees. */
+	area = OGR_G_Area(g);
+	ck_assert_msg(area > 7.8e7 && area < 7.9e7, "area %g", area);
+	OGR_F_Destroy(f);
+	GDALClose(ds);
+}
+END_TEST
+
 Suite *
 buffer_suite(void)
 {
@@ -223,6 +248,7 @@ buffer_suite(void)
 	tcase_add_test(tc, true_off_the_zone);
 	tcase_add_test(tc, true_in_place_or_not);
 	tcase_add_test(tc, across_the_antimeridian);
+	tcase_add_test(tc, across_the_antimeridian_mercator);
 	suite_add_tcase(s, tc);
 	return s;
 }
