@@ -311,20 +311,27 @@ START_TEST(fields)
 {
 	char names[256], *zone[] = { "b", NULL }, *none[] = { NULL };
 	char *bad[] = { "nope", NULL };
+	static const struct {
+		enum kcn_overlay_op op;
+		int list;	/* 0: all, 1: "b", 2: none */
+		const char *want;
+	} cases[] = {
+		{ KCN_OVERLAY_INTERSECT, 0, "id,a,b_id,b" },
+		{ KCN_OVERLAY_IDENTITY, 1, "id,a,b" },
+		{ KCN_OVERLAY_UNION, 2, "id,a" },
+	};
 
 	make_layers(7);
-	ck_assert_int_eq(run(KCN_OVERLAY_INTERSECT, kt_path("all.gpkg"), 1,
-	    NULL), KCN_OK);
-	fields_of(kt_path("all.gpkg"), names, sizeof(names));
-	ck_assert_str_eq(names, "id,a,b_id,b");
-	ck_assert_int_eq(run(KCN_OVERLAY_IDENTITY, kt_path("zone.gpkg"), 1,
-	    zone), KCN_OK);
-	fields_of(kt_path("zone.gpkg"), names, sizeof(names));
-	ck_assert_str_eq(names, "id,a,b");
-	ck_assert_int_eq(run(KCN_OVERLAY_UNION, kt_path("none.gpkg"), 1,
-	    none), KCN_OK);
-	fields_of(kt_path("none.gpkg"), names, sizeof(names));
-	ck_assert_str_eq(names, "id,a");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char **list = cases[i].list == 1 ? zone : cases[i].list == 2 ?
+		    none : NULL;
+
+		ck_assert_int_eq(run(cases[i].op, kt_path("f.gpkg"), 1, list),
+		    KCN_OK);
+		fields_of(kt_path("f.gpkg"), names, sizeof(names));
+		ck_assert_str_eq(names, cases[i].want);
+		remove(kt_path("f.gpkg"));
+	}
 	ck_assert_int_eq(run(KCN_OVERLAY_INTERSECT, kt_path("bad.gpkg"), 1,
 	    bad), KCN_EUSAGE);
 	ck_assert_str_eq(kcn_ctx_where(kt_ctx), "--b-fields");
