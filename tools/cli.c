@@ -207,10 +207,19 @@ kcn_cli_exit(struct kcn_cli *cli, struct kcn_ctx *ctx, enum kcn_status st)
 	return kcn_exit_code(st);
 }
 
+int
+kcn_cli_finish(struct kcn_cli *cli, struct kcn_ctx *ctx, enum kcn_status st)
+{
+	if (st != KCN_OK && st != KCN_REJECTED)
+		kcn_cli_report(cli, ctx);
+	return kcn_cli_exit(cli, ctx, st);
+}
+
 void
 kcn_cli_outputs(struct kcn_cli *cli, struct kcn_writer_opts *out,
     int *threads)
 {
 	cli->out = out;
 	cli->threads = threads;
+	out->stdout_is_tty = isatty(STDOUT_FILENO);
 }

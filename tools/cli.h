@@ -106,6 +106,13 @@ long kcn_cli_number(struct kcn_cli *cli, const char *opt, const char *arg,
 int kcn_cli_usage_error(struct kcn_cli *cli, const char *fmt, ...);
 
 /*
+ * kcn_cli_exit after one run of the library: its error reported first,
+ * unless it only skipped features (KCN_REJECTED: each was reported).
+ */
+int kcn_cli_finish(struct kcn_cli *cli, struct kcn_ctx *ctx,
+    enum kcn_status st);
+
+/*
  * Ends the program: flushes and checks standard output (a write error is
  * EX_IOERR), clears the progress bar, frees CTX and returns the exit code
  * for ST.

@@ -156,11 +156,8 @@ main(int argc, char **argv)
 		    "one input at a time (got %d)", argc - optind);
 	if (argc > optind)
 		path = argv[optind];
-	opts.out.stdout_is_tty = isatty(STDOUT_FILENO);
 	if ((ctx = kcn_cli_ctx(&cli)) == NULL)
 		return EX_OSERR;
 	st = kcn_buffer_run(ctx, path, &opts);
-	if (st != KCN_OK && st != KCN_REJECTED)
-		kcn_cli_report(&cli, ctx);
-	return kcn_cli_exit(&cli, ctx, st);
+	return kcn_cli_finish(&cli, ctx, st);
 }

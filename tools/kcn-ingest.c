@@ -210,15 +210,12 @@ main(int argc, char **argv)
 	}
 	if (argc > optind)
 		path = argv[optind];
-	opts.out.stdout_is_tty = isatty(STDOUT_FILENO);
 	if ((ctx = kcn_cli_ctx(&cli)) == NULL) {
 		rc = EX_OSERR;
 		goto out;
 	}
 	st = kcn_ingest_run(ctx, path, &opts);
-	if (st != KCN_OK && st != KCN_REJECTED)
-		kcn_cli_report(&cli, ctx);
-	rc = kcn_cli_exit(&cli, ctx, st);
+	rc = kcn_cli_finish(&cli, ctx, st);
 out:
 	CSLDestroy(opts.layers);
 	CSLDestroy(opts.rename);

@@ -115,7 +115,6 @@ main(int argc, char **argv)
 		    "symdifference", argv[optind]);
 	opts.op = op;
 	opts.b_path = argv[optind + 1];
-	opts.out.stdout_is_tty = isatty(STDOUT_FILENO);
 	if ((ctx = kcn_cli_ctx(&cli)) == NULL)
 		return EX_OSERR;
 	if (b_fields != NULL)
@@ -123,7 +122,5 @@ main(int argc, char **argv)
 		    CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
 	st = kcn_overlay_run(ctx, path, &opts);
 	CSLDestroy(opts.b_fields);
-	if (st != KCN_OK && st != KCN_REJECTED)
-		kcn_cli_report(&cli, ctx);
-	return kcn_cli_exit(&cli, ctx, st);
+	return kcn_cli_finish(&cli, ctx, st);
 }
