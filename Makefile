@@ -11,7 +11,7 @@ O       ?= .
 PREFIX  ?= /usr/local
 MANDIR  ?= $(PREFIX)/share/man
 PKGS     = gdal proj geos json-c
-TOOLS    = kcn-info kcn-ingest kcn-reproject kcn-buffer kcn-dissolve kcn-overlay
+TOOLS    = kcn-info kcn-ingest kcn-reproject kcn-buffer kcn-dissolve kcn-overlay kcn-coverage
 
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter $(WERROR)

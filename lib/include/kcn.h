@@ -591,4 +591,75 @@ const char *kcn_overlay_op_name(enum kcn_overlay_op op);
 enum kcn_status kcn_overlay_run(struct kcn_ctx *ctx, const char *path,
     const struct kcn_overlay_opts *opts);
 
+/* ---- kcn-coverage -------------------------------------------------- */
+
+/* A layer given on the command line as NAME=PATH[:r=METRES]. */
+struct kcn_coverage_layer {
+	const char *name;		/* category, or points or lines name */
+	const char *path;		/* "-": standard input */
+	double radius;			/* metres around points and lines;
+					   0: the layer holds the areas */
+};
+
+enum kcn_coverage_format {
+	KCN_COVERAGE_CSV,
+	KCN_COVERAGE_JSON,
+	KCN_COVERAGE_MARKDOWN
+};
+
+struct kcn_coverage_opts {
+	const char *zones;		/* the districts */
+	const char *zone_id;		/* their id field (NULL: feature
+					   number, from 1) */
+	const char *zone_name;		/* their name field (NULL: none) */
+	const struct kcn_coverage_layer *cats;	/* the plan, by category */
+	int ncats;
+	const struct kcn_coverage_layer *base;	/* existing infrastructure,
+					   by the category it adds to */
+	int nbase;
+	const struct kcn_coverage_layer *points;	/* counted */
+	int npoints;
+	int by_area;			/* areas among the points: counted by
+					   the share of their area, not by
+					   their centroid */
+	const struct kcn_coverage_layer *lines;	/* measured in metres */
+	int nlines;
+	const char *pop;		/* population raster, or NULL */
+	const char *pop_layer;		/* or population areas ... */
+	const char *pop_field;		/* ... with this field */
+	int segments;			/* per quarter circle of a buffer */
+	enum kcn_coverage_format format;
+	const char *output;		/* the table (NULL or "-": OUT) */
+	const char *gaps;		/* uncovered part of each zone, or NULL */
+	const char *covered;		/* covered part by zone and category,
+					   or NULL */
+	int threads;			/* threads in all; 0: one per core */
+};
+
+/*
+ * Parses ARG, "NAME=PATH" or "NAME=PATH:r=METRES", into *L (pointing
+ * into ARG).  KCN_EUSAGE, saying why, when it is not one.
+ */
+enum kcn_status kcn_coverage_layer_parse(struct kcn_ctx *ctx, char *arg,
+    struct kcn_coverage_layer *l);
+
+/*
+ * The coverage report of a plan: for each zone of OPTS->zones, and for
+ * the city as a whole (the zones unioned; "TOTAL"), and for each category
+ * of OPTS->cats and all of them together ("all", when there are two or
+ * more): the zone's area, the area the category's service areas cover
+ * (overlaps counted once) and the area two or more of them cover, in
+ * square metres on a Lambert azimuthal equal-area projection centred on
+ * the zones; the population in the zone and covered, from a raster by
+ * the exact share of each cell inside, or from areas by the share of
+ * their area; the points inside and covered, and the length of lines
+ * inside and covered (geodesic metres).  Points and lines given with a
+ * radius are buffered as kcn_buffer_run does.  With OPTS->base, the
+ * existing coverage and the plan's gain over it.  The table is written
+ * to OPTS->output, or OUT, as CSV, JSON or Markdown; the same numbers
+ * and bytes for any number of threads.
+ */
+enum kcn_status kcn_coverage_run(struct kcn_ctx *ctx,
+    const struct kcn_coverage_opts *opts, FILE *out);
+
 #endif /* KCN_H */

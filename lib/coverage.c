@@ -1,0 +1,2803 @@
+/*
+ * coverage.c: kcn-coverage's work, the coverage report of a plan.
+ *
+ * Everything is brought into one Lambert azimuthal equal-area projection
+ * centred on the zones, so that planar areas are areas on the ellipsoid.
+ * A grid is laid over the zones, with cells about half a typical service
+ * area across.  In each cell, every measure is exact and local:
+ *
+ * - the service areas of a set are clipped to the cell (GEOS's rectangle
+ *   clip); a cell that two of them contain is covered, and covered twice;
+ *   one that one contains is covered, and covered twice where the others
+ *   reach; otherwise the union of the clipped pieces covers it, and the
+ *   parts of each piece within the ones before it are covered twice.  A
+ *   cell with too many pieces to merge is quartered first.
+ * - the zones are clipped to the cell too, and each measure is summed
+ *   over the pieces of zone and cover that meet.
+ *
+ * The pieces of different cells do not overlap, so the sums are the
+ * areas of the unions, with nothing counted twice, and cells are
+ * independent: they run on all threads, and are summed in cell order, so
+ * that the numbers are the same for any number of threads.  Points,
+ * lines and population areas stream through afterwards, in batches, each
+ * measured against the pieces of the cells it falls in.
+ *
+ * Population from a raster: each piece is taken into the raster's pixel
+ * grid and clipped by halves down to single cells, each weighted by the
+ * exact share of it inside; blocks wholly inside are summed at once
+ * from summed-area tables.  Cells without data and the parts outside the
+ * raster are counted as unknown area, never as no people.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <geodesic.h>
+#include <json.h>
+
+#include "kcn_internal.h"
+
+#define COV_KMAX 12		/* pieces a cell merges without quartering */
+#define COV_DEPTH 5		/* quarterings at most */
+#define COV_FULL (1 - 1e-12)	/* area share taken as the whole */
+#define COV_CELL 0.5		/* cell side over a service area's median */
+#define COV_CELLS 1e6		/* at most about this many cells */
+#define COV_BATCH 16384		/* features a batch of points or lines */
+#define COV_RASTER_MAX 2e8	/* raster cells read at most */
+
+/* ---- the model --------------------------------------------------------- */
+
+/* A union of service areas to measure. */
+struct cov_set {
+	char *label;		/* category, "all", ... */
+	GEOSGeometry **parts;	/* borrowed from the run's layers */
+	size_t n;
+	GEOSSTRtree *tree;
+};
+
+struct cov_zone {
+	char *id, *name;
+	GEOSGeometry *g;
+	double area;
+};
+
+/* A piece of an area within a cell; RECT when it is a rectangle (its
+   envelope), such as a whole cell. */
+struct cov_piece {
+	GEOSGeometry *g;
+	double x0, y0, x1, y1;
+	int rect;
+	int key;		/* zone index, or set index */
+};
+
+/* What a cell leaves for the later passes: the pieces of the zones and
+   of each set's cover. */
+struct cov_cell {
+	struct cov_piece *z, *u;
+	size_t nz, nu;
+};
+
+/* A contribution to the sums: VALUE to column COL of zone ZONE. */
+struct cov_add {
+	int zone, col;
+	double v;
+};
+
+struct cov_adds {
+	struct cov_add *a;
+	size_t n, cap;
+	int oom;
+	int rejected;		/* the job's feature was skipped: MSG */
+	char *msg;
+};
+
+struct cov_raster {
+	int on;
+	double gt[6];		/* of the window */
+	int nx, ny;		/* window size */
+	double *sv, *sk;	/* summed values and known cells, (nx+1)(ny+1) */
+	double *v;		/* values, NAN for none */
+	struct kcn_transform *tr;	/* analysis CRS to the raster's */
+};
+
+enum cov_kind { COV_POINTS, COV_LINES, COV_POPAREAS };
+
+struct cov_run {
+	struct kcn_ctx *ctx;
+	const struct kcn_coverage_opts *o;
+	OGRSpatialReferenceH laea, zsrs;
+	char *laea_def;
+	struct cov_zone *zone;	/* nzone zones, then TOTAL */
+	int nzone;
+	GEOSSTRtree *ztree;
+	/* the layers' areas, in the analysis CRS */
+	GEOSGeometry ***cat, ***base;
+	size_t *ncat, *nbase;
+	struct cov_set *set;
+	int nset;
+	int *plan, *baseset, *comb;	/* set of each category, or -1 */
+	int gapset;
+	/* the grid */
+	double gx, gy, s;
+	int nx, ny;
+	struct cov_cell *cell;	/* nx * ny */
+	int keep;		/* cells keep their pieces */
+	/* sums: (nzone + 1) rows of ncol */
+	int ncol, np, nl;
+	double *sum;
+	struct cov_raster ras;
+	struct kcn_transform *to_ll;	/* analysis CRS to lon/lat */
+	struct geod_geodesic geod;
+	int threads;
+	/* the current stream of points, lines or areas */
+	enum cov_kind kind;
+	int which;		/* its points or lines index */
+	int popfield;
+	struct kcn_transform *ftr;
+	OGRGeometryH *batch;
+	double *bval;
+	struct cov_adds *badd;
+	size_t nbatch;
+	long long skipped;
+};
+
+/* Columns: the zone's own, then each set's. */
+#define COL_POP 0
+#define COL_UNKNOWN 1
+#define COL_PTS(r, p) (2 + (p))
+#define COL_LEN(r, l) (2 + (r)->np + (l))
+#define COL_SET(r, s) (2 + (r)->np + (r)->nl + (s) * (3 + (r)->np + (r)->nl))
+#define COL_COV 0
+#define COL_TWICE 1
+#define COL_POPCOV 2
+#define COL_PTSCOV(r, p) (3 + (p))
+#define COL_LENCOV(r, l) (3 + (r)->np + (l))
+
+/* A worker: a thread's context and its clones of the operations. */
+struct cov_worker {
+	struct cov_run *r;
+	struct kcn_ctx *ctx;
+	GEOSContextHandle_t h;
+	struct kcn_transform *ras, *ll, *ftr;
+	enum kcn_status st;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static void
+cov_add(struct cov_adds *a, int zone, int col, double v)
+{
+	if (v == 0 || a->oom)
+		return;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct cov_add *n = realloc(a->a, cap * sizeof(*n));
+
+		if (n == NULL) {
+			a->oom = 1;
+			return;
+		}
+		a->a = n;
+		a->cap = cap;
+	}
+	a->a[a->n].zone = zone;
+	a->a[a->n].col = col;
+	a->a[a->n++].v = v;
+}
+
+/* Adds A's contributions to the sums, in A's order, and empties it. */
+static enum kcn_status
+cov_sum(struct cov_run *r, struct cov_adds *a)
+{
+	if (a->oom)
+		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+	for (size_t i = 0; i < a->n; i++)
+		r->sum[(size_t)a->a[i].zone * r->ncol + a->a[i].col] +=
+		    a->a[i].v;
+	a->n = 0;
+	return KCN_OK;
+}
+
+static double
+cov_area(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+	double a = 0;
+
+	if (g == NULL || GEOSArea_r(h, g, &a) != 1)
+		return 0;
+	return a;
+}
+
+static void
+cov_env(GEOSContextHandle_t h, const GEOSGeometry *g, double e[4])
+{
+	if (GEOSisEmpty_r(h, g) || !GEOSGeom_getXMin_r(h, g, &e[0]) ||
+	    !GEOSGeom_getYMin_r(h, g, &e[1]) ||
+	    !GEOSGeom_getXMax_r(h, g, &e[2]) ||
+	    !GEOSGeom_getYMax_r(h, g, &e[3]))
+		e[0] = e[1] = HUGE_VAL, e[2] = e[3] = -HUGE_VAL;
+}
+
+/* The parts of G of dimension DIM (taken), or NULL when none. */
+static GEOSGeometry *
+cov_dim(GEOSContextHandle_t h, GEOSGeometry *g, int dim)
+{
+	GEOSGeometry *k;
+
+	if (g == NULL)
+		return NULL;
+	if (GEOSisEmpty_r(h, g)) {
+		GEOSGeom_destroy_r(h, g);
+		return NULL;
+	}
+	if (GEOSGeom_getDimensions_r(h, g) == dim &&
+	    GEOSGeomTypeId_r(h, g) != GEOS_GEOMETRYCOLLECTION)
+		return g;
+	k = kcni_geom_keep_dim(h, g, dim);
+	GEOSGeom_destroy_r(h, g);
+	if (k != NULL && GEOSisEmpty_r(h, k)) {
+		GEOSGeom_destroy_r(h, k);
+		k = NULL;
+	}
+	return k;
+}
+
+enum { COV_MEET, COV_JOIN, COV_MINUS };
+
+/*
+ * A op B, kept to dimension DIM; retried on a fine grid when GEOS fails
+ * (robustness), *BAD set when that fails too.  NULL when empty.
+ */
+static GEOSGeometry *
+cov_op(GEOSContextHandle_t h, int op, const GEOSGeometry *a,
+    const GEOSGeometry *b, int dim, double grid, int *bad)
+{
+	GEOSGeometry *g;
+
+	g = op == COV_MEET ? GEOSIntersection_r(h, a, b) : op == COV_JOIN ?
+	    GEOSUnion_r(h, a, b) : GEOSDifference_r(h, a, b);
+	if (g == NULL)
+		g = op == COV_MEET ? GEOSIntersectionPrec_r(h, a, b, grid) :
+		    op == COV_JOIN ? GEOSUnionPrec_r(h, a, b, grid) :
+		    GEOSDifferencePrec_r(h, a, b, grid);
+	if (g == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	return cov_dim(h, g, dim);
+}
+
+/* G (dimension DIM) within piece P, or NULL when nothing is; *OWN set
+   when the result is new. */
+static GEOSGeometry *
+cov_within(GEOSContextHandle_t h, GEOSGeometry *g, int dim,
+    const struct cov_piece *p, double grid, int *own, int *bad)
+{
+	*own = 1;
+	if (p->rect) {
+		double e[4];
+
+		cov_env(h, g, e);
+		if (e[0] >= p->x0 && e[1] >= p->y0 && e[2] <= p->x1 &&
+		    e[3] <= p->y1) {
+			*own = 0;
+			return g;
+		}
+		if (e[0] > p->x1 || e[2] < p->x0 || e[1] > p->y1 ||
+		    e[3] < p->y0)
+			return NULL;
+		{
+			GEOSGeometry *c = GEOSClipByRect_r(h, g, p->x0, p->y0,
+			    p->x1, p->y1);
+
+			if (c == NULL) {
+				*bad = 1;
+				return NULL;
+			}
+			return cov_dim(h, c, dim);
+		}
+	}
+	return cov_op(h, COV_MEET, g, p->g, dim, grid, bad);
+}
+
+/* ---- population from a raster ------------------------------------------ */
+
+static double
+cov_block(const double *t, int nx, int i0, int j0, int i1, int j1)
+{
+	size_t w = (size_t)nx + 1;
+
+	return t[(size_t)j1 * w + i1] - t[(size_t)j0 * w + i1] -
+	    t[(size_t)j1 * w + i0] + t[(size_t)j0 * w + i0];
+}
+
+/* Population and known area (in pixels) of G, in pixel coordinates and
+   within the block [I0, I1) x [J0, J1) of the window. */
+static void
+cov_pixels(GEOSContextHandle_t h, const struct cov_raster *ras,
+    const GEOSGeometry *g, int i0, int j0, int i1, int j1, double *pop,
+    double *known, int *bad)
+{
+	double a = cov_area(h, g), whole = (double)(i1 - i0) * (j1 - j0);
+
+	if (a <= 0)
+		return;
+	if (a >= whole * COV_FULL) {
+		*pop += cov_block(ras->sv, ras->nx, i0, j0, i1, j1);
+		*known += cov_block(ras->sk, ras->nx, i0, j0, i1, j1);
+		return;
+	}
+	if (i1 - i0 == 1 && j1 - j0 == 1) {
+		double v = ras->v[(size_t)j0 * ras->nx + i0];
+
+		if (!isnan(v)) {
+			*pop += v * a;
+			*known += a;
+		}
+		return;
+	}
+	for (int k = 0; k < 2; k++) {
+		int a0 = i0, a1 = i1, b0 = j0, b1 = j1;
+		GEOSGeometry *c;
+
+		if (i1 - i0 >= j1 - j0)
+			*(k ? &a0 : &a1) = (i0 + i1) / 2;
+		else
+			*(k ? &b0 : &b1) = (j0 + j1) / 2;
+		if ((c = GEOSClipByRect_r(h, g, a0, b0, a1, b1)) == NULL) {
+			*bad = 1;
+			return;
+		}
+		cov_pixels(h, ras, c, a0, b0, a1, b1, pop, known, bad);
+		GEOSGeom_destroy_r(h, c);
+	}
+}
+
+static int
+cov_topixel(double *x, double *y, void *ud)
+{
+	const double *gt = ud;
+	double px = (*x - gt[0]) / gt[1], py = (*y - gt[3]) / gt[5];
+
+	*x = px;
+	*y = py;
+	return 1;
+}
+
+struct cov_pjxy {
+	PJ *pj;
+	int ok;
+};
+
+static int
+cov_pj_xy(double *x, double *y, void *ud)
+{
+	struct cov_pjxy *p = ud;
+	PJ_COORD c = proj_trans(p->pj, PJ_FWD, proj_coord(*x, *y, 0, 0));
+
+	if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+		p->ok = 0;
+	*x = c.xy.x;
+	*y = c.xy.y;
+	return 1;
+}
+
+/* The population of area G (analysis CRS) and the part of its area, in
+   square metres, without data. */
+static void
+cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
+    double *unknown, int *bad)
+{
+	const struct cov_raster *ras = &w->r->ras;
+	GEOSContextHandle_t h = w->h;
+	struct cov_pjxy p = { kcni_transform_pj(w->ras), 1 };
+	GEOSGeometry *t, *px, *c;
+	double area = cov_area(h, g), e[4], known = 0, all;
+	int i0, j0, i1, j1;
+
+	*pop = 0;
+	*unknown = 0;
+	if (area <= 0)
+		return;
+	t = GEOSGeom_transformXY_r(h, g, cov_pj_xy, &p);
+	px = t != NULL && p.ok ? GEOSGeom_transformXY_r(h, t, cov_topixel,
+	    (void *)ras->gt) : NULL;
+	if (t != NULL)
+		GEOSGeom_destroy_r(h, t);
+	if (px == NULL) {
+		*unknown = area;	/* outside the raster's CRS */
+		return;
+	}
+	if (!GEOSisValid_r(h, px)) {
+		GEOSGeometry *v = GEOSMakeValid_r(h, px);
+
+		GEOSGeom_destroy_r(h, px);
+		if ((px = cov_dim(h, v, 2)) == NULL) {
+			*unknown = area;
+			return;
+		}
+	}
+	all = cov_area(h, px);
+	cov_env(h, px, e);
+	i0 = (int)fmax(0, floor(e[0]));
+	j0 = (int)fmax(0, floor(e[1]));
+	i1 = (int)fmin(ras->nx, ceil(e[2]));
+	j1 = (int)fmin(ras->ny, ceil(e[3]));
+	if (i0 < i1 && j0 < j1 && (c = GEOSClipByRect_r(h, px, i0, j0, i1,
+	    j1)) != NULL) {
+		cov_pixels(h, ras, c, i0, j0, i1, j1, pop, &known, bad);
+		GEOSGeom_destroy_r(h, c);
+	}
+	GEOSGeom_destroy_r(h, px);
+	if (all > 0 && known < all)
+		*unknown = area * (all - known) / all;
+	if (*unknown < area * 1e-12)
+		*unknown = 0;
+}
+
+/* ---- a cell's cover ---------------------------------------------------- */
+
+struct cov_hits {
+	size_t *i;
+	size_t n, cap;
+	int oom;
+};
+
+static void
+cov_hit(void *item, void *ud)
+{
+	struct cov_hits *hs = ud;
+
+	if (hs->n == hs->cap) {
+		size_t cap = hs->cap ? hs->cap * 2 : 64;
+		size_t *n = realloc(hs->i, cap * sizeof(*n));
+
+		if (n == NULL) {
+			hs->oom = 1;
+			return;
+		}
+		hs->i = n;
+		hs->cap = cap;
+	}
+	hs->i[hs->n++] = (size_t)(uintptr_t)item;
+}
+
+static int
+cov_cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cov_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct cov_list {
+	struct cov_piece *p;
+	size_t n, cap;
+	int oom;
+};
+
+/* Appends G (taken) as a piece; RECT: it is the rectangle E. */
+static void
+cov_push(GEOSContextHandle_t h, struct cov_list *l, GEOSGeometry *g,
+    const double *e, int key)
+{
+	struct cov_piece *p;
+	double env[4];
+
+	if (g == NULL)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct cov_piece *n = realloc(l->p, cap * sizeof(*n));
+
+		if (n == NULL) {
+			l->oom = 1;
+			GEOSGeom_destroy_r(h, g);
+			return;
+		}
+		l->p = n;
+		l->cap = cap;
+	}
+	p = &l->p[l->n++];
+	p->g = g;
+	p->rect = e != NULL;
+	if (e == NULL) {
+		cov_env(h, g, env);
+		e = env;
+	}
+	p->x0 = e[0], p->y0 = e[1], p->x1 = e[2], p->y1 = e[3];
+	p->key = key;
+}
+
+static GEOSGeometry *
+cov_rect(GEOSContextHandle_t h, const double *e)
+{
+	return GEOSGeom_createRectangle_r(h, e[0], e[1], e[2], e[3]);
+}
+
+/* The union of the N areas G (borrowed), or NULL when there is none. */
+static GEOSGeometry *
+cov_union(GEOSContextHandle_t h, GEOSGeometry **g, size_t n, double grid,
+    int *bad)
+{
+	GEOSGeometry **c, *coll, *u;
+
+	if (n == 0)
+		return NULL;
+	if (n == 1)
+		return GEOSGeom_clone_r(h, g[0]);
+	if ((c = malloc(n * sizeof(*c))) == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		c[i] = GEOSGeom_clone_r(h, g[i]);
+	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, c,
+	    (unsigned)n);
+	free(c);
+	if (coll == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	u = GEOSUnaryUnion_r(h, coll);
+	if (u == NULL)
+		u = GEOSUnaryUnionPrec_r(h, coll, grid);
+	GEOSGeom_destroy_r(h, coll);
+	if (u == NULL)
+		*bad = 1;
+	return cov_dim(h, u, 2);
+}
+
+/*
+ * The cover of rectangle E by the N areas CAND (borrowed): its pieces
+ * (covered at least once) into U and those covered twice into T.
+ */
+static void
+cov_cover(GEOSContextHandle_t h, const double *e, GEOSGeometry **cand,
+    size_t n, int depth, double grid, struct cov_list *u,
+    struct cov_list *t, int key, int *bad)
+{
+	GEOSGeometry **pc;
+	double whole = (e[2] - e[0]) * (e[3] - e[1]);
+	size_t k = 0, inside = 0;
+
+	if (n == 0)
+		return;
+	if ((pc = malloc(n * sizeof(*pc))) == NULL) {
+		*bad = 1;
+		return;
+	}
+	for (size_t i = 0; i < n && inside < 2; i++) {
+		GEOSGeometry *c = GEOSClipByRect_r(h, cand[i], e[0], e[1], e[2],
+		    e[3]);
+
+		if (c == NULL) {
+			*bad = 1;
+			break;
+		}
+		if ((c = cov_dim(h, c, 2)) == NULL)
+			continue;
+		if (cov_area(h, c) >= whole * COV_FULL) {
+			inside++;
+			GEOSGeom_destroy_r(h, c);
+			/* The whole cell, exactly. */
+			c = cov_rect(h, e);
+			/* Keep it first: the others are covered twice. */
+			memmove(pc + 1, pc, k * sizeof(*pc));
+			pc[0] = c;
+		} else
+			pc[k] = c;
+		k++;
+	}
+	if (*bad)
+		goto out;
+	if (inside >= 2) {
+		cov_push(h, u, cov_rect(h, e), e, key);
+		cov_push(h, t, cov_rect(h, e), e, key);
+	} else if (k > COV_KMAX && depth < COV_DEPTH) {
+		double mx = (e[0] + e[2]) / 2, my = (e[1] + e[3]) / 2;
+		double q[4][4] = { { e[0], e[1], mx, my }, { mx, e[1], e[2],
+		    my }, { e[0], my, mx, e[3] }, { mx, my, e[2], e[3] } };
+
+		for (int i = 0; i < 4 && !*bad; i++)
+			cov_cover(h, q[i], pc, k, depth + 1, grid, u, t, key,
+			    bad);
+	} else if (inside == 1) {
+		cov_push(h, u, cov_rect(h, e), e, key);
+		cov_push(h, t, cov_union(h, pc + 1, k - 1, grid, bad), NULL,
+		    key);
+	} else if (k > 0) {
+		/* Each piece within those before it is covered twice. */
+		GEOSGeometry *all = GEOSGeom_clone_r(h, pc[0]), **twice;
+		size_t nt = 0;
+
+		if ((twice = malloc(k * sizeof(*twice))) == NULL)
+			*bad = 1;
+		for (size_t i = 1; i < k && !*bad && all != NULL; i++) {
+			GEOSGeometry *m = cov_op(h, COV_MEET, pc[i], all, 2,
+			    grid, bad), *j;
+
+			if (m != NULL)
+				twice[nt++] = m;
+			j = cov_op(h, COV_JOIN, all, pc[i], 2, grid, bad);
+			GEOSGeom_destroy_r(h, all);
+			all = j;
+		}
+		if (!*bad) {
+			cov_push(h, u, all, NULL, key);
+			all = NULL;
+			cov_push(h, t, cov_union(h, twice, nt, grid, bad), NULL,
+			    key);
+		}
+		if (all != NULL)
+			GEOSGeom_destroy_r(h, all);
+		for (size_t i = 0; i < nt; i++)
+			GEOSGeom_destroy_r(h, twice[i]);
+		free(twice);
+	}
+out:
+	for (size_t i = 0; i < k; i++)
+		GEOSGeom_destroy_r(h, pc[i]);
+	free(pc);
+	if (u->oom || t->oom)
+		*bad = 1;
+}
+
+/* The candidates of TREE whose envelopes meet E, in index order. */
+static void
+cov_query(GEOSContextHandle_t h, GEOSSTRtree *tree, const double *e,
+    struct cov_hits *hs)
+{
+	GEOSGeometry *q = cov_rect(h, e);
+
+	hs->n = 0;
+	if (q == NULL) {
+		hs->oom = 1;
+		return;
+	}
+	GEOSSTRtree_query_r(h, tree, q, cov_hit, hs);
+	GEOSGeom_destroy_r(h, q);
+	qsort(hs->i, hs->n, sizeof(*hs->i), cov_cmp_size);
+}
+
+/* Measures the piece G of zone Z against the cover pieces U of each set
+   (the zone's own measures done by the caller). */
+static void
+cov_measure_cover(struct cov_worker *w, struct cov_adds *ad, int z,
+    const struct cov_piece *zp, const struct cov_list *u,
+    const struct cov_list *t, double grid, int *bad)
+{
+	struct cov_run *r = w->r;
+	GEOSContextHandle_t h = w->h;
+
+	for (size_t i = 0; i < u->n && !*bad; i++) {
+		const struct cov_piece *p = &u->p[i];
+		int col = COL_SET(r, p->key), own;
+		GEOSGeometry *m;
+
+		if (p->x0 >= zp->x1 || p->x1 <= zp->x0 || p->y0 >= zp->y1 ||
+		    p->y1 <= zp->y0)
+			continue;
+		/* Intersections with a rectangle are clips. */
+		if (zp->rect)
+			m = cov_within(h, p->g, 2, zp, grid, &own, bad);
+		else
+			m = cov_within(h, zp->g, 2, p, grid, &own, bad);
+		if (m == NULL)
+			continue;
+		cov_add(ad, z, col + COL_COV, cov_area(h, m));
+		if (r->ras.on) {
+			double pop, unk;
+
+			cov_pop(w, m, &pop, &unk, bad);
+			cov_add(ad, z, col + COL_POPCOV, pop);
+		}
+		if (own)
+			GEOSGeom_destroy_r(h, m);
+	}
+	for (size_t i = 0; i < t->n && !*bad; i++) {
+		const struct cov_piece *p = &t->p[i];
+		GEOSGeometry *m;
+		int own;
+
+		if (p->x0 >= zp->x1 || p->x1 <= zp->x0 || p->y0 >= zp->y1 ||
+		    p->y1 <= zp->y0)
+			continue;
+		if (zp->rect)
+			m = cov_within(h, p->g, 2, zp, grid, &own, bad);
+		else
+			m = cov_within(h, zp->g, 2, p, grid, &own, bad);
+		if (m == NULL)
+			continue;
+		cov_add(ad, z, COL_SET(r, p->key) + COL_TWICE, cov_area(h, m));
+		if (own)
+			GEOSGeom_destroy_r(h, m);
+	}
+}
+
+static void
+cov_list_free(GEOSContextHandle_t h, struct cov_piece *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		GEOSGeom_destroy_r(h, p[i].g);
+	free(p);
+}
+
+/* Cell JOB: its zone pieces, its cover by each set, their sums. */
+static int
+cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
+{
+	struct cov_run *r = w->r;
+	GEOSContextHandle_t h = w->h;
+	struct cov_cell *cell = &r->cell[job];
+	int ix = (int)(job % (size_t)r->nx), iy = (int)(job / (size_t)r->nx);
+	double e[4] = { r->gx + ix * r->s, r->gy + iy * r->s, r->gx + (ix +
+	    1) * r->s, r->gy + (iy + 1) * r->s }, whole, grid = r->s * 1e-9;
+	struct cov_hits hs = { 0 };
+	struct cov_list zl = { 0 }, u = { 0 }, t = { 0 };
+	int bad = 0;
+
+	whole = (e[2] - e[0]) * (e[3] - e[1]);
+	cov_query(h, r->ztree, e, &hs);
+	for (size_t i = 0; i < hs.n && !bad; i++) {
+		GEOSGeometry *c = GEOSClipByRect_r(h, r->zone[hs.i[i]].g, e[0],
+		    e[1], e[2], e[3]);
+
+		if (c == NULL)
+			bad = 1;
+		else if ((c = cov_dim(h, c, 2)) != NULL) {
+			if (cov_area(h, c) >= whole * COV_FULL) {
+				GEOSGeom_destroy_r(h, c);
+				cov_push(h, &zl, cov_rect(h, e), e,
+				    (int)hs.i[i]);
+			} else
+				cov_push(h, &zl, c, NULL, (int)hs.i[i]);
+		}
+	}
+	if (zl.n == 0 || bad)
+		goto out;
+	for (int s = 0; s < r->nset && !bad; s++) {
+		struct cov_set *set = &r->set[s];
+		GEOSGeometry **cand;
+
+		if (set->n == 0)
+			continue;
+		cov_query(h, set->tree, e, &hs);
+		if (hs.oom || (cand = malloc((hs.n + 1) *
+		    sizeof(*cand))) == NULL) {
+			bad = 1;
+			break;
+		}
+		for (size_t i = 0; i < hs.n; i++)
+			cand[i] = set->parts[hs.i[i]];
+		cov_cover(h, e, cand, hs.n, 0, grid, &u, &t, s, &bad);
+		free(cand);
+	}
+	for (size_t i = 0; i < zl.n && !bad; i++) {
+		const struct cov_piece *zp = &zl.p[i];
+
+		if (r->ras.on) {
+			double pop, unk;
+
+			cov_pop(w, zp->g, &pop, &unk, &bad);
+			cov_add(ad, zp->key, COL_POP, pop);
+			cov_add(ad, zp->key, COL_UNKNOWN, unk);
+		}
+		cov_measure_cover(w, ad, zp->key, zp, &u, &t, grid, &bad);
+	}
+out:
+	free(hs.i);
+	cov_list_free(h, t.p, t.n);
+	if (r->keep && !bad) {
+		cell->z = zl.p, cell->nz = zl.n;
+		cell->u = u.p, cell->nu = u.n;
+	} else {
+		cov_list_free(h, zl.p, zl.n);
+		cov_list_free(h, u.p, u.n);
+	}
+	if (bad || hs.oom || zl.oom)
+		return kcni_error(w->ctx, KCN_EDATA, "coverage", "GEOS cannot "
+		    "cut the areas in the cell at %.0f, %.0f: %s", e[0], e[1],
+		    kcni_geos_msg(w->ctx));
+	return KCN_OK;
+}
+
+/* ---- points, lines and population areas -------------------------------- */
+
+/* The geodesic length of the lines G (analysis CRS), in metres. */
+static double
+cov_length(struct cov_worker *w, const GEOSGeometry *g)
+{
+	GEOSContextHandle_t h = w->h;
+	int n = GEOSGetNumGeometries_r(h, g);
+	PJ *pj = kcni_transform_pj(w->ll);
+	double len = 0;
+
+	for (int i = 0; i < n; i++) {
+		const GEOSGeometry *l = GEOSGetGeometryN_r(h, g, i);
+		const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, l);
+		unsigned m = 0;
+		double px = 0, py = 0;
+
+		if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &m))
+			continue;
+		for (unsigned k = 0; k < m; k++) {
+			double x, y, d;
+			PJ_COORD c;
+
+			GEOSCoordSeq_getXY_r(h, cs, k, &x, &y);
+			c = proj_trans(pj, PJ_FWD, proj_coord(x, y, 0, 0));
+			if (k > 0) {
+				geod_inverse(&w->r->geod, py, px, c.xy.y,
+				    c.xy.x, &d, NULL, NULL);
+				len += d;
+			}
+			px = c.xy.x;
+			py = c.xy.y;
+		}
+	}
+	return len;
+}
+
+/* How much of G (of the stream's kind) counts: a point 1, a line its
+   length, an area its share of WHOLE (by-area points) or its people. */
+static double
+cov_amount(struct cov_worker *w, const GEOSGeometry *g, double whole,
+    double val)
+{
+	struct cov_run *r = w->r;
+
+	if (r->kind == COV_LINES)
+		return cov_length(w, g);
+	if (r->kind == COV_POPAREAS)
+		return whole > 0 ? val * cov_area(w->h, g) / whole : 0;
+	if (GEOSGeom_getDimensions_r(w->h, g) == 0)
+		return 1;
+	return whole > 0 ? cov_area(w->h, g) / whole : 0;
+}
+
+static int
+cov_in_piece(GEOSContextHandle_t h, const struct cov_piece *p,
+    const GEOSGeometry *pt, double x, double y)
+{
+	if (x < p->x0 || x > p->x1 || y < p->y0 || y > p->y1)
+		return 0;
+	return p->rect || GEOSIntersects_r(h, p->g, pt) == 1;
+}
+
+/* Measures G (analysis CRS) in the cells it falls in. */
+static void
+cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
+    struct cov_adds *ad, int *bad)
+{
+	struct cov_run *r = w->r;
+	GEOSContextHandle_t h = w->h;
+	int dim = GEOSGeom_getDimensions_r(h, g), col, cov;
+	double e[4], whole = dim == 2 ? cov_area(h, g) : 0, grid = r->s * 1e-9;
+	int ix0, iy0, ix1, iy1;
+
+	if (r->kind == COV_POINTS)
+		col = COL_PTS(r, r->which), cov = COL_PTSCOV(r, r->which);
+	else if (r->kind == COV_LINES)
+		col = COL_LEN(r, r->which), cov = COL_LENCOV(r, r->which);
+	else
+		col = COL_POP, cov = COL_POPCOV;
+	cov_env(h, g, e);
+	if (!(e[0] <= e[2]))
+		return;
+	ix0 = (int)fmax(0, floor((e[0] - r->gx) / r->s));
+	iy0 = (int)fmax(0, floor((e[1] - r->gy) / r->s));
+	ix1 = (int)fmin(r->nx - 1, floor((e[2] - r->gx) / r->s));
+	iy1 = (int)fmin(r->ny - 1, floor((e[3] - r->gy) / r->s));
+	if (dim == 0) {
+		/* A point: in one cell only, the lower-left one. */
+		ix1 = ix0;
+		iy1 = iy0;
+	}
+	for (int iy = iy0; iy <= iy1 && !*bad; iy++)
+		for (int ix = ix0; ix <= ix1 && !*bad; ix++) {
+			struct cov_cell *c = &r->cell[(size_t)iy * r->nx + ix];
+			double ce[4] = { r->gx + ix * r->s, r->gy + iy * r->s,
+			    r->gx + (ix + 1) * r->s, r->gy + (iy + 1) * r->s };
+			struct cov_piece cp = { NULL, ce[0], ce[1], ce[2], ce[3],
+			    1, 0 };
+			GEOSGeometry *in;
+			int own;
+
+			if (c->nz == 0)
+				continue;
+			if (dim == 0) {
+				in = g, own = 0;
+				if (ix0 > 0 && iy0 > 0 && (e[0] > ce[2] ||
+				    e[1] > ce[3]))
+					continue;	/* past the grid */
+			} else if ((in = cov_within(h, g, dim, &cp, grid, &own,
+			    bad)) == NULL)
+				continue;
+			for (size_t zi = 0; zi < c->nz && !*bad; zi++) {
+				const struct cov_piece *zp = &c->z[zi];
+				GEOSGeometry *gz;
+				int zown;
+
+				if (dim == 0) {
+					if (!cov_in_piece(h, zp, g, e[0], e[1]))
+						continue;
+					gz = g, zown = 0;
+				} else if ((gz = cov_within(h, in, dim, zp,
+				    grid, &zown, bad)) == NULL)
+					continue;
+				cov_add(ad, zp->key, col, cov_amount(w, gz,
+				    whole, val));
+				for (int s = 0; s < r->nset; s++) {
+					double amt = 0;
+
+					for (size_t ui = 0; ui < c->nu; ui++) {
+						const struct cov_piece *up =
+						    &c->u[ui];
+						GEOSGeometry *m;
+						int mown;
+
+						if (up->key != s)
+							continue;
+						if (dim == 0) {
+							if (cov_in_piece(h, up,
+							    g, e[0], e[1])) {
+								amt = 1;
+								break;
+							}
+							continue;
+						}
+						if ((m = cov_within(h, gz, dim,
+						    up, grid, &mown, bad)) ==
+						    NULL)
+							continue;
+						amt += cov_amount(w, m, whole,
+						    val);
+						if (mown)
+							GEOSGeom_destroy_r(h, m);
+					}
+					cov_add(ad, zp->key, COL_SET(r, s) + cov,
+					    amt);
+				}
+				if (zown)
+					GEOSGeom_destroy_r(h, gz);
+			}
+			if (own)
+				GEOSGeom_destroy_r(h, in);
+		}
+}
+
+/* Feature JOB of the batch: into the analysis CRS, then measured. */
+static int
+cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
+{
+	struct cov_run *r = w->r;
+	GEOSContextHandle_t h = w->h;
+	OGRGeometryH og = r->batch[job];
+	GEOSGeometry *g, *v;
+	enum kcn_status st;
+	int bad = 0;
+
+	(void)ad;
+	if (og == NULL)
+		return KCN_OK;
+	if (w->ftr != NULL && (st = kcn_transform_geom(w->ctx, w->ftr, og)) !=
+	    KCN_OK)
+		return st;
+	if ((g = kcn_geom_to_geos(w->ctx, og)) == NULL)
+		return KCN_REJECTED;
+	if (GEOSGeom_getDimensions_r(h, g) == 2 && GEOSisValid_r(h, g) != 1) {
+		v = kcn_geom_repair(w->ctx, g, 2);
+		GEOSGeom_destroy_r(h, g);
+		if ((g = v) == NULL)
+			return KCN_REJECTED;
+	}
+	if (r->kind == COV_POINTS && GEOSGeom_getDimensions_r(h, g) == 2 &&
+	    !r->o->by_area) {
+		v = GEOSGetCentroid_r(h, g);
+		GEOSGeom_destroy_r(h, g);
+		if ((g = v) == NULL)
+			return KCN_REJECTED;
+	}
+	if (!GEOSisEmpty_r(h, g)) {
+		if (r->kind == COV_POINTS && GEOSGeomTypeId_r(h, g) ==
+		    GEOS_MULTIPOINT) {
+			for (int i = 0; i < GEOSGetNumGeometries_r(h, g); i++)
+				cov_measure(w, (GEOSGeometry *)
+				    GEOSGetGeometryN_r(h, g, i),
+				    r->bval[job], &r->badd[job], &bad);
+		} else
+			cov_measure(w, g, r->bval[job], &r->badd[job], &bad);
+	}
+	GEOSGeom_destroy_r(h, g);
+	if (bad || r->badd[job].oom)
+		return kcni_error(w->ctx, KCN_EDATA, "coverage", "GEOS cannot "
+		    "measure it: %s", kcni_geos_msg(w->ctx));
+	return KCN_OK;
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+struct cov_par {
+	struct cov_run *r;
+	int (*fn)(struct cov_worker *, size_t, struct cov_adds *);
+	size_t n;
+	atomic_size_t next;
+	struct cov_adds *adds;	/* one list a job */
+	atomic_int stop;
+	enum kcn_status st;
+	size_t failed;		/* the job that failed */
+	char where[256], what[1024];
+	pthread_mutex_t mu;
+	const char *label;
+};
+
+static int
+cov_worker_init(struct cov_worker *w, struct cov_run *r, struct kcn_ctx *ctx)
+{
+	memset(w, 0, sizeof(*w));
+	w->r = r;
+	w->ctx = ctx;
+	w->h = kcn_ctx_geos(ctx);
+	if (r->ras.tr != NULL && (w->ras = kcn_transform_clone(ctx,
+	    r->ras.tr)) == NULL)
+		return -1;
+	if (r->to_ll != NULL && (w->ll = kcn_transform_clone(ctx,
+	    r->to_ll)) == NULL)
+		return -1;
+	if (r->ftr != NULL && (w->ftr = kcn_transform_clone(ctx,
+	    r->ftr)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+cov_worker_fini(struct cov_worker *w)
+{
+	kcn_transform_free(w->ras);
+	kcn_transform_free(w->ll);
+	kcn_transform_free(w->ftr);
+}
+
+static void
+cov_par_loop(struct cov_par *p, struct cov_worker *w, int main)
+{
+	size_t j;
+
+	while (!atomic_load(&p->stop) && (j = atomic_fetch_add(&p->next, 1)) <
+	    p->n) {
+		enum kcn_status st = p->fn(w, j, &p->adds[j]);
+
+		if (st == KCN_REJECTED) {
+			/* One feature: reported by the caller, in order. */
+			p->adds[j].msg = strdup(kcn_ctx_errmsg(w->ctx));
+			p->adds[j].rejected = 1;
+			kcn_ctx_clear(w->ctx);
+		} else if (st != KCN_OK) {
+			pthread_mutex_lock(&p->mu);
+			if (p->st == KCN_OK || j < p->failed) {
+				p->st = st;
+				p->failed = j;
+				snprintf(p->where, sizeof(p->where), "%s",
+				    kcn_ctx_where(w->ctx));
+				snprintf(p->what, sizeof(p->what), "%s",
+				    kcn_ctx_errmsg(w->ctx));
+			}
+			pthread_mutex_unlock(&p->mu);
+			atomic_store(&p->stop, 1);
+			kcn_ctx_clear(w->ctx);
+		}
+		if (main && p->label != NULL)
+			kcni_progress(p->r->ctx, p->label, (double)j,
+			    (double)p->n, 0);
+	}
+}
+
+static void *
+cov_par_thread(void *arg)
+{
+	struct cov_par *p = arg;
+	struct kcn_ctx *ctx = kcn_ctx_new();
+	struct cov_worker w;
+
+	if (ctx == NULL || cov_worker_init(&w, p->r, ctx) != 0) {
+		pthread_mutex_lock(&p->mu);
+		if (p->st == KCN_OK) {
+			p->st = KCN_EOS;
+			snprintf(p->where, sizeof(p->where), "coverage");
+			snprintf(p->what, sizeof(p->what), "cannot start a "
+			    "worker: out of memory");
+		}
+		pthread_mutex_unlock(&p->mu);
+		atomic_store(&p->stop, 1);
+		if (ctx != NULL) {
+			cov_worker_fini(&w);
+			kcn_ctx_free(ctx);
+		}
+		return NULL;
+	}
+	cov_par_loop(p, &w, 0);
+	cov_worker_fini(&w);
+	kcn_ctx_free(ctx);
+	return NULL;
+}
+
+/*
+ * Runs FN on jobs 0..N-1 on the run's threads (the calling one among
+ * them, with worker W), each job's contributions into ADDS[job].
+ * A job that returns KCN_REJECTED (one feature) is marked in its ADDS,
+ * with its message, for the caller to report; any other failure stops
+ * the jobs, and the first by job order is returned.
+ */
+static enum kcn_status
+cov_parallel(struct cov_run *r, struct cov_worker *w,
+    int (*fn)(struct cov_worker *, size_t, struct cov_adds *), size_t n,
+    struct cov_adds *adds, const char *label)
+{
+	struct cov_par p = { .r = r, .fn = fn, .n = n, .adds = adds,
+	    .label = label };
+	pthread_t tid[64];
+	int nt = 0;
+
+	atomic_init(&p.next, 0);
+	atomic_init(&p.stop, 0);
+	pthread_mutex_init(&p.mu, NULL);
+	for (int i = 1; i < r->threads && i < 64 && n > 1; i++)
+		if (pthread_create(&tid[nt], NULL, cov_par_thread, &p) == 0)
+			nt++;
+	cov_par_loop(&p, w, 1);
+	for (int i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	if (label != NULL)
+		kcni_progress(r->ctx, label, (double)n, (double)n, 1);
+	if (p.st != KCN_OK)
+		kcni_error(r->ctx, p.st, p.where, "%s", p.what);
+	return p.st;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+enum kcn_status
+kcn_coverage_layer_parse(struct kcn_ctx *ctx, char *arg,
+    struct kcn_coverage_layer *l)
+{
+	char *eq = strchr(arg, '='), *r, *end;
+
+	memset(l, 0, sizeof(*l));
+	if (eq == NULL || eq == arg || eq[1] == '\0')
+		return kcni_error(ctx, KCN_EUSAGE, arg, "not NAME=LAYER");
+	*eq = '\0';
+	l->name = arg;
+	l->path = eq + 1;
+	if ((r = strstr(l->path, ":r=")) != NULL) {
+		l->radius = strtod(r + 3, &end);
+		if (end == r + 3 || *end != '\0' || !(l->radius > 0) ||
+		    l->radius > 1e7) {
+			*eq = '=';
+			return kcni_error(ctx, KCN_EUSAGE, arg, "'%s' is not a "
+			    "radius: r=METRES, a positive number", r + 1);
+		}
+		*r = '\0';
+		if (r == l->path) {
+			*eq = '=';
+			return kcni_error(ctx, KCN_EUSAGE, arg, "no layer");
+		}
+	}
+	if (strchr(l->name, ',') != NULL || strchr(l->name, '"') != NULL)
+		return kcni_error(ctx, KCN_EUSAGE, l->name, "a name without "
+		    "commas or quotes, please");
+	return KCN_OK;
+}
+
+/* Opens PATH's first layer and its CRS; the operation from that CRS to
+   the analysis CRS into *TR (NULL when it is the same). */
+static enum kcn_status
+cov_open(struct cov_run *r, const char *path, struct kcn_source **src,
+    struct kcn_reader **rd, struct kcn_transform **tr)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	OGRSpatialReferenceH srs = NULL;
+	OGREnvelope e;
+	enum kcn_status st;
+
+	*rd = NULL;
+	*tr = NULL;
+	if ((*src = kcn_source_open(ctx, path, KCN_OPEN_VECTOR)) == NULL)
+		return kcn_ctx_status(ctx);
+	if ((*rd = kcn_reader_new(ctx, *src, NULL)) == NULL)
+		return kcn_ctx_status(ctx);
+	if ((st = kcni_layer_crs(ctx, path, kcn_reader_layer(*rd), NULL, 0,
+	    &srs)) != KCN_OK)
+		return st;
+	if (r->laea != NULL && !OSRIsSame(srs, r->laea)) {
+		double ext[4], ll[4];
+		int have = strcmp(path, "-") != 0 && OGR_L_GetExtent(
+		    kcn_reader_layer(*rd), &e, TRUE) == OGRERR_NONE;
+
+		ext[0] = e.MinX, ext[1] = e.MinY, ext[2] = e.MaxX;
+		ext[3] = e.MaxY;
+		have = have && kcn_extent_lonlat(ctx, srs, ext, ll) == KCN_OK;
+		kcn_ctx_clear(ctx);
+		*tr = kcn_transform_new(ctx, srs, r->laea, have ? ll : NULL, 0);
+		if (*tr == NULL) {
+			OSRRelease(srs);
+			return kcn_ctx_status(ctx);
+		}
+		kcni_msg(ctx, KCN_MSG_INFO, path, "into the analysis CRS by %s",
+		    kcn_transform_info(*tr)->name);
+	}
+	if (r->zsrs == NULL)
+		r->zsrs = srs;
+	else
+		OSRRelease(srs);
+	return KCN_OK;
+}
+
+static enum kcn_status
+cov_close(struct cov_run *r, struct kcn_source *src, struct kcn_reader *rd,
+    struct kcn_transform *tr, enum kcn_status st)
+{
+	kcn_transform_free(tr);
+	kcn_reader_free(rd);
+	if (kcn_source_close(r->ctx, src) != KCN_OK && st == KCN_OK)
+		st = kcn_ctx_status(r->ctx);
+	return st;
+}
+
+/* OG (taken) into the analysis CRS as a valid GEOS area, or NULL with
+   the reason in CTX (KCN_REJECTED: this one only). */
+static GEOSGeometry *
+cov_area_geom(struct kcn_ctx *ctx, struct kcn_transform *tr, OGRGeometryH og)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
+	GEOSGeometry *g = NULL, *v;
+
+	if (og == NULL || OGR_G_IsEmpty(og)) {
+		kcni_error(ctx, KCN_REJECTED, "coverage", "no geometry");
+		goto out;
+	}
+	if (OGR_G_GetDimension(og) != 2) {
+		kcni_error(ctx, KCN_REJECTED, "coverage", "a %s, not an area: "
+		    "give a radius (NAME=LAYER:r=METRES)",
+		    OGRGeometryTypeToName(OGR_G_GetGeometryType(og)));
+		goto out;
+	}
+	if (tr != NULL && kcn_transform_geom(ctx, tr, og) != KCN_OK)
+		goto out;
+	if ((g = kcn_geom_to_geos(ctx, og)) == NULL)
+		goto out;
+	if (GEOSisValid_r(h, g) != 1) {
+		v = kcn_geom_repair(ctx, g, 2);
+		GEOSGeom_destroy_r(h, g);
+		g = v;
+	}
+	if (g != NULL && GEOSisEmpty_r(h, g)) {
+		GEOSGeom_destroy_r(h, g);
+		g = NULL;
+		kcni_error(ctx, KCN_REJECTED, "coverage", "nothing left once "
+		    "made valid");
+	}
+out:
+	if (og != NULL)
+		OGR_G_DestroyGeometry(og);
+	return g;
+}
+
+/* Reads the areas of PATH (LABEL in messages) into *PARTS, *N. */
+static enum kcn_status
+cov_read_areas(struct cov_run *r, const char *path, const char *label,
+    GEOSGeometry ***parts, size_t *n)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	struct kcn_source *src;
+	struct kcn_reader *rd;
+	struct kcn_transform *tr;
+	OGRFeatureH f;
+	size_t cap = 0;
+	enum kcn_status st;
+
+	if ((st = cov_open(r, path, &src, &rd, &tr)) != KCN_OK)
+		return cov_close(r, src, rd, tr, st);
+	while ((st = kcn_reader_next(ctx, rd, &f)) == KCN_OK && f != NULL) {
+		GEOSGeometry *g = cov_area_geom(ctx, tr, OGR_F_StealGeometry(f));
+
+		OGR_F_Destroy(f);
+		if (g == NULL) {
+			if (kcn_ctx_status(ctx) != KCN_REJECTED) {
+				st = kcn_ctx_status(ctx);
+				break;
+			}
+			kcni_msg(ctx, KCN_MSG_WARNING, label, "feature %lld "
+			    "left out: %s", kcn_reader_count(rd),
+			    kcn_ctx_errmsg(ctx));
+			kcn_ctx_clear(ctx);
+			r->skipped++;
+			continue;
+		}
+		if (*n == cap) {
+			GEOSGeometry **m;
+
+			cap = cap ? cap * 2 : 256;
+			if ((m = realloc(*parts, cap * sizeof(*m))) == NULL) {
+				GEOSGeom_destroy_r(kcn_ctx_geos(ctx), g);
+				st = kcni_error(ctx, KCN_EOS, label, "out of "
+				    "memory");
+				break;
+			}
+			*parts = m;
+		}
+		(*parts)[(*n)++] = g;
+	}
+	if (st == KCN_OK && *n == 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, label, "no service areas: this "
+		    "category covers nothing");
+	return cov_close(r, src, rd, tr, st);
+}
+
+/* The areas of layer L: read, or buffered first through a temporary
+   file when L has a radius. */
+static enum kcn_status
+cov_layer_areas(struct cov_run *r, const struct kcn_coverage_layer *l,
+    GEOSGeometry ***parts, size_t *n)
+{
+	struct kcn_buffer_opts b;
+	const char *t = getenv("TMPDIR");
+	char dir[4096], file[4200];
+	enum kcn_status st, rst;
+
+	if (l->radius <= 0)
+		return cov_read_areas(r, l->path, l->path, parts, n);
+	snprintf(dir, sizeof(dir), "%s/kcn-coverage-XXXXXX", t && *t ? t :
+	    "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return kcni_error(r->ctx, KCN_EOS, dir, "cannot create a "
+		    "temporary folder: %s", strerror(errno));
+	snprintf(file, sizeof(file), "%s/buffers.fgb", dir);
+	memset(&b, 0, sizeof(b));
+	b.radius = l->radius;
+	b.segments = r->o->segments;
+	b.cap = KCN_CAP_ROUND;
+	b.join = KCN_JOIN_ROUND;
+	b.mitre_limit = 5;
+	b.threads = r->o->threads;
+	b.out.path = file;
+	st = kcn_buffer_run(r->ctx, l->path, &b);
+	if (st == KCN_REJECTED)
+		r->skipped++;	/* each said by kcn_buffer_run */
+	if (st == KCN_OK || st == KCN_REJECTED) {
+		rst = cov_read_areas(r, file, l->path, parts, n);
+		if (rst != KCN_OK)
+			st = rst;
+	}
+	remove(file);
+	rmdir(dir);
+	return st == KCN_REJECTED ? KCN_OK : st;
+}
+
+/* The analysis CRS, from the zones' extent. */
+static enum kcn_status
+cov_crs(struct cov_run *r)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	struct kcn_source *src;
+	struct kcn_reader *rd;
+	OGRSpatialReferenceH srs = NULL;
+	OGREnvelope e;
+	double ext[4], ll[4];
+	char *def = NULL;
+	enum kcn_status st;
+
+	if ((src = kcn_source_open(ctx, r->o->zones, KCN_OPEN_VECTOR)) == NULL)
+		return kcn_ctx_status(ctx);
+	if ((rd = kcn_reader_new(ctx, src, NULL)) == NULL)
+		st = kcn_ctx_status(ctx);
+	else if ((st = kcni_layer_crs(ctx, r->o->zones, kcn_reader_layer(rd),
+	    NULL, 0, &srs)) == KCN_OK) {
+		if (OGR_L_GetExtent(kcn_reader_layer(rd), &e, TRUE) !=
+		    OGRERR_NONE)
+			st = kcni_error(ctx, KCN_EDATA, r->o->zones, "no zones: "
+			    "the layer is empty");
+		else {
+			ext[0] = e.MinX, ext[1] = e.MinY, ext[2] = e.MaxX;
+			ext[3] = e.MaxY;
+			if ((st = kcn_extent_lonlat(ctx, srs, ext, ll)) ==
+			    KCN_OK && (r->laea = kcn_crs_parse(ctx, "laea",
+			    ll)) == NULL)
+				st = kcn_ctx_status(ctx);
+		}
+	}
+	if (st == KCN_OK && OSRExportToProj4(r->laea, &def) == OGRERR_NONE)
+		r->laea_def = kcni_strdup(ctx, def);
+	CPLFree(def);
+	if (srs != NULL)
+		OSRRelease(srs);
+	kcn_reader_free(rd);
+	if (kcn_source_close(ctx, src) != KCN_OK && st == KCN_OK)
+		st = kcn_ctx_status(ctx);
+	if (st == KCN_OK)
+		kcni_msg(ctx, KCN_MSG_INFO, r->o->zones, "areas in square "
+		    "metres on %s", r->laea_def ? r->laea_def : "?");
+	return st;
+}
+
+static int
+cov_cmp_id(const void *a, const void *b)
+{
+	const struct cov_zone *x = *(struct cov_zone *const *)a;
+	const struct cov_zone *y = *(struct cov_zone *const *)b;
+
+	return strcmp(x->id, y->id);
+}
+
+/* The zones, their ids, names and areas, then TOTAL: their union. */
+static enum kcn_status
+cov_zones(struct cov_run *r)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
+	const struct kcn_coverage_opts *o = r->o;
+	struct kcn_source *src;
+	struct kcn_reader *rd;
+	struct kcn_transform *tr;
+	OGRFeatureH f;
+	OGRFeatureDefnH d;
+	GEOSGeometry **all = NULL;
+	int fid = -1, fname = -1, cap = 0;
+	double sum = 0;
+	enum kcn_status st;
+
+	if ((st = cov_open(r, o->zones, &src, &rd, &tr)) != KCN_OK)
+		return cov_close(r, src, rd, tr, st);
+	d = OGR_L_GetLayerDefn(kcn_reader_layer(rd));
+	if (o->zone_id != NULL && (fid = OGR_FD_GetFieldIndex(d,
+	    o->zone_id)) < 0)
+		st = kcni_error(ctx, KCN_EUSAGE, "--zone-id", "the zones have "
+		    "no field '%s'", o->zone_id);
+	if (o->zone_name != NULL && (fname = OGR_FD_GetFieldIndex(d,
+	    o->zone_name)) < 0)
+		st = kcni_error(ctx, KCN_EUSAGE, "--zone-name", "the zones "
+		    "have no field '%s'", o->zone_name);
+	while (st == KCN_OK && (st = kcn_reader_next(ctx, rd, &f)) ==
+	    KCN_OK && f != NULL) {
+		long long k = kcn_reader_count(rd);
+		char num[32];
+		struct cov_zone *z;
+		GEOSGeometry *g;
+
+		if (r->nzone == cap) {
+			struct cov_zone *m;
+
+			cap = cap ? cap * 2 : 64;
+			if ((m = realloc(r->zone, (size_t)(cap + 1) *
+			    sizeof(*m))) == NULL) {
+				OGR_F_Destroy(f);
+				st = kcni_error(ctx, KCN_EOS, o->zones, "out of "
+				    "memory");
+				break;
+			}
+			r->zone = m;
+		}
+		snprintf(num, sizeof(num), "%lld", k);
+		z = &r->zone[r->nzone];
+		memset(z, 0, sizeof(*z));
+		if ((fid >= 0 && !OGR_F_IsFieldSetAndNotNull(f, fid)) ||
+		    (g = cov_area_geom(ctx, tr, OGR_F_StealGeometry(f))) ==
+		    NULL) {
+			if (fid >= 0 && !OGR_F_IsFieldSetAndNotNull(f, fid))
+				kcni_error(ctx, KCN_EDATA, "coverage", "no zone "
+				    "id (%s is empty)", o->zone_id);
+			st = kcni_error(ctx, KCN_EDATA, o->zones, "zone %lld: "
+			    "%s", k, kcn_ctx_errmsg(ctx));
+			OGR_F_Destroy(f);
+			break;
+		}
+		z->g = g;
+		r->nzone++;
+		z->id = kcni_strdup(ctx, fid >= 0 ?
+		    OGR_F_GetFieldAsString(f, fid) : num);
+		z->name = fname >= 0 && OGR_F_IsFieldSetAndNotNull(f, fname) ?
+		    kcni_strdup(ctx, OGR_F_GetFieldAsString(f, fname)) : NULL;
+		z->area = cov_area(h, g);
+		sum += z->area;
+		OGR_F_Destroy(f);
+		if (z->id == NULL)
+			st = KCN_EOS;
+	}
+	st = cov_close(r, src, rd, tr, st);
+	if (st != KCN_OK)
+		return st;
+	if (r->nzone == 0)
+		return kcni_error(ctx, KCN_EDATA, o->zones, "no zones: the "
+		    "layer is empty");
+	/* Ids must tell the rows apart. */
+	{
+		struct cov_zone **by = malloc(r->nzone * sizeof(*by));
+
+		if (by == NULL)
+			return kcni_error(ctx, KCN_EOS, o->zones, "out of "
+			    "memory");
+		for (int i = 0; i < r->nzone; i++)
+			by[i] = &r->zone[i];
+		qsort(by, r->nzone, sizeof(*by), cov_cmp_id);
+		for (int i = 1; i < r->nzone && st == KCN_OK; i++)
+			if (strcmp(by[i - 1]->id, by[i]->id) == 0)
+				st = kcni_error(ctx, KCN_EDATA, o->zones, "zone "
+				    "id '%s' is given twice (zones %d and %d)%s",
+				    by[i]->id, (int)(by[i - 1] - r->zone) + 1,
+				    (int)(by[i] - r->zone) + 1, o->zone_id ?
+				    ": --zone-id must name a unique field" :
+				    "");
+		free(by);
+		if (st != KCN_OK)
+			return st;
+	}
+	/* TOTAL: the zones unioned, so that overlaps count once. */
+	if ((all = malloc(r->nzone * sizeof(*all))) == NULL)
+		return kcni_error(ctx, KCN_EOS, o->zones, "out of memory");
+	for (int i = 0; i < r->nzone; i++)
+		all[i] = r->zone[i].g;
+	{
+		int bad = 0;
+		struct cov_zone *t = &r->zone[r->nzone];
+
+		memset(t, 0, sizeof(*t));
+		t->g = cov_union(h, all, r->nzone, 1e-6, &bad);
+		free(all);
+		t->id = kcni_strdup(ctx, "TOTAL");
+		if (bad || t->g == NULL || t->id == NULL)
+			return kcni_error(ctx, KCN_EDATA, o->zones, "the zones "
+			    "cannot be merged: %s", kcni_geos_msg(ctx));
+		t->area = cov_area(h, t->g);
+		if (sum - t->area > 1e-9 * sum)
+			kcni_msg(ctx, KCN_MSG_WARNING, o->zones, "the zones "
+			    "overlap: %.1f square metres lie in two or more; "
+			    "each zone's row counts them, TOTAL once",
+			    sum - t->area);
+	}
+	kcni_msg(ctx, KCN_MSG_INFO, o->zones, "%d zones, %.3f square "
+	    "kilometres", r->nzone, r->zone[r->nzone].area / 1e6);
+	return KCN_OK;
+}
+
+/* ---- sets, grid, raster ------------------------------------------------ */
+
+/* Adds a set of the N0 parts P0 and the N1 parts P1 (borrowed). */
+static int
+cov_set_new(struct cov_run *r, const char *label, GEOSGeometry **p0,
+    size_t n0, GEOSGeometry **p1, size_t n1)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
+	struct cov_set *s = &r->set[r->nset];
+
+	memset(s, 0, sizeof(*s));
+	if ((s->label = kcni_strdup(r->ctx, label)) == NULL ||
+	    (s->parts = malloc((n0 + n1 + 1) * sizeof(*s->parts))) == NULL ||
+	    (s->tree = GEOSSTRtree_create_r(h, 10)) == NULL) {
+		kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+		return -1;
+	}
+	if (n0 > 0)
+		memcpy(s->parts, p0, n0 * sizeof(*p0));
+	if (n1 > 0)
+		memcpy(s->parts + n0, p1, n1 * sizeof(*p1));
+	s->n = n0 + n1;
+	for (size_t i = 0; i < s->n; i++)
+		GEOSSTRtree_insert_r(h, s->tree, s->parts[i],
+		    (void *)(uintptr_t)i);
+	return r->nset++;
+}
+
+static void
+cov_noop(void *item, void *ud)
+{
+	(void)item;
+	(void)ud;
+}
+
+/* Builds a tree now: GEOS builds it at the first query, which must not
+   happen on two threads at once. */
+static void
+cov_build(GEOSContextHandle_t h, GEOSSTRtree *tree)
+{
+	GEOSGeometry *p = GEOSGeom_createPointFromXY_r(h, 0, 0);
+
+	if (p != NULL) {
+		GEOSSTRtree_query_r(h, tree, p, cov_noop, NULL);
+		GEOSGeom_destroy_r(h, p);
+	}
+}
+
+static enum kcn_status
+cov_sets(struct cov_run *r)
+{
+	const struct kcn_coverage_opts *o = r->o;
+	int nc = o->ncats;
+	size_t nall = 0, nball = 0;
+	GEOSGeometry **all = NULL, **ball = NULL;
+	char label[512];
+
+	r->set = calloc((size_t)(3 * (nc + 1)), sizeof(*r->set));
+	r->plan = malloc((size_t)(nc + 1) * sizeof(int));
+	r->baseset = malloc((size_t)(nc + 1) * sizeof(int));
+	r->comb = malloc((size_t)(nc + 1) * sizeof(int));
+	if (r->set == NULL || r->plan == NULL || r->baseset == NULL ||
+	    r->comb == NULL)
+		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+	for (int c = 0; c <= nc; c++)
+		r->plan[c] = r->baseset[c] = r->comb[c] = -1;
+	for (int c = 0; c < nc; c++) {
+		nall += r->ncat[c];
+		nball += r->nbase[c];
+	}
+	if ((all = malloc((nall + 1) * sizeof(*all))) == NULL ||
+	    (ball = malloc((nball + 1) * sizeof(*ball))) == NULL) {
+		free(all);
+		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+	}
+	nall = nball = 0;
+	for (int c = 0; c < nc; c++) {
+		memcpy(all + nall, r->cat[c], r->ncat[c] * sizeof(*all));
+		nall += r->ncat[c];
+		if (r->nbase[c] > 0)
+			memcpy(ball + nball, r->base[c], r->nbase[c] *
+			    sizeof(*ball));
+		nball += r->nbase[c];
+		if ((r->plan[c] = cov_set_new(r, o->cats[c].name, r->cat[c],
+		    r->ncat[c], NULL, 0)) < 0)
+			goto oom;
+		if (r->nbase[c] == 0)
+			continue;
+		snprintf(label, sizeof(label), "base:%s", o->cats[c].name);
+		if ((r->baseset[c] = cov_set_new(r, label, r->base[c],
+		    r->nbase[c], NULL, 0)) < 0)
+			goto oom;
+		snprintf(label, sizeof(label), "plan+base:%s", o->cats[c].name);
+		if ((r->comb[c] = cov_set_new(r, label, r->cat[c], r->ncat[c],
+		    r->base[c], r->nbase[c])) < 0)
+			goto oom;
+	}
+	if (nc >= 2) {
+		if ((r->plan[nc] = cov_set_new(r, "all", all, nall, NULL,
+		    0)) < 0)
+			goto oom;
+		if (o->nbase > 0 && ((r->baseset[nc] = cov_set_new(r,
+		    "base:all", ball, nball, NULL, 0)) < 0 || (r->comb[nc] =
+		    cov_set_new(r, "plan+base:all", all, nall, ball,
+		    nball)) < 0))
+			goto oom;
+	}
+	r->gapset = r->plan[nc >= 2 ? nc : 0];
+	free(all);
+	free(ball);
+	for (int s = 0; s < r->nset; s++)
+		cov_build(kcn_ctx_geos(r->ctx), r->set[s].tree);
+	return KCN_OK;
+oom:
+	free(all);
+	free(ball);
+	return kcn_ctx_status(r->ctx);
+}
+
+/* The grid over the zones: cells about half a typical service area. */
+static enum kcn_status
+cov_grid(struct cov_run *r)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
+	double e[4], w, ht, s, *size;
+	size_t n = 0, k = 0;
+
+	cov_env(h, r->zone[r->nzone].g, e);
+	w = e[2] - e[0];
+	ht = e[3] - e[1];
+	for (int c = 0; c < r->o->ncats; c++)
+		n += r->ncat[c] + r->nbase[c];
+	s = fmax(w, ht) / 16;
+	if (n > 0 && (size = malloc(n * sizeof(*size))) != NULL) {
+		for (int c = 0; c < r->o->ncats; c++)
+			for (int b = 0; b < 2; b++) {
+				GEOSGeometry **p = b ? r->base[c] : r->cat[c];
+				size_t m = b ? r->nbase[c] : r->ncat[c];
+
+				for (size_t i = 0; i < m; i++) {
+					double pe[4];
+
+					cov_env(h, p[i], pe);
+					size[k++] = fmin(pe[2] - pe[0],
+					    pe[3] - pe[1]);
+				}
+			}
+		qsort(size, k, sizeof(*size), cov_cmp_double);
+		if (size[k / 2] > 0)
+			s = fmin(s, size[k / 2] * COV_CELL);
+		free(size);
+	}
+	s = fmax(s, sqrt(w * ht / COV_CELLS));
+	if (!(s > 0) || !isfinite(s))
+		s = fmax(fmax(w, ht), 1);
+	r->s = s;
+	r->gx = e[0];
+	r->gy = e[1];
+	r->nx = (int)floor(w / s) + 1;
+	r->ny = (int)floor(ht / s) + 1;
+	r->cell = calloc((size_t)r->nx * r->ny, sizeof(*r->cell));
+	if (r->cell == NULL)
+		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+	kcni_msg(r->ctx, KCN_MSG_INFO, "coverage", "%d x %d cells of %.1f m",
+	    r->nx, r->ny, s);
+	return KCN_OK;
+}
+
+/* Reads the window of the population raster over the zones. */
+static enum kcn_status
+cov_raster(struct cov_run *r)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	struct cov_raster *ras = &r->ras;
+	const char *path = r->o->pop;
+	struct kcn_source *src;
+	GDALDatasetH ds;
+	GDALRasterBandH band;
+	OGRSpatialReferenceH srs = NULL;
+	OGRGeometryH zone = NULL;
+	OGREnvelope e;
+	double gt[6], nodata;
+	int has_nodata = 0, x0, y0, x1, y1, outside = 0;
+	size_t w;
+	enum kcn_status st = KCN_OK;
+
+	if ((src = kcn_source_open(ctx, path, KCN_OPEN_RASTER)) == NULL)
+		return kcn_ctx_status(ctx);
+	ds = kcn_source_dataset(src);
+	if (GDALGetRasterCount(ds) < 1 || GDALGetGeoTransform(ds, gt) !=
+	    CE_None) {
+		st = kcni_error(ctx, KCN_EDATA, path, "not a georeferenced "
+		    "raster");
+		goto out;
+	}
+	if (gt[2] != 0 || gt[4] != 0 || gt[1] == 0 || gt[5] == 0) {
+		st = kcni_error(ctx, KCN_EDATA, path, "a rotated raster: warp "
+		    "it north up first (gdalwarp)");
+		goto out;
+	}
+	if (GDALGetSpatialRef(ds) == NULL) {
+		st = kcni_error(ctx, KCN_ECRS, path, "no CRS: assign one with "
+		    "gdal_edit.py -a_srs");
+		goto out;
+	}
+	srs = OSRClone(GDALGetSpatialRef(ds));
+	OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+	if ((ras->tr = kcn_transform_new(ctx, r->laea, srs, NULL, 0)) ==
+	    NULL) {
+		st = kcn_ctx_status(ctx);
+		goto out;
+	}
+	/* The zones' extent in the raster's pixels. */
+	zone = kcn_geom_from_geos(ctx, r->zone[r->nzone].g);
+	if (zone == NULL || kcni_trans_geom(ctx, kcni_transform_pj(ras->tr),
+	    PJ_FWD, "the raster's CRS", zone) != KCN_OK) {
+		st = kcni_error(ctx, KCN_ECRS, path, "the zones cannot be "
+		    "brought into the raster's CRS");
+		goto out;
+	}
+	OGR_G_GetEnvelope(zone, &e);
+	{
+		double px0 = (e.MinX - gt[0]) / gt[1], px1 = (e.MaxX - gt[0]) /
+		    gt[1], py0 = (e.MinY - gt[3]) / gt[5], py1 = (e.MaxY -
+		    gt[3]) / gt[5];
+
+		x0 = (int)fmax(0, floor(fmin(px0, px1)) - 1);
+		x1 = (int)fmin(GDALGetRasterXSize(ds), ceil(fmax(px0, px1)) +
+		    1);
+		y0 = (int)fmax(0, floor(fmin(py0, py1)) - 1);
+		y1 = (int)fmin(GDALGetRasterYSize(ds), ceil(fmax(py0, py1)) +
+		    1);
+	}
+	if (x1 <= x0 || y1 <= y0) {
+		/* One cell far off, never met: all unknown. */
+		x0 = y0 = 0;
+		x1 = y1 = 1;
+		outside = 1;
+		kcni_msg(ctx, KCN_MSG_WARNING, path, "the raster does not "
+		    "cover the zones: their population is unknown");
+	} else if ((double)(x1 - x0) * (y1 - y0) > COV_RASTER_MAX) {
+		st = kcni_error(ctx, KCN_EDATA, path, "%d x %d cells over the "
+		    "zones: too many to read", x1 - x0, y1 - y0);
+		goto out;
+	}
+	ras->nx = x1 - x0;
+	ras->ny = y1 - y0;
+	w = (size_t)ras->nx + 1;
+	ras->v = malloc((size_t)ras->nx * ras->ny * sizeof(double));
+	ras->sv = calloc(w * (ras->ny + 1), sizeof(double));
+	ras->sk = calloc(w * (ras->ny + 1), sizeof(double));
+	if (ras->v == NULL || ras->sv == NULL || ras->sk == NULL) {
+		st = kcni_error(ctx, KCN_EOS, path, "out of memory");
+		goto out;
+	}
+	band = GDALGetRasterBand(ds, 1);
+	nodata = GDALGetRasterNoDataValue(band, &has_nodata);
+	kcni_gdal_reset(ctx);
+	if (GDALRasterIO(band, GF_Read, x0, y0, ras->nx, ras->ny, ras->v,
+	    ras->nx, ras->ny, GDT_Float64, 0, 0) != CE_None ||
+	    kcni_gdal_failed(ctx)) {
+		st = kcni_error(ctx, KCN_EDATA, path, "cannot read: %s",
+		    kcni_gdal_msg(ctx));
+		goto out;
+	}
+	for (int j = 0; j < ras->ny; j++)
+		for (int i = 0; i < ras->nx; i++) {
+			double *v = &ras->v[(size_t)j * ras->nx + i];
+			int known;
+
+			known = !outside && isfinite(*v) && !(has_nodata &&
+			    *v == nodata);
+			if (!known)
+				*v = NAN;
+			ras->sv[(j + 1) * w + i + 1] = ras->sv[j * w + i + 1] +
+			    ras->sv[(j + 1) * w + i] - ras->sv[j * w + i] +
+			    (known ? *v : 0);
+			ras->sk[(j + 1) * w + i + 1] = ras->sk[j * w + i + 1] +
+			    ras->sk[(j + 1) * w + i] - ras->sk[j * w + i] +
+			    known;
+		}
+	ras->gt[0] = gt[0] + x0 * gt[1];
+	ras->gt[1] = gt[1];
+	ras->gt[2] = 0;
+	ras->gt[3] = gt[3] + y0 * gt[5];
+	ras->gt[4] = 0;
+	ras->gt[5] = gt[5];
+	ras->on = 1;
+	kcni_msg(ctx, KCN_MSG_INFO, path, "population from %d x %d cells, "
+	    "by the exact share of each inside", ras->nx, ras->ny);
+out:
+	if (zone != NULL)
+		OGR_G_DestroyGeometry(zone);
+	if (srs != NULL)
+		OSRRelease(srs);
+	if (kcn_source_close(ctx, src) != KCN_OK && st == KCN_OK)
+		st = kcn_ctx_status(ctx);
+	return st;
+}
+
+/* ---- the passes -------------------------------------------------------- */
+
+static enum kcn_status
+cov_cells(struct cov_run *r, struct cov_worker *w)
+{
+	size_t n = (size_t)r->nx * r->ny;
+	struct cov_adds *adds = calloc(n, sizeof(*adds));
+	enum kcn_status st;
+
+	if (adds == NULL)
+		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+	st = cov_parallel(r, w, cov_do_cell, n, adds, "cells");
+	for (size_t i = 0; i < n; i++) {
+		if (st == KCN_OK)
+			st = cov_sum(r, &adds[i]);
+		free(adds[i].a);
+	}
+	free(adds);
+	return st;
+}
+
+/* Streams layer L through the cells, as points, lines or population
+   areas (with the population field POPFIELD). */
+static enum kcn_status
+cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
+    int which, const char *path, const char *popfield)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	struct kcn_source *src;
+	struct kcn_reader *rd;
+	struct kcn_transform *tr;
+	OGRFeatureH f;
+	int fld = -1, eof = 0;
+	long long first = 1;
+	enum kcn_status st;
+
+	if ((st = cov_open(r, path, &src, &rd, &tr)) != KCN_OK)
+		return cov_close(r, src, rd, tr, st);
+	if (popfield != NULL && (fld = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(
+	    kcn_reader_layer(rd)), popfield)) < 0)
+		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EUSAGE,
+		    "--pop-field", "%s has no field '%s'", path, popfield));
+	r->kind = kind;
+	r->which = which;
+	r->ftr = tr;
+	if (r->batch == NULL && ((r->batch = calloc(COV_BATCH,
+	    sizeof(*r->batch))) == NULL || (r->bval = calloc(COV_BATCH,
+	    sizeof(*r->bval))) == NULL || (r->badd = calloc(COV_BATCH,
+	    sizeof(*r->badd))) == NULL))
+		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EOS,
+		    path, "out of memory"));
+	/* The calling thread's worker gets this layer's operation too. */
+	if (tr != NULL && (w->ftr = kcn_transform_clone(ctx, tr)) == NULL)
+		return cov_close(r, src, rd, tr, kcn_ctx_status(ctx));
+	while (st == KCN_OK && !eof) {
+		size_t n = 0;
+
+		while (n < COV_BATCH) {
+			enum kcn_status rst = kcn_reader_next(ctx, rd, &f);
+			OGRGeometryH g;
+			int dim;
+
+			if (rst != KCN_OK) {
+				st = rst;
+				break;
+			}
+			if (f == NULL) {
+				eof = 1;
+				break;
+			}
+			g = OGR_F_StealGeometry(f);
+			dim = g != NULL && !OGR_G_IsEmpty(g) ?
+			    OGR_G_GetDimension(g) : -1;
+			r->bval[n] = fld >= 0 ? OGR_F_GetFieldAsDouble(f, fld) :
+			    0;
+			if (fld >= 0 && (!OGR_F_IsFieldSetAndNotNull(f, fld) ||
+			    !isfinite(r->bval[n]) || r->bval[n] < 0))
+				dim = -2;
+			OGR_F_Destroy(f);
+			if ((kind == COV_LINES && dim != 1) ||
+			    (kind == COV_POPAREAS && dim != 2) ||
+			    (kind == COV_POINTS && dim != 0 && dim != 2)) {
+				kcni_msg(ctx, KCN_MSG_WARNING, path, "feature "
+				    "%lld left out: %s", first + (long long)n,
+				    dim == -1 ? "no geometry" : dim == -2 ?
+				    "no population, or not a number" :
+				    kind == COV_LINES ? "not a line" : kind ==
+				    COV_POINTS ? "a line, not a point or area" :
+				    "not an area");
+				r->skipped++;
+				if (g != NULL)
+					OGR_G_DestroyGeometry(g);
+				g = NULL;
+			}
+			r->batch[n++] = g;
+		}
+		if (st == KCN_OK && n > 0)
+			st = cov_parallel(r, w, cov_do_feature, n, r->badd,
+			    NULL);
+		for (size_t i = 0; i < n; i++) {
+			if (r->badd[i].rejected) {
+				kcni_msg(ctx, KCN_MSG_WARNING, path, "feature "
+				    "%lld left out: %s", first + (long long)i,
+				    r->badd[i].msg);
+				r->skipped++;
+			}
+			if (st == KCN_OK)
+				st = cov_sum(r, &r->badd[i]);
+			r->badd[i].n = 0;
+			r->badd[i].rejected = 0;
+			free(r->badd[i].msg);
+			r->badd[i].msg = NULL;
+			if (r->batch[i] != NULL)
+				OGR_G_DestroyGeometry(r->batch[i]);
+			r->batch[i] = NULL;
+		}
+		first += (long long)n;
+		kcni_progress(ctx, path, (double)first - 1, 0, 0);
+	}
+	kcni_progress(ctx, path, (double)first - 1, 0, 1);
+	kcn_transform_free(w->ftr);
+	w->ftr = NULL;
+	r->ftr = NULL;
+	return cov_close(r, src, rd, tr, st);
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+enum { IT_STR, IT_NUM, IT_SHARE, IT_COUNT, IT_NULL };
+
+struct cov_item {
+	char key[160];
+	int type;
+	const char *s;
+	double v;
+};
+
+struct cov_row {
+	struct cov_item *it;
+	int n;
+};
+
+static void
+cov_item(struct cov_row *row, int type, double v, const char *s,
+    const char *fmt, ...) KCNI_PRINTF(5, 6);
+
+static void
+cov_item(struct cov_row *row, int type, double v, const char *s,
+    const char *fmt, ...)
+{
+	struct cov_item *it = &row->it[row->n++];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(it->key, sizeof(it->key), fmt, ap);
+	va_end(ap);
+	it->type = type;
+	it->v = v;
+	it->s = s;
+	if ((type == IT_STR && s == NULL) || (type != IT_STR && !isfinite(v)))
+		it->type = IT_NULL;
+}
+
+static double
+cov_share(double part, double whole)
+{
+	return whole > 0 ? part / whole : NAN;
+}
+
+/* The row of zone Z and category C (ncats: all). */
+static void
+cov_make_row(const struct cov_run *r, int z, int c, struct cov_row *row)
+{
+	const struct kcn_coverage_opts *o = r->o;
+	const double *zs = &r->sum[(size_t)z * r->ncol];
+	int ps = r->plan[c], bs = r->baseset[c];
+	int cs = r->comb[c] >= 0 ? r->comb[c] : ps;
+	const double *p = zs + COL_SET(r, ps);
+	const double *b = bs >= 0 ? zs + COL_SET(r, bs) : NULL;
+	const double *pb = zs + COL_SET(r, cs);
+	const struct cov_zone *zn = &r->zone[z];
+	int cnt = o->by_area ? IT_NUM : IT_COUNT;
+	double area = zn->area, pop = zs[COL_POP];
+
+	row->n = 0;
+	cov_item(row, IT_STR, 0, zn->id, "zone_id");
+	cov_item(row, IT_STR, 0, zn->name, "zone_name");
+	cov_item(row, IT_STR, 0, r->set[ps].label, "category");
+	cov_item(row, IT_NUM, c < o->ncats && o->cats[c].radius > 0 ?
+	    o->cats[c].radius : NAN, NULL, "radius_m");
+	cov_item(row, IT_COUNT, c < o->ncats && o->cats[c].radius > 0 ?
+	    o->segments : NAN, NULL, "segments");
+	cov_item(row, IT_NUM, area, NULL, "zone_m2");
+	cov_item(row, IT_NUM, p[COL_COV], NULL, "covered_m2");
+	cov_item(row, IT_SHARE, cov_share(p[COL_COV], area), NULL,
+	    "covered_share");
+	cov_item(row, IT_NUM, p[COL_TWICE], NULL, "redundant_m2");
+	if (o->pop != NULL || o->pop_layer != NULL) {
+		/* No data at all is unknown, not nobody. */
+		int none = o->pop != NULL && zs[COL_UNKNOWN] >= area *
+		    (1 - 1e-9);
+
+		cov_item(row, IT_NUM, none ? NAN : pop, NULL, "pop");
+		cov_item(row, IT_NUM, none ? NAN : p[COL_POPCOV], NULL,
+		    "pop_covered");
+		cov_item(row, IT_SHARE, none ? NAN : cov_share(p[COL_POPCOV],
+		    pop), NULL, "pop_covered_share");
+		cov_item(row, IT_NUM, o->pop != NULL ? zs[COL_UNKNOWN] : NAN,
+		    NULL, "pop_unknown_m2");
+	}
+	for (int i = 0; i < o->npoints; i++) {
+		const char *nm = o->points[i].name;
+
+		cov_item(row, cnt, zs[COL_PTS(r, i)], NULL, "%s_n", nm);
+		cov_item(row, cnt, p[COL_PTSCOV(r, i)], NULL, "%s_covered", nm);
+		cov_item(row, IT_SHARE, cov_share(p[COL_PTSCOV(r, i)],
+		    zs[COL_PTS(r, i)]), NULL, "%s_covered_share", nm);
+	}
+	for (int i = 0; i < o->nlines; i++) {
+		const char *nm = o->lines[i].name;
+
+		cov_item(row, IT_NUM, zs[COL_LEN(r, i)], NULL, "%s_m", nm);
+		cov_item(row, IT_NUM, p[COL_LENCOV(r, i)], NULL,
+		    "%s_covered_m", nm);
+		cov_item(row, IT_SHARE, cov_share(p[COL_LENCOV(r, i)],
+		    zs[COL_LEN(r, i)]), NULL, "%s_covered_share", nm);
+	}
+	if (o->nbase == 0)
+		return;
+#define BASE(k) (b != NULL ? b[k] : 0)
+	cov_item(row, IT_NUM, BASE(COL_COV), NULL, "base_covered_m2");
+	cov_item(row, IT_NUM, pb[COL_COV] - BASE(COL_COV), NULL,
+	    "gain_covered_m2");
+	if (o->pop != NULL || o->pop_layer != NULL) {
+		cov_item(row, IT_NUM, BASE(COL_POPCOV), NULL,
+		    "base_pop_covered");
+		cov_item(row, IT_NUM, pb[COL_POPCOV] - BASE(COL_POPCOV), NULL,
+		    "gain_pop_covered");
+	}
+	for (int i = 0; i < o->npoints; i++) {
+		cov_item(row, cnt, BASE(COL_PTSCOV(r, i)), NULL,
+		    "base_%s_covered", o->points[i].name);
+		cov_item(row, cnt, pb[COL_PTSCOV(r, i)] -
+		    BASE(COL_PTSCOV(r, i)), NULL, "gain_%s_covered",
+		    o->points[i].name);
+	}
+	for (int i = 0; i < o->nlines; i++) {
+		cov_item(row, IT_NUM, BASE(COL_LENCOV(r, i)), NULL,
+		    "base_%s_covered_m", o->lines[i].name);
+		cov_item(row, IT_NUM, pb[COL_LENCOV(r, i)] -
+		    BASE(COL_LENCOV(r, i)), NULL, "gain_%s_covered_m",
+		    o->lines[i].name);
+	}
+#undef BASE
+}
+
+static void
+cov_csv_str(FILE *f, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+cov_csv_value(FILE *f, const struct cov_item *it)
+{
+	switch (it->type) {
+	case IT_STR:
+		cov_csv_str(f, it->s);
+		break;
+	case IT_NUM:
+		fprintf(f, "%.3f", it->v + 0.0);
+		break;
+	case IT_SHARE:
+		fprintf(f, "%.6f", it->v + 0.0);
+		break;
+	case IT_COUNT:
+		fprintf(f, "%.0f", it->v + 0.0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* 1234567.8 as "1,234,568". */
+static void
+cov_thousands(char *buf, size_t size, double v)
+{
+	char digits[64];
+	int n, k = 0, lead;
+
+	snprintf(digits, sizeof(digits), "%.0f", fabs(v));
+	n = (int)strlen(digits);
+	lead = n % 3 ? n % 3 : 3;
+	if (v < 0 && round(v) != 0 && (size_t)k < size - 1)
+		buf[k++] = '-';
+	for (int i = 0; i < n && (size_t)k < size - 2; i++) {
+		if (i > 0 && (i - lead) % 3 == 0)
+			buf[k++] = ',';
+		buf[k++] = digits[i];
+	}
+	buf[k] = '\0';
+}
+
+static void
+cov_md_cell(FILE *f, double v, double whole, const char *unit, double div)
+{
+	char num[64];
+
+	if (!isfinite(v)) {
+		fputs(" unknown |", f);
+		return;
+	}
+	if (div != 1)
+		snprintf(num, sizeof(num), "%.2f", v / div);
+	else
+		cov_thousands(num, sizeof(num), v);
+	fprintf(f, " %s%s", num, unit);
+	if (whole > 0)
+		fprintf(f, " (%.1f %%)", 100 * v / whole);
+	fputs(" |", f);
+}
+
+static void
+cov_markdown(const struct cov_run *r, FILE *f)
+{
+	const struct kcn_coverage_opts *o = r->o;
+	int pop = o->pop != NULL || o->pop_layer != NULL;
+	int nrows = o->ncats >= 2 ? o->ncats + 1 : 1;
+
+	fputs("| Zone | Category | Area | Covered | Covered twice |", f);
+	if (pop)
+		fputs(" Population | Population covered |", f);
+	for (int i = 0; i < o->npoints; i++)
+		fprintf(f, " %s | %s covered |", o->points[i].name,
+		    o->points[i].name);
+	for (int i = 0; i < o->nlines; i++)
+		fprintf(f, " %s | %s covered |", o->lines[i].name,
+		    o->lines[i].name);
+	if (o->nbase > 0)
+		fprintf(f, " Gain in area covered |%s", pop ? " Gain in "
+		    "population covered |" : "");
+	fputs("\n|---|---|---:|---:|---:|", f);
+	for (int i = 0; i < 2 * (pop + o->npoints + o->nlines) +
+	    (o->nbase > 0) * (1 + pop); i++)
+		fputs("---:|", f);
+	fputc('\n', f);
+	for (int z = 0; z <= r->nzone; z++)
+		for (int c = 0; c < nrows; c++) {
+			int ci = o->ncats >= 2 && c == o->ncats ? o->ncats : c;
+			const double *zs = &r->sum[(size_t)z * r->ncol];
+			const double *p = zs + COL_SET(r, r->plan[ci]);
+			const struct cov_zone *zn = &r->zone[z];
+			int none = o->pop != NULL && zs[COL_UNKNOWN] >=
+			    zn->area * (1 - 1e-9);
+
+			fprintf(f, "| %s%s%s%s%s | %s |", z == r->nzone ?
+			    "**" : "", zn->id, zn->name ? " " : "",
+			    zn->name ? zn->name : "", z == r->nzone ? "**" : "",
+			    r->set[r->plan[ci]].label);
+			cov_md_cell(f, zn->area, 0, " km²", 1e6);
+			cov_md_cell(f, p[COL_COV], zn->area, " km²", 1e6);
+			cov_md_cell(f, p[COL_TWICE], zn->area, " km²", 1e6);
+			if (pop) {
+				cov_md_cell(f, none ? NAN : zs[COL_POP], 0, "",
+				    1);
+				cov_md_cell(f, none ? NAN : p[COL_POPCOV],
+				    zs[COL_POP], "", 1);
+			}
+			for (int i = 0; i < o->npoints; i++) {
+				cov_md_cell(f, zs[COL_PTS(r, i)], 0, "", 1);
+				cov_md_cell(f, p[COL_PTSCOV(r, i)],
+				    zs[COL_PTS(r, i)], "", 1);
+			}
+			for (int i = 0; i < o->nlines; i++) {
+				cov_md_cell(f, zs[COL_LEN(r, i)], 0, " km",
+				    1e3);
+				cov_md_cell(f, p[COL_LENCOV(r, i)],
+				    zs[COL_LEN(r, i)], " km", 1e3);
+			}
+			if (o->nbase > 0) {
+				int bs = r->baseset[ci], cs = r->comb[ci] >= 0 ?
+				    r->comb[ci] : r->plan[ci];
+				const double *b = bs >= 0 ? zs + COL_SET(r, bs) :
+				    NULL, *pb = zs + COL_SET(r, cs);
+
+				cov_md_cell(f, pb[COL_COV] - (b ? b[COL_COV] :
+				    0), 0, " km²", 1e6);
+				if (pop)
+					cov_md_cell(f, pb[COL_POPCOV] - (b ?
+					    b[COL_POPCOV] : 0), 0, "", 1);
+			}
+			fputc('\n', f);
+		}
+	fprintf(f, "\nAreas in square kilometres on %s; overlapping service "
+	    "areas counted once. Circles drawn with %d segments per quarter."
+	    "%s\n", r->laea_def ? r->laea_def : "an equal-area projection",
+	    o->segments, o->pop != NULL ? " Population weighted by the "
+	    "exact share of each raster cell inside; \"unknown\" where the "
+	    "raster has no data." : "");
+}
+
+static enum kcn_status
+cov_table(struct cov_run *r, FILE *f)
+{
+	const struct kcn_coverage_opts *o = r->o;
+	int nrows = o->ncats >= 2 ? o->ncats + 1 : 1;
+	struct cov_row row;
+	json_object *j = NULL, *rows = NULL;
+
+	if ((row.it = calloc((size_t)(16 + 5 * (o->npoints + o->nlines)),
+	    sizeof(*row.it))) == NULL)
+		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+	if (o->format == KCN_COVERAGE_MARKDOWN) {
+		cov_markdown(r, f);
+		free(row.it);
+		return KCN_OK;
+	}
+	if (o->format == KCN_COVERAGE_JSON) {
+		json_object *m = json_object_new_object(), *cats =
+		    json_object_new_array();
+
+		j = json_object_new_object();
+		rows = json_object_new_array();
+		json_object_object_add(m, "crs", json_object_new_string(
+		    r->laea_def ? r->laea_def : ""));
+		json_object_object_add(m, "segments", json_object_new_int(
+		    o->segments));
+		json_object_object_add(m, "zones", json_object_new_string(
+		    o->zones));
+		for (int c = 0; c < o->ncats; c++) {
+			json_object *x = json_object_new_object();
+
+			json_object_object_add(x, "name",
+			    json_object_new_string(o->cats[c].name));
+			json_object_object_add(x, "path",
+			    json_object_new_string(o->cats[c].path));
+			json_object_object_add(x, "radius_m", o->cats[c].radius >
+			    0 ? json_object_new_double(o->cats[c].radius) :
+			    NULL);
+			json_object_array_add(cats, x);
+		}
+		json_object_object_add(m, "categories", cats);
+		json_object_object_add(m, "population", o->pop ?
+		    json_object_new_string(o->pop) : o->pop_layer ?
+		    json_object_new_string(o->pop_layer) : NULL);
+		json_object_object_add(j, "meta", m);
+	}
+	for (int z = 0; z <= r->nzone; z++)
+		for (int c = 0; c < nrows; c++) {
+			cov_make_row(r, z, o->ncats >= 2 && c == o->ncats ?
+			    o->ncats : c, &row);
+			if (o->format == KCN_COVERAGE_CSV) {
+				if (z == 0 && c == 0) {
+					for (int i = 0; i < row.n; i++)
+						fprintf(f, "%s%s", i ? "," : "",
+						    row.it[i].key);
+					fputc('\n', f);
+				}
+				for (int i = 0; i < row.n; i++) {
+					if (i > 0)
+						fputc(',', f);
+					cov_csv_value(f, &row.it[i]);
+				}
+				fputc('\n', f);
+				continue;
+			}
+			{
+				json_object *x = json_object_new_object();
+
+				for (int i = 0; i < row.n; i++) {
+					const struct cov_item *it = &row.it[i];
+					char num[64];
+
+					if (it->type == IT_STR)
+						json_object_object_add(x,
+						    it->key,
+						    json_object_new_string(
+						    it->s));
+					else if (it->type == IT_NULL)
+						json_object_object_add(x,
+						    it->key, NULL);
+					else {
+						snprintf(num, sizeof(num),
+						    it->type == IT_SHARE ?
+						    "%.6f" : it->type ==
+						    IT_COUNT ? "%.0f" :
+						    "%.3f", it->v + 0.0);
+						json_object_object_add(x,
+						    it->key,
+						    json_object_new_double_s(
+						    atof(num), num));
+					}
+				}
+				json_object_array_add(rows, x);
+			}
+		}
+	if (j != NULL) {
+		json_object_object_add(j, "rows", rows);
+		fprintf(f, "%s\n", json_object_to_json_string_ext(j,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+	}
+	free(row.it);
+	return KCN_OK;
+}
+
+/* Writes the table to PATH under a temporary name, renamed when whole. */
+static enum kcn_status
+cov_write_table(struct cov_run *r, const char *path, FILE *out)
+{
+	char tmp[4200];
+	FILE *f;
+	int fd, bad;
+	enum kcn_status st;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		st = cov_table(r, out);
+		if (fflush(out) != 0 || ferror(out))
+			return kcni_error(r->ctx, KCN_EIO, "stdout", "cannot "
+			    "write: %s", strerror(errno ? errno : EIO));
+		return st;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.kcn-XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0) {
+			close(fd);
+			remove(tmp);
+		}
+		return kcni_error(r->ctx, KCN_ECREATE, path, "cannot create: "
+		    "%s", strerror(errno));
+	}
+	fchmod(fd, 0644);
+	st = cov_table(r, f);
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad || st != KCN_OK || rename(tmp, path) != 0) {
+		int e = errno ? errno : EIO;
+
+		remove(tmp);
+		return st != KCN_OK ? st : kcni_error(r->ctx, KCN_EIO, path,
+		    "cannot write: %s", strerror(e));
+	}
+	return KCN_OK;
+}
+
+/* ---- the gap and covered layers ---------------------------------------- */
+
+/* The part of zone Z outside (GAP) or inside set S, from the cells. */
+static GEOSGeometry *
+cov_zone_part(struct cov_run *r, int z, int s, int gap, int *bad)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
+	GEOSGeometry **pc = NULL, *u;
+	size_t n = 0, cap = 0;
+	double grid = r->s * 1e-9;
+
+	for (size_t ci = 0; ci < (size_t)r->nx * r->ny && !*bad; ci++) {
+		struct cov_cell *c = &r->cell[ci];
+
+		for (size_t zi = 0; zi < c->nz && !*bad; zi++) {
+			const struct cov_piece *zp = &c->z[zi];
+			GEOSGeometry *piece = GEOSGeom_clone_r(h, zp->g);
+
+			if (zp->key != z)
+				{
+					GEOSGeom_destroy_r(h, piece);
+					continue;
+				}
+			if (gap) {
+				for (size_t ui = 0; ui < c->nu && piece; ui++) {
+					GEOSGeometry *m;
+
+					if (c->u[ui].key != s)
+						continue;
+					m = cov_op(h, COV_MINUS, piece,
+					    c->u[ui].g, 2, grid, bad);
+					GEOSGeom_destroy_r(h, piece);
+					piece = m;
+				}
+			} else {
+				GEOSGeometry **in = malloc((c->nu + 1) *
+				    sizeof(*in));
+				size_t k = 0;
+
+				for (size_t ui = 0; in && ui < c->nu; ui++) {
+					int own;
+					GEOSGeometry *m;
+
+					if (c->u[ui].key != s)
+						continue;
+					m = cov_within(h, piece, 2, &c->u[ui],
+					    grid, &own, bad);
+					if (m != NULL)
+						in[k++] = own ? m :
+						    GEOSGeom_clone_r(h, m);
+				}
+				GEOSGeom_destroy_r(h, piece);
+				piece = in ? cov_union(h, in, k, grid, bad) :
+				    NULL;
+				for (size_t i = 0; i < k; i++)
+					GEOSGeom_destroy_r(h, in[i]);
+				free(in);
+			}
+			if (piece == NULL)
+				continue;
+			if (n == cap) {
+				GEOSGeometry **m;
+
+				cap = cap ? cap * 2 : 64;
+				if ((m = realloc(pc, cap * sizeof(*m))) == NULL) {
+					GEOSGeom_destroy_r(h, piece);
+					*bad = 1;
+					break;
+				}
+				pc = m;
+			}
+			pc[n++] = piece;
+		}
+	}
+	u = *bad ? NULL : cov_union(h, pc, n, grid, bad);
+	for (size_t i = 0; i < n; i++)
+		GEOSGeom_destroy_r(h, pc[i]);
+	free(pc);
+	return u;
+}
+
+/* Writes the gaps (GAP) or the covered parts to PATH, in the zones' CRS. */
+static enum kcn_status
+cov_layer_out(struct cov_run *r, const char *path, int gap)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
+	const struct kcn_coverage_opts *o = r->o;
+	struct kcn_writer_opts wo = { 0 };
+	struct kcn_writer *wr;
+	struct kcn_transform *back;
+	OGRFeatureDefnH d = OGR_FD_Create(gap ? "gaps" : "covered");
+	const char *names[] = { "zone_id", "zone_name", "category", "area_m2",
+	    "pop" };
+	OGRFieldType types[] = { OFTString, OFTString, OFTString, OFTReal,
+	    OFTReal };
+	int nrows = o->ncats >= 2 ? o->ncats + 1 : 1;
+	enum kcn_status st = KCN_OK;
+	long long written = 0;
+
+	for (int i = 0; i < 5; i++) {
+		OGRFieldDefnH fd;
+
+		if (i == 4 && (o->pop == NULL && o->pop_layer == NULL))
+			continue;
+		fd = OGR_Fld_Create(i == 4 ? (gap ? "pop_uncovered" :
+		    "pop_covered") : names[i], types[i]);
+		OGR_FD_AddFieldDefn(d, fd);
+		OGR_Fld_Destroy(fd);
+	}
+	OGR_FD_Reference(d);
+	if ((back = kcn_transform_new(ctx, r->laea, r->zsrs, NULL, 0)) ==
+	    NULL) {
+		OGR_FD_Release(d);
+		return kcn_ctx_status(ctx);
+	}
+	wo.path = path;
+	if ((wr = kcn_writer_open(ctx, &wo, gap ? "gaps" : "covered",
+	    wkbMultiPolygon, r->zsrs, d)) == NULL) {
+		kcn_transform_free(back);
+		OGR_FD_Release(d);
+		return kcn_ctx_status(ctx);
+	}
+	for (int z = 0; z < r->nzone && st == KCN_OK; z++)
+		for (int c = 0; c < (gap ? 1 : nrows) && st == KCN_OK; c++) {
+			int s = gap ? r->gapset : r->plan[o->ncats >= 2 &&
+			    c == o->ncats ? o->ncats : c], bad = 0;
+			GEOSGeometry *g = cov_zone_part(r, z, s, gap, &bad);
+			const double *zs = &r->sum[(size_t)z * r->ncol];
+			OGRGeometryH og;
+			OGRFeatureH f;
+
+			if (bad) {
+				st = kcni_error(ctx, KCN_EDATA, path, "GEOS "
+				    "cannot draw zone %s: %s", r->zone[z].id,
+				    kcni_geos_msg(ctx));
+				break;
+			}
+			if (g == NULL)
+				continue;
+			f = OGR_F_Create(d);
+			OGR_F_SetFieldString(f, 0, r->zone[z].id);
+			if (r->zone[z].name != NULL)
+				OGR_F_SetFieldString(f, 1, r->zone[z].name);
+			OGR_F_SetFieldString(f, 2, r->set[s].label);
+			OGR_F_SetFieldDouble(f, 3, cov_area(h, g));
+			if (OGR_FD_GetFieldCount(d) > 4)
+				OGR_F_SetFieldDouble(f, 4, gap ? zs[COL_POP] -
+				    zs[COL_SET(r, s) + COL_POPCOV] :
+				    zs[COL_SET(r, s) + COL_POPCOV]);
+			og = kcn_geom_from_geos(ctx, g);
+			GEOSGeom_destroy_r(h, g);
+			if (og == NULL || (st = kcn_transform_geom(ctx, back,
+			    og)) != KCN_OK) {
+				if (og != NULL)
+					OGR_G_DestroyGeometry(og);
+				st = kcn_ctx_status(ctx);
+				OGR_F_Destroy(f);
+				break;
+			}
+			OGR_F_SetGeometryDirectly(f, og);
+			st = kcn_writer_write(ctx, wr, f);
+			OGR_F_Destroy(f);
+			written++;
+		}
+	if (st == KCN_OK)
+		st = kcn_writer_close(ctx, wr);
+	else
+		kcn_writer_abort(wr);
+	kcn_transform_free(back);
+	OGR_FD_Release(d);
+	if (st == KCN_OK)
+		kcni_msg(ctx, KCN_MSG_INFO, path, "%lld %s written", written,
+		    gap ? "gaps" : "covered areas");
+	return st;
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static void
+cov_free(struct cov_run *r)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
+
+	if (r->cell != NULL)
+		for (size_t i = 0; i < (size_t)r->nx * r->ny; i++) {
+			cov_list_free(h, r->cell[i].z, r->cell[i].nz);
+			cov_list_free(h, r->cell[i].u, r->cell[i].nu);
+		}
+	free(r->cell);
+	for (int s = 0; s < r->nset; s++) {
+		if (r->set[s].tree != NULL)
+			GEOSSTRtree_destroy_r(h, r->set[s].tree);
+		free(r->set[s].parts);
+		free(r->set[s].label);
+	}
+	free(r->set);
+	for (int c = 0; c < r->o->ncats; c++) {
+		for (size_t i = 0; r->cat && i < r->ncat[c]; i++)
+			GEOSGeom_destroy_r(h, r->cat[c][i]);
+		for (size_t i = 0; r->base && i < r->nbase[c]; i++)
+			GEOSGeom_destroy_r(h, r->base[c][i]);
+		if (r->cat)
+			free(r->cat[c]);
+		if (r->base)
+			free(r->base[c]);
+	}
+	free(r->cat);
+	free(r->base);
+	free(r->ncat);
+	free(r->nbase);
+	free(r->plan);
+	free(r->baseset);
+	free(r->comb);
+	if (r->ztree != NULL)
+		GEOSSTRtree_destroy_r(h, r->ztree);
+	for (int z = 0; r->zone != NULL && z <= r->nzone; z++) {
+		if (r->zone[z].g != NULL)
+			GEOSGeom_destroy_r(h, r->zone[z].g);
+		free(r->zone[z].id);
+		free(r->zone[z].name);
+	}
+	free(r->zone);
+	free(r->sum);
+	free(r->ras.v);
+	free(r->ras.sv);
+	free(r->ras.sk);
+	kcn_transform_free(r->ras.tr);
+	kcn_transform_free(r->to_ll);
+	free(r->batch);
+	free(r->bval);
+	free(r->badd);
+	free(r->laea_def);
+	if (r->laea != NULL)
+		OSRRelease(r->laea);
+	if (r->zsrs != NULL)
+		OSRRelease(r->zsrs);
+}
+
+static enum kcn_status
+cov_check(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o)
+{
+	if (o->ncats < 1)
+		return kcni_error(ctx, KCN_EUSAGE, "coverage", "no category: "
+		    "give at least one CATEGORY=LAYER");
+	if (o->zones == NULL || strcmp(o->zones, "-") == 0)
+		return kcni_error(ctx, KCN_EUSAGE, "--zones", "the zones, "
+		    "please, from a file (they are read twice)");
+	if (o->pop != NULL && o->pop_layer != NULL)
+		return kcni_error(ctx, KCN_EUSAGE, "--pop-layer", "one "
+		    "population source: --pop or --pop-layer");
+	if ((o->pop_layer != NULL) != (o->pop_field != NULL))
+		return kcni_error(ctx, KCN_EUSAGE, "--pop-layer", "needs "
+		    "--pop-field, and the other way round");
+	if (o->segments < 1 || o->segments > 1000)
+		return kcni_error(ctx, KCN_EUSAGE, "--segments", "1 to 1000 "
+		    "segments per quarter circle");
+	for (int i = 0; i < o->nbase; i++) {
+		int found = 0;
+
+		for (int c = 0; c < o->ncats; c++)
+			found |= strcmp(o->base[i].name, o->cats[c].name) == 0;
+		if (!found)
+			return kcni_error(ctx, KCN_EUSAGE, "--baseline", "no "
+			    "category '%s' in the plan", o->base[i].name);
+	}
+	for (int i = 0; i < o->ncats; i++)
+		for (int k = 0; k < i; k++)
+			if (strcmp(o->cats[i].name, o->cats[k].name) == 0 ||
+			    strcmp(o->cats[i].name, "all") == 0)
+				return kcni_error(ctx, KCN_EUSAGE,
+				    o->cats[i].name, "a category named twice, or "
+				    "'all', which the report uses");
+	return KCN_OK;
+}
+
+enum kcn_status
+kcn_coverage_run(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o,
+    FILE *out)
+{
+	struct cov_run r = { .ctx = ctx, .o = o };
+	struct cov_worker w = { 0 };
+	OGRSpatialReferenceH ll = NULL;
+	enum kcn_status st;
+	int nc = o->ncats;
+	long n;
+
+	if ((st = cov_check(ctx, o)) != KCN_OK)
+		return st;
+	n = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+	r.threads = n > 0 ? (int)n : 1;
+	r.np = o->npoints;
+	r.nl = o->nlines;
+	if ((st = cov_crs(&r)) != KCN_OK || (st = cov_zones(&r)) != KCN_OK)
+		goto out;
+	r.cat = calloc((size_t)nc, sizeof(*r.cat));
+	r.base = calloc((size_t)nc, sizeof(*r.base));
+	r.ncat = calloc((size_t)nc, sizeof(*r.ncat));
+	r.nbase = calloc((size_t)nc, sizeof(*r.nbase));
+	if (r.cat == NULL || r.base == NULL || r.ncat == NULL ||
+	    r.nbase == NULL) {
+		st = kcni_error(ctx, KCN_EOS, "coverage", "out of memory");
+		goto out;
+	}
+	for (int c = 0; c < nc && st == KCN_OK; c++)
+		st = cov_layer_areas(&r, &o->cats[c], &r.cat[c], &r.ncat[c]);
+	for (int b = 0; b < o->nbase && st == KCN_OK; b++)
+		for (int c = 0; c < nc && st == KCN_OK; c++)
+			if (strcmp(o->base[b].name, o->cats[c].name) == 0)
+				st = cov_layer_areas(&r, &o->base[b],
+				    &r.base[c], &r.nbase[c]);
+	if (st != KCN_OK || (st = cov_sets(&r)) != KCN_OK ||
+	    (st = cov_grid(&r)) != KCN_OK)
+		goto out;
+	if (o->pop != NULL && (st = cov_raster(&r)) != KCN_OK)
+		goto out;
+	if ((r.ztree = GEOSSTRtree_create_r(kcn_ctx_geos(ctx), 10)) == NULL) {
+		st = kcni_error(ctx, KCN_EOS, "coverage", "out of memory");
+		goto out;
+	}
+	for (int z = 0; z <= r.nzone; z++)
+		GEOSSTRtree_insert_r(kcn_ctx_geos(ctx), r.ztree, r.zone[z].g,
+		    (void *)(uintptr_t)z);
+	cov_build(kcn_ctx_geos(ctx), r.ztree);
+	ll = kcn_crs_wgs84();
+	if ((r.to_ll = kcn_transform_new(ctx, r.laea, ll, NULL, 0)) == NULL) {
+		st = kcn_ctx_status(ctx);
+		goto out;
+	}
+	geod_init(&r.geod, 6378137, 1 / 298.257223563);
+	r.ncol = COL_SET(&r, r.nset);
+	if ((r.sum = calloc((size_t)(r.nzone + 1) * r.ncol,
+	    sizeof(*r.sum))) == NULL) {
+		st = kcni_error(ctx, KCN_EOS, "coverage", "out of memory");
+		goto out;
+	}
+	r.keep = o->npoints > 0 || o->nlines > 0 || o->pop_layer != NULL ||
+	    o->gaps != NULL || o->covered != NULL;
+	if (cov_worker_init(&w, &r, ctx) != 0) {
+		st = kcn_ctx_status(ctx);
+		goto out;
+	}
+	if ((st = cov_cells(&r, &w)) != KCN_OK)
+		goto out;
+	if (o->pop_layer != NULL)
+		st = cov_stream(&r, &w, COV_POPAREAS, 0, o->pop_layer,
+		    o->pop_field);
+	for (int i = 0; i < o->npoints && st == KCN_OK; i++)
+		st = cov_stream(&r, &w, COV_POINTS, i, o->points[i].path, NULL);
+	for (int i = 0; i < o->nlines && st == KCN_OK; i++)
+		st = cov_stream(&r, &w, COV_LINES, i, o->lines[i].path, NULL);
+	if (st != KCN_OK)
+		goto out;
+	if (o->gaps != NULL && (st = cov_layer_out(&r, o->gaps, 1)) != KCN_OK)
+		goto out;
+	if (o->covered != NULL && (st = cov_layer_out(&r, o->covered, 0)) !=
+	    KCN_OK)
+		goto out;
+	st = cov_write_table(&r, o->output, out);
+	if (st == KCN_OK && r.skipped > 0)
+		st = KCN_REJECTED;
+out:
+	cov_worker_fini(&w);
+	if (ll != NULL)
+		OSRRelease(ll);
+	cov_free(&r);
+	return st;
+}
