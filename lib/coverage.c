@@ -54,6 +54,7 @@
 #define COV_CELLS 1e6		/* at most about this many cells */
 #define COV_BATCH 16384		/* features a batch of points or lines */
 #define COV_RASTER_MAX 2e8	/* raster cells read at most */
+#define COV_SHIFT 0.3819660112501051	/* grid offset, in cells */
 
 /* ---- the model --------------------------------------------------------- */
 
@@ -883,6 +884,57 @@ cov_in_piece(GEOSContextHandle_t h, const struct cov_piece *p,
 	return p->rect || GEOSIntersects_r(h, p->g, pt) == 1;
 }
 
+/*
+ * Counts the point G at X, Y: once in each zone it lies in, and once in
+ * each set that covers it, looking in every cell whose edge it may lie
+ * on (a piece of a cell is closed, and a cover may end on the edge).
+ */
+static void
+cov_measure_point(struct cov_worker *w, const GEOSGeometry *g, double x,
+    double y, int col, int cov, struct cov_adds *ad)
+{
+	struct cov_run *r = w->r;
+	GEOSContextHandle_t h = w->h;
+	double pad = r->s * 1e-9;
+	int ix0 = (int)fmax(0, floor((x - pad - r->gx) / r->s));
+	int iy0 = (int)fmax(0, floor((y - pad - r->gy) / r->s));
+	int ix1 = (int)fmin(r->nx - 1, floor((x + pad - r->gx) / r->s));
+	int iy1 = (int)fmin(r->ny - 1, floor((y + pad - r->gy) / r->s));
+
+	for (int z = 0; z <= r->nzone; z++) {
+		int in = 0;
+
+		for (int iy = iy0; iy <= iy1 && !in; iy++)
+			for (int ix = ix0; ix <= ix1 && !in; ix++) {
+				struct cov_cell *c = &r->cell[(size_t)iy *
+				    r->nx + ix];
+
+				for (size_t i = 0; i < c->nz && !in; i++)
+					in = c->z[i].key == z &&
+					    cov_in_piece(h, &c->z[i], g, x, y);
+			}
+		if (!in)
+			continue;
+		cov_add(ad, z, col, 1);
+		for (int s = 0; s < r->nset; s++) {
+			int hit = 0;
+
+			for (int iy = iy0; iy <= iy1 && !hit; iy++)
+				for (int ix = ix0; ix <= ix1 && !hit; ix++) {
+					struct cov_cell *c = &r->cell[(size_t)
+					    iy * r->nx + ix];
+
+					for (size_t i = 0; i < c->nu && !hit;
+					    i++)
+						hit = c->u[i].key == s &&
+						    cov_in_piece(h, &c->u[i], g,
+						    x, y);
+				}
+			cov_add(ad, z, COL_SET(r, s) + cov, hit);
+		}
+	}
+}
+
 /* Measures G (analysis CRS) in the cells it falls in. */
 static void
 cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
@@ -903,15 +955,14 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 	cov_env(h, g, e);
 	if (!(e[0] <= e[2]))
 		return;
+	if (dim == 0) {
+		cov_measure_point(w, g, e[0], e[1], col, cov, ad);
+		return;
+	}
 	ix0 = (int)fmax(0, floor((e[0] - r->gx) / r->s));
 	iy0 = (int)fmax(0, floor((e[1] - r->gy) / r->s));
 	ix1 = (int)fmin(r->nx - 1, floor((e[2] - r->gx) / r->s));
 	iy1 = (int)fmin(r->ny - 1, floor((e[3] - r->gy) / r->s));
-	if (dim == 0) {
-		/* A point: in one cell only, the lower-left one. */
-		ix1 = ix0;
-		iy1 = iy0;
-	}
 	for (int iy = iy0; iy <= iy1 && !*bad; iy++)
 		for (int ix = ix0; ix <= ix1 && !*bad; ix++) {
 			struct cov_cell *c = &r->cell[(size_t)iy * r->nx + ix];
@@ -924,12 +975,7 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 
 			if (c->nz == 0)
 				continue;
-			if (dim == 0) {
-				in = g, own = 0;
-				if (ix0 > 0 && iy0 > 0 && (e[0] > ce[2] ||
-				    e[1] > ce[3]))
-					continue;	/* past the grid */
-			} else if ((in = cov_within(h, g, dim, &cp, grid, &own,
+			if ((in = cov_within(h, g, dim, &cp, grid, &own,
 			    bad)) == NULL)
 				continue;
 			for (size_t zi = 0; zi < c->nz && !*bad; zi++) {
@@ -937,11 +983,7 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 				GEOSGeometry *gz;
 				int zown;
 
-				if (dim == 0) {
-					if (!cov_in_piece(h, zp, g, e[0], e[1]))
-						continue;
-					gz = g, zown = 0;
-				} else if ((gz = cov_within(h, in, dim, zp,
+				if ((gz = cov_within(h, in, dim, zp,
 				    grid, &zown, bad)) == NULL)
 					continue;
 				cov_add(ad, zp->key, col, cov_amount(w, gz,
@@ -957,14 +999,6 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 
 						if (up->key != s)
 							continue;
-						if (dim == 0) {
-							if (cov_in_piece(h, up,
-							    g, e[0], e[1])) {
-								amt = 1;
-								break;
-							}
-							continue;
-						}
 						if ((m = cov_within(h, gz, dim,
 						    up, grid, &mown, bad)) ==
 						    NULL)
@@ -1313,15 +1347,36 @@ cov_read_areas(struct cov_run *r, const char *path, const char *label,
 	struct kcn_transform *tr;
 	OGRFeatureH f;
 	size_t cap = 0;
+	long long nonarea = 0;
 	enum kcn_status st;
 
 	if ((st = cov_open(r, path, &src, &rd, &tr)) != KCN_OK)
 		return cov_close(r, src, rd, tr, st);
+	{
+		OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(
+		    kcn_reader_layer(rd)));
+
+		if (t != wkbUnknown && t != wkbNone && t != wkbGeometryCollection &&
+		    OGR_GT_IsSubClassOf(t, wkbCurvePolygon) == 0 &&
+		    OGR_GT_IsSubClassOf(t, wkbMultiSurface) == 0)
+			return cov_close(r, src, rd, tr, kcni_error(ctx,
+			    KCN_EUSAGE, label, "a layer of %s, not of areas: "
+			    "give a radius (NAME=LAYER:r=METRES)",
+			    OGRGeometryTypeToName(t)));
+	}
 	while ((st = kcn_reader_next(ctx, rd, &f)) == KCN_OK && f != NULL) {
-		GEOSGeometry *g = cov_area_geom(ctx, tr, OGR_F_StealGeometry(f));
+		OGRGeometryH og = OGR_F_StealGeometry(f);
+		GEOSGeometry *g;
 
 		OGR_F_Destroy(f);
-		if (g == NULL) {
+		/* A label or a line among areas, as kcn-overlay: counted. */
+		if (og != NULL && !OGR_G_IsEmpty(og) &&
+		    OGR_G_GetDimension(og) < 2) {
+			OGR_G_DestroyGeometry(og);
+			nonarea++;
+			continue;
+		}
+		if ((g = cov_area_geom(ctx, tr, og)) == NULL) {
 			if (kcn_ctx_status(ctx) != KCN_REJECTED) {
 				st = kcn_ctx_status(ctx);
 				break;
@@ -1347,6 +1402,9 @@ cov_read_areas(struct cov_run *r, const char *path, const char *label,
 		}
 		(*parts)[(*n)++] = g;
 	}
+	if (st == KCN_OK && nonarea > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, label, "%lld features without "
+		    "an area left out: only areas cover", nonarea);
 	if (st == KCN_OK && *n == 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, label, "no service areas: this "
 		    "category covers nothing");
@@ -1522,6 +1580,9 @@ cov_zones(struct cov_run *r)
 		if (z->id == NULL)
 			st = KCN_EOS;
 	}
+	/* TOTAL's place, filled below. */
+	if (r->zone != NULL)
+		memset(&r->zone[r->nzone], 0, sizeof(*r->zone));
 	st = cov_close(r, src, rd, tr, st);
 	if (st != KCN_OK)
 		return st;
@@ -1655,7 +1716,9 @@ cov_sets(struct cov_run *r)
 	}
 	nall = nball = 0;
 	for (int c = 0; c < nc; c++) {
-		memcpy(all + nall, r->cat[c], r->ncat[c] * sizeof(*all));
+		if (r->ncat[c] > 0)
+			memcpy(all + nall, r->cat[c], r->ncat[c] *
+			    sizeof(*all));
 		nall += r->ncat[c];
 		if (r->nbase[c] > 0)
 			memcpy(ball + nball, r->base[c], r->nbase[c] *
@@ -1733,11 +1796,17 @@ cov_grid(struct cov_run *r)
 	s = fmax(s, sqrt(w * ht / COV_CELLS));
 	if (!(s > 0) || !isfinite(s))
 		s = fmax(fmax(w, ht), 1);
+	/*
+	 * The grid starts an odd fraction of a cell before the zones, so
+	 * that its lines fall on no round coordinate: GEOS's rectangle clip
+	 * drops a line that runs along a cell's edge (a road on a surveyed
+	 * grid), which would then count in neither cell.
+	 */
 	r->s = s;
-	r->gx = e[0];
-	r->gy = e[1];
-	r->nx = (int)floor(w / s) + 1;
-	r->ny = (int)floor(ht / s) + 1;
+	r->gx = e[0] - COV_SHIFT * s;
+	r->gy = e[1] - COV_SHIFT * s;
+	r->nx = (int)floor((w + COV_SHIFT * s) / s) + 1;
+	r->ny = (int)floor((ht + COV_SHIFT * s) / s) + 1;
 	r->cell = calloc((size_t)r->nx * r->ny, sizeof(*r->cell));
 	if (r->cell == NULL)
 		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
@@ -2664,6 +2733,10 @@ cov_free(struct cov_run *r)
 	kcn_transform_free(r->to_ll);
 	free(r->batch);
 	free(r->bval);
+	for (size_t i = 0; r->badd != NULL && i < COV_BATCH; i++) {
+		free(r->badd[i].a);
+		free(r->badd[i].msg);
+	}
 	free(r->badd);
 	free(r->laea_def);
 	if (r->laea != NULL)

@@ -93,7 +93,25 @@ kcn-overlay -q -i "$out/utm/buildings.gpkg" erase "$out/utm/smart_zones.gpkg" \
 kcn-info "$out/service/buildings-outside-zones.gpkg" | grep features
 
 echo
+echo "== 8. The coverage report: each ward's land, people (from the raster,"
+echo "      by the exact share of each cell), buildings and roads within reach"
+echo "      of each kind of infrastructure and of the smart zones; the gaps"
+set -- --zones "$out/utm/wards.gpkg" --zone-id ma_phuong \
+    --zone-name ten_phuong --pop pop_100m.tif \
+    --points buildings="$out/utm/buildings.gpkg" \
+    --lines roads="$out/utm/roads.gpkg" \
+    cctv="$out/utm/cctv.gpkg:r=150" ev="$out/utm/ev_chargers.gpkg:r=500" \
+    5g="$out/utm/small_cells.gpkg:r=250" \
+    poles="$out/utm/smart_poles.gpkg:r=100" \
+    zones="$out/utm/smart_zones.gpkg"
+kcn-coverage -q --gaps "$out/gaps.gpkg" -o "$out/coverage.csv" "$@"
+kcn-coverage -q --markdown -o "$out/coverage.md" "$@"
+grep -E '^\| (Zone|\*\*TOTAL)' "$out/coverage.md" | cut -d '|' -f 2-6,8 |
+    sed 's/^/  /'
+
+echo
 echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb,"
 echo "clean/ (one GeoPackage and one JSON report per layer), utm/ (the"
-echo "clean layers in WGS 84 / UTM zone 49N) and service/ (service areas by"
-echo "ward, buildings in and outside the smart zones)"
+echo "clean layers in WGS 84 / UTM zone 49N), service/ (service areas by"
+echo "ward, buildings in and outside the smart zones), coverage.csv and"
+echo "coverage.md (the coverage report) and gaps.gpkg (what nothing covers)"

@@ -136,14 +136,19 @@ main(int argc, char **argv)
 	points = calloc((size_t)argc + 1, sizeof(*points));
 	lines = calloc((size_t)argc + 1, sizeof(*lines));
 	if (cats == NULL || base == NULL || points == NULL || lines == NULL ||
-	    (ctx = kcn_cli_ctx(&cli)) == NULL)
+	    (ctx = kcn_cli_ctx(&cli)) == NULL) {
+		free(cats);
+		free(base);
+		free(points);
+		free(lines);
 		return EX_OSERR;
+	}
 	while (rc == KCN_CLI_GO_ON && (ch = getopt_long(argc, argv,
 	    "j:o:" KCN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			if ((n = kcn_cli_number(&cli, "-j", optarg, 1, 256)) < 0)
-				return EX_USAGE;
+				rc = EX_USAGE;
 			opts.threads = (int)n;
 			break;
 		case 'o':
@@ -190,7 +195,7 @@ main(int argc, char **argv)
 		case OPT_SEGMENTS:
 			if ((n = kcn_cli_number(&cli, "--segments", optarg, 1,
 			    1000)) < 0)
-				return EX_USAGE;
+				rc = EX_USAGE;
 			opts.segments = (int)n;
 			break;
 		case OPT_GAPS:
@@ -204,17 +209,22 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	if (rc != KCN_CLI_GO_ON)
-		return rc;
-	if (opts.zones == NULL)
-		return kcn_cli_usage_error(&cli, "--zones: the zones, please");
-	if (optind == argc)
-		return kcn_cli_usage_error(&cli, "a category, please: "
+	if (rc == KCN_CLI_GO_ON && opts.zones == NULL)
+		rc = kcn_cli_usage_error(&cli, "--zones: the zones, please");
+	if (rc == KCN_CLI_GO_ON && optind == argc)
+		rc = kcn_cli_usage_error(&cli, "a category, please: "
 		    "NAME=LAYER or NAME=LAYER:r=METRES");
 	for (int i = optind; i < argc && rc == KCN_CLI_GO_ON; i++)
 		rc = layer_arg(&cli, ctx, argv[i], cats, &nc, "category");
-	if (rc != KCN_CLI_GO_ON)
+	if (rc != KCN_CLI_GO_ON) {
+		/* Usage, --help or --version: nothing run. */
+		kcn_ctx_free(ctx);
+		free(cats);
+		free(base);
+		free(points);
+		free(lines);
 		return rc;
+	}
 	opts.cats = cats, opts.ncats = nc;
 	opts.base = base, opts.nbase = nb;
 	opts.points = points, opts.npoints = np;

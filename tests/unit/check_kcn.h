@@ -19,6 +19,7 @@ Suite *ingest_suite(void);
 Suite *transform_suite(void);
 Suite *buffer_suite(void);
 Suite *overlay_suite(void);
+Suite *coverage_suite(void);
 
 /* The context of the running test, made and freed by kt_setup/teardown. */
 extern struct kcn_ctx *kt_ctx;

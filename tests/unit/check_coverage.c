@@ -1,0 +1,453 @@
+/*
+ * check_coverage.c: kcn-coverage on cases whose answers are known: a disc
+ * in a square, overlapping squares, a raster cell half covered, points
+ * and lines; and population against brute-force supersampling of random
+ * stars over a random raster.  The layers are written in the Lambert
+ * azimuthal equal-area projection kcn chooses for them, so the planar
+ * areas of the test are the answers.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_kcn.h"
+
+#define LAEA "+proj=laea +lat_0=10 +lon_0=100 +x_0=0 +y_0=0 +datum=WGS84 " \
+    "+units=m +no_defs"
+
+static OGRSpatialReferenceH
+laea(void)
+{
+	OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+
+	OSRImportFromProj4(srs, LAEA);
+	return srs;
+}
+
+/* Writes the N WKT geometries to PATH (GeoPackage), field id = i + 1. */
+static void
+write_wkt(const char *path, const char *const *wkt, int n)
+{
+	GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), path, 0, 0,
+	    0, GDT_Unknown, NULL);
+	OGRSpatialReferenceH srs = laea();
+	OGRLayerH l;
+	OGRFieldDefnH fd;
+
+	ck_assert_ptr_nonnull(ds);
+	l = GDALDatasetCreateLayer(ds, "l", srs, wkbUnknown, NULL);
+	fd = OGR_Fld_Create("id", OFTInteger);
+	OGR_L_CreateField(l, fd, TRUE);
+	OGR_Fld_Destroy(fd);
+	for (int i = 0; i < n; i++) {
+		OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+		OGRGeometryH g = NULL;
+		char *w = (char *)wkt[i];
+
+		ck_assert_int_eq(OGR_G_CreateFromWkt(&w, NULL, &g),
+		    OGRERR_NONE);
+		OGR_F_SetGeometryDirectly(f, g);
+		OGR_F_SetFieldInteger(f, 0, i + 1);
+		ck_assert_int_eq(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+		OGR_F_Destroy(f);
+	}
+	GDALClose(ds);
+	OSRRelease(srs);
+}
+
+/* A regular N-gon of radius R around X, Y, as WKT (static buffer). */
+static const char *
+ngon(double x, double y, double r, int n)
+{
+	static char buf[8][8192];
+	static int k;
+	char *b = buf[k++ % 8];
+	int len = snprintf(b, 8192, "POLYGON((");
+
+	for (int i = 0; i <= n; i++)
+		len += snprintf(b + len, 8192 - len, "%s%.17g %.17g", i ? "," :
+		    "", x + r * cos(2 * M_PI * (i % n) / n), y + r *
+		    sin(2 * M_PI * (i % n) / n));
+	snprintf(b + len, 8192 - len, "))");
+	return b;
+}
+
+/* Writes a raster of NX x NY cells of 100 m from (X0, Y0) down, value
+   V(i, j) = 1 + i + 10 j, one cell (NODI, NODJ) nodata (-1). */
+static void
+write_raster(const char *path, int nx, int ny, double x0, double y0,
+    int nodi, int nodj, const double *vals)
+{
+	GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path, nx,
+	    ny, 1, GDT_Float32, NULL);
+	double gt[6] = { x0, 100, 0, y0, 0, -100 };
+	float *v = malloc(sizeof(float) * nx * ny);
+	OGRSpatialReferenceH srs = laea();
+	GDALRasterBandH b;
+
+	ck_assert_ptr_nonnull(ds);
+	GDALSetGeoTransform(ds, gt);
+	GDALSetSpatialRef(ds, srs);
+	for (int j = 0; j < ny; j++)
+		for (int i = 0; i < nx; i++)
+			v[j * nx + i] = vals ? (float)vals[j * nx + i] :
+			    (float)(1 + i + 10 * j);
+	if (nodi >= 0)
+		v[nodj * nx + nodi] = -1;
+	b = GDALGetRasterBand(ds, 1);
+	GDALSetRasterNoDataValue(b, -1);
+	ck_assert_int_eq(GDALRasterIO(b, GF_Write, 0, 0, nx, ny, v, nx, ny,
+	    GDT_Float32, 0, 0), CE_None);
+	GDALClose(ds);
+	OSRRelease(srs);
+	free(v);
+}
+
+/* Runs the report of OPTS into a CSV file; returns its text. */
+static char *
+run(struct kcn_coverage_opts *o)
+{
+	o->output = kt_path("report.csv");
+	if (o->segments == 0)
+		o->segments = 8;
+	ck_assert_msg(kcn_coverage_run(kt_ctx, o, NULL) == KCN_OK, "%s: %s",
+	    kcn_ctx_where(kt_ctx), kcn_ctx_errmsg(kt_ctx));
+	return kt_slurp(o->output, NULL);
+}
+
+/* The value of column COL in the row of ZONE and CATEGORY of CSV. */
+static double
+cell(const char *csv, const char *zone, const char *cat, const char *col)
+{
+	char *text = strdup(csv), *save = NULL, *line, *hdr;
+	int want = -1, k = 0;
+	double v = NAN;
+
+	hdr = strtok_r(text, "\n", &save);
+	for (char *p = hdr, *q; p != NULL; p = q, k++) {
+		q = strchr(p, ',');
+		if (q != NULL)
+			*q++ = '\0';
+		if (strcmp(p, col) == 0)
+			want = k;
+	}
+	ck_assert_msg(want >= 0, "no column %s", col);
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		char *f[64];
+		int n = 0;
+
+		for (char *p = line, *q; p != NULL && n < 64; p = q) {
+			q = strchr(p, ',');
+			if (q != NULL)
+				*q++ = '\0';
+			f[n++] = p;
+		}
+		if (n > want && strcmp(f[0], zone) == 0 && strcmp(f[2], cat) ==
+		    0) {
+			v = *f[want] ? atof(f[want]) : NAN;
+			break;
+		}
+	}
+	free(text);
+	return v;
+}
+
+#define NEAR(a, b, rel) ck_assert_msg(fabs((a) - (b)) <= (rel) * \
+    fmax(1, fabs((double)(b))), "%s = %.9f, not %.9f", #a, (double)(a), (double)(b))
+
+START_TEST(disc_in_square)
+{
+	const char *zones[] = { "POLYGON((-500 -500,500 -500,500 500,-500 500,"
+	    "-500 -500))" };
+	const char *disc[2];
+	struct kcn_coverage_layer cats[2] = { { "one", NULL, 0 },
+	    { "two", NULL, 0 } };
+	struct kcn_coverage_opts o = { 0 };
+	double a = 64 / 2.0 * 200 * 200 * sin(2 * M_PI / 64);
+	char *csv;
+
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	disc[0] = ngon(0, 0, 200, 64);
+	write_wkt(kt_path("one.gpkg"), disc, 1);
+	disc[1] = ngon(0, 0, 200, 64);
+	write_wkt(kt_path("two.gpkg"), disc, 2);
+	cats[0].path = kt_path("one.gpkg");
+	cats[1].path = kt_path("two.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = cats;
+	o.ncats = 2;
+	csv = run(&o);
+	NEAR(cell(csv, "1", "one", "zone_m2"), 1e6, 1e-9);
+	NEAR(cell(csv, "1", "one", "covered_m2"), a, 1e-8);
+	NEAR(cell(csv, "1", "one", "covered_share"), a / 1e6, 1e-6);
+	NEAR(cell(csv, "1", "one", "redundant_m2"), 0, 1e-9);
+	/* The same disc twice: covered once, and twice all over. */
+	NEAR(cell(csv, "1", "two", "covered_m2"), a, 1e-8);
+	NEAR(cell(csv, "1", "two", "redundant_m2"), a, 1e-8);
+	NEAR(cell(csv, "1", "all", "redundant_m2"), a, 1e-8);
+	NEAR(cell(csv, "TOTAL", "all", "covered_m2"), a, 1e-8);
+	free(csv);
+}
+END_TEST
+
+START_TEST(nested_squares)
+{
+	const char *zones[] = {
+	    "POLYGON((-500 -500,0 -500,0 500,-500 500,-500 -500))",
+	    "POLYGON((0 -500,500 -500,500 500,0 500,0 -500))" };
+	const char *svc[] = {
+	    "POLYGON((-400 -400,0 -400,0 400,-400 400,-400 -400))",
+	    "POLYGON((-200 -300,300 -300,300 300,-200 300,-200 -300))",
+	    "POLYGON((400 0,700 0,700 100,400 100,400 0))",
+	    "POLYGON((-100 -100,100 -100,100 100,-100 100,-100 -100))" };
+	struct kcn_coverage_layer cat = { "sq", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	char *csv, *csv2;
+
+	write_wkt(kt_path("zones.gpkg"), zones, 2);
+	write_wkt(kt_path("sq.gpkg"), svc, 4);
+	cat.path = kt_path("sq.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.threads = 1;
+	csv = run(&o);
+	/* West: A (400 x 800) and B's west part (200 x 600) overlap in
+	   200 x 600, the small square inside both. */
+	NEAR(cell(csv, "1", "sq", "covered_m2"), 320000, 1e-9);
+	NEAR(cell(csv, "1", "sq", "redundant_m2"), 120000, 1e-9);
+	/* East: B's east part (300 x 600), C's inside part (100 x 100),
+	   the small square's east half twice. */
+	NEAR(cell(csv, "2", "sq", "covered_m2"), 190000, 1e-9);
+	NEAR(cell(csv, "2", "sq", "redundant_m2"), 20000, 1e-9);
+	NEAR(cell(csv, "TOTAL", "sq", "covered_m2"), 510000, 1e-9);
+	NEAR(cell(csv, "TOTAL", "sq", "zone_m2"), 1e6, 1e-9);
+	/* The same bytes on two threads. */
+	o.threads = 2;
+	csv2 = run(&o);
+	ck_assert_str_eq(csv, csv2);
+	free(csv);
+	free(csv2);
+}
+END_TEST
+
+START_TEST(half_a_cell)
+{
+	const char *zones[] = { "POLYGON((-500 -500,500 -500,500 500,-500 500,"
+	    "-500 -500))" };
+	/* Half of the top-left cell (value 1), by a triangle; the cell
+	   below it (value 11) whole; a quarter of cell 3, 1 (value 4). */
+	const char *svc[] = {
+	    "POLYGON((-500 500,-400 500,-500 400,-500 500))",
+	    "POLYGON((-500 300,-400 300,-400 400,-500 400,-500 300))",
+	    "POLYGON((-200 450,-150 450,-150 500,-200 500,-200 450))" };
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	double total = 0;
+	char *csv;
+
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("c.gpkg"), svc, 3);
+	/* 10 x 10 cells over the zone; cell 9, 9 has no data. */
+	write_raster(kt_path("pop.tif"), 10, 10, -500, 500, 9, 9, NULL);
+	for (int j = 0; j < 10; j++)
+		for (int i = 0; i < 10; i++)
+			total += i == 9 && j == 9 ? 0 : 1 + i + 10 * j;
+	cat.path = kt_path("c.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.pop = kt_path("pop.tif");
+	csv = run(&o);
+	NEAR(cell(csv, "1", "c", "pop"), total, 1e-9);
+	NEAR(cell(csv, "1", "c", "pop_covered"), 0.5 * 1 + 11 + 0.25 * 4,
+	    1e-9);
+	NEAR(cell(csv, "1", "c", "pop_unknown_m2"), 10000, 1e-9);
+	free(csv);
+	/* A zone past the raster's edge: its outside part unknown. */
+	write_raster(kt_path("pop.tif"), 5, 10, -500, 500, -1, 0, NULL);
+	csv = run(&o);
+	NEAR(cell(csv, "1", "c", "pop_unknown_m2"), 500000, 1e-9);
+	free(csv);
+}
+END_TEST
+
+START_TEST(points_and_lines)
+{
+	const char *zones[] = { "POLYGON((-500 -500,500 -500,500 500,-500 500,"
+	    "-500 -500))" };
+	const char *svc[] = {
+	    "POLYGON((-300 -300,0 -300,0 300,-300 300,-300 -300))" };
+	const char *pts[] = { "POINT(-100 0)", "POINT(-299 299)",
+	    "POINT(100 0)", "POINT(600 0)",
+	    "POLYGON((-10 -10,10 -10,10 10,-10 10,-10 -10))" };
+	const char *lines[] = { "LINESTRING(-600 0,600 0)" };
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_layer pl = { "p", NULL, 0 }, ll = { "r", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	char *csv;
+
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("c.gpkg"), svc, 1);
+	write_wkt(kt_path("p.gpkg"), pts, 5);
+	write_wkt(kt_path("r.gpkg"), lines, 1);
+	cat.path = kt_path("c.gpkg");
+	pl.path = kt_path("p.gpkg");
+	ll.path = kt_path("r.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.points = &pl;
+	o.npoints = 1;
+	o.lines = &ll;
+	o.nlines = 1;
+	csv = run(&o);
+	/* The square's centroid (0, 0) is on the cover's edge: covered. */
+	NEAR(cell(csv, "1", "c", "p_n"), 4, 0);
+	NEAR(cell(csv, "1", "c", "p_covered"), 3, 0);
+	/* Geodesic metres: the projection's scale is 1 at its centre. */
+	NEAR(cell(csv, "1", "c", "r_m"), 1000, 1e-5);
+	NEAR(cell(csv, "1", "c", "r_covered_m"), 300, 1e-5);
+	free(csv);
+	/* By area: the square is half covered. */
+	o.by_area = 1;
+	csv = run(&o);
+	NEAR(cell(csv, "1", "c", "p_covered"), 2.5, 1e-9);
+	free(csv);
+}
+END_TEST
+
+/* A uniform double in [0, 1). */
+static double
+rnd(unsigned long long *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+START_TEST(population_supersampled)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	const char *zones[] = { "POLYGON((-480 -470,490 -500,470 480,-500 490,"
+	    "-480 -470))" };
+	unsigned long long s = 88172645463325252ULL + (unsigned)_i;
+	char *wkt[6], *csv;
+	const char *w[6];
+	double vals[100], brute = 0;
+	const GEOSPreparedGeometry *pz, *pu;
+	GEOSGeometry *z, *u, *parts[6], *coll;
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	const int k = 40;	/* samples per cell side */
+
+	for (int i = 0; i < 100; i++)
+		vals[i] = floor(rnd(&s) * 100);
+	for (int i = 0; i < 6; i++) {
+		w[i] = ngon(-400 + 800 * rnd(&s), -400 + 800 * rnd(&s), 60 +
+		    200 * rnd(&s), 5 + (int)(rnd(&s) * 12));
+		wkt[i] = strdup(w[i]);
+		parts[i] = kt_wkt(wkt[i]);
+	}
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("c.gpkg"), (const char *const *)wkt, 6);
+	write_raster(kt_path("pop.tif"), 10, 10, -500, 500, -1, 0, vals);
+	cat.path = kt_path("c.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.pop = kt_path("pop.tif");
+	csv = run(&o);
+	/* Brute force: K x K sample points a cell. */
+	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts,
+	    6);
+	u = GEOSUnaryUnion_r(h, coll);
+	z = kt_wkt(zones[0]);
+	pz = GEOSPrepare_r(h, z);
+	pu = GEOSPrepare_r(h, u);
+	for (int j = 0; j < 10; j++)
+		for (int i = 0; i < 10; i++) {
+			int in = 0;
+
+			for (int b = 0; b < k; b++)
+				for (int a = 0; a < k; a++) {
+					double x = -500 + 100 * i + 100 * (a +
+					    0.5) / k, y = 500 - 100 * j - 100 *
+					    (b + 0.5) / k;
+					GEOSGeometry *p =
+					    GEOSGeom_createPointFromXY_r(h, x,
+					    y);
+
+					in += GEOSPreparedContains_r(h, pz, p) &&
+					    GEOSPreparedContains_r(h, pu, p);
+					GEOSGeom_destroy_r(h, p);
+				}
+			brute += vals[j * 10 + i] * in / (double)(k * k);
+		}
+	/* Supersampling errs by about a sample's share on the edges. */
+	NEAR(cell(csv, "1", "c", "pop_covered"), brute, 5e-3);
+	GEOSPreparedGeom_destroy_r(h, pz);
+	GEOSPreparedGeom_destroy_r(h, pu);
+	GEOSGeom_destroy_r(h, z);
+	GEOSGeom_destroy_r(h, u);
+	GEOSGeom_destroy_r(h, coll);
+	for (int i = 0; i < 6; i++)
+		free(wkt[i]);
+	free(csv);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+	const char *zones[] = {
+	    "POLYGON((0 0,10 0,10 10,0 10,0 0))",
+	    "POLYGON((5 0,15 0,15 10,5 10,5 0))" };
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	char arg[] = "cctv=a.fgb:r=150", bad[] = "cctv=a.fgb:r=x";
+	struct kcn_coverage_layer l;
+
+	ck_assert_int_eq(kcn_coverage_layer_parse(kt_ctx, arg, &l), KCN_OK);
+	ck_assert_str_eq(l.name, "cctv");
+	ck_assert_str_eq(l.path, "a.fgb");
+	ck_assert(l.radius == 150);
+	ck_assert_int_eq(kcn_coverage_layer_parse(kt_ctx, bad, &l),
+	    KCN_EUSAGE);
+	write_wkt(kt_path("zones.gpkg"), zones, 2);
+	write_wkt(kt_path("c.gpkg"), zones, 1);
+	cat.path = kt_path("c.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.segments = 8;
+	o.output = kt_path("r.csv");
+	/* Duplicate ids: the id field holds 1 and 2, so use a constant. */
+	o.zone_id = "nosuch";
+	ck_assert_int_eq(kcn_coverage_run(kt_ctx, &o, NULL), KCN_EUSAGE);
+	o.zone_id = NULL;
+	o.pop = kt_path("nosuch.tif");
+	ck_assert_int_eq(kcn_coverage_run(kt_ctx, &o, NULL), KCN_ENOINPUT);
+	ck_assert_int_eq(access(kt_path("r.csv"), F_OK), -1);
+}
+END_TEST
+
+Suite *
+coverage_suite(void)
+{
+	Suite *s = suite_create("coverage");
+	TCase *tc = tcase_create("coverage");
+
+	tcase_add_checked_fixture(tc, kt_setup, kt_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, disc_in_square);
+	tcase_add_test(tc, nested_squares);
+	tcase_add_test(tc, half_a_cell);
+	tcase_add_test(tc, points_and_lines);
+	tcase_add_loop_test(tc, population_supersampled, 0, 3);
+	tcase_add_test(tc, bad_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
