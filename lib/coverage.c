@@ -22,6 +22,12 @@
  * lines and population areas stream through afterwards, in batches, each
  * measured against the pieces of the cells it falls in.
  *
+ * Service areas are read in batches on all threads too.  Those drawn
+ * from points (CATEGORY=LAYER:r=METRES) are circles mapped straight into
+ * the analysis projection through its local distortion at the point,
+ * rather than drawn elsewhere and transformed vertex by vertex: a
+ * projection per point instead of one per vertex.
+ *
  * Population from a raster: each piece is taken into the raster's pixel
  * grid and clipped by halves down to single cells, each weighted by the
  * exact share of it inside; blocks wholly inside are summed at once
@@ -111,7 +117,10 @@ struct cov_raster {
 	struct kcn_transform *tr;	/* analysis CRS to the raster's */
 };
 
-enum cov_kind { COV_POINTS, COV_LINES, COV_POPAREAS };
+/* What a stream of features is read for: measured as points, lines or
+   population areas, or kept as service areas, or as points drawn into
+   circles of service. */
+enum cov_kind { COV_POINTS, COV_LINES, COV_POPAREAS, COV_AREAS, COV_CIRCLES };
 
 struct cov_run {
 	struct kcn_ctx *ctx;
@@ -148,8 +157,11 @@ struct cov_run {
 	OGRGeometryH *batch;
 	double *bval;
 	struct cov_adds *badd;
-	size_t nbatch;
-	long long skipped;
+	GEOSGeometry **bgeom;	/* service areas made from the batch */
+	GEOSGeometry ***dst;	/* ... appended here */
+	size_t *ndst, dcap;
+	double radius;		/* of COV_CIRCLES */
+	long long skipped, nonarea;
 };
 
 /* Columns: the zone's own, then each set's. */
@@ -170,6 +182,7 @@ struct cov_worker {
 	struct kcn_ctx *ctx;
 	GEOSContextHandle_t h;
 	struct kcn_transform *ras, *ll, *ftr;
+	GEOSGeometry *unit;	/* a circle of radius 1 at 0, 0 */
 	enum kcn_status st;
 };
 
@@ -1019,6 +1032,185 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 		}
 }
 
+static int
+cov_affine_xy(double *x, double *y, void *ud)
+{
+	const double *a = ud;	/* centre, east and north vectors */
+	double u = *x, v = *y;
+
+	*x = a[0] + u * a[2] + v * a[4];
+	*y = a[1] + u * a[3] + v * a[5];
+	return 1;
+}
+
+/*
+ * The circle of R metres around LON, LAT, drawn straight into the
+ * analysis CRS: the unit circle's vertices mapped through the projection
+ * as it is at the point, found from where the geodesics east, north,
+ * west and south of it end at R metres (central differences, so that the
+ * change of scale across the circle cancels).  Its area is the geodesic
+ * circle's to about a millionth for service areas hundreds of kilometres
+ * from the projection's centre (a test checks it).
+ */
+static GEOSGeometry *
+cov_circle(struct cov_worker *w, double lon, double lat, double r)
+{
+	PJ *pj = kcni_transform_pj(w->ll);
+	double a[6];
+	PJ_COORD c[5];
+
+	c[0] = proj_trans(pj, PJ_INV, proj_coord(lon, lat, 0, 0));
+	for (int i = 1; i < 5; i++) {
+		double lat2, lon2;
+
+		geod_direct(&w->r->geod, lat, lon, 90.0 * (i - 1), r, &lat2,
+		    &lon2, NULL);
+		c[i] = proj_trans(pj, PJ_INV, proj_coord(lon2, lat2, 0, 0));
+	}
+	for (int i = 0; i < 5; i++)
+		if (!isfinite(c[i].xy.x) || !isfinite(c[i].xy.y))
+			return NULL;
+	/* c[1] north, c[2] east, c[3] south, c[4] west. */
+	a[0] = c[0].xy.x;
+	a[1] = c[0].xy.y;
+	a[2] = (c[2].xy.x - c[4].xy.x) / 2;
+	a[3] = (c[2].xy.y - c[4].xy.y) / 2;
+	a[4] = (c[1].xy.x - c[3].xy.x) / 2;
+	a[5] = (c[1].xy.y - c[3].xy.y) / 2;
+	return GEOSGeom_transformXY_r(w->h, w->unit, cov_affine_xy, a);
+}
+
+struct cov_twice {
+	PJ *a, *b;		/* A inverse, then B inverse */
+	int ok;
+};
+
+static int
+cov_twice_xy(double *x, double *y, void *ud)
+{
+	struct cov_twice *t = ud;
+	PJ_COORD c = proj_trans(t->a, PJ_INV, proj_coord(*x, *y, 0, 0));
+
+	c = proj_trans(t->b, PJ_INV, c);
+	if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+		t->ok = 0;
+	*x = c.xy.x;
+	*y = c.xy.y;
+	return 1;
+}
+
+/*
+ * The buffer of R metres around the line or area OG (longitude and
+ * latitude, taken), drawn in an azimuthal equidistant projection centred
+ * on it, where distances from the centre are true and the scale is
+ * within a billionth of one over a street's length, then brought into
+ * the analysis CRS.
+ */
+static GEOSGeometry *
+cov_buffer(struct cov_worker *w, OGRGeometryH og, double r)
+{
+	GEOSContextHandle_t h = w->h;
+	struct cov_twice tw = { NULL, kcni_transform_pj(w->ll), 1 };
+	GEOSGeometry *g = NULL, *b = NULL, *v;
+	OGREnvelope e;
+	char def[256];
+
+	OGR_G_GetEnvelope(og, &e);
+	if (e.MaxX - e.MinX > 90 || fabs(e.MaxY) + r / 1e5 > 89 ||
+	    fabs(e.MinY) + r / 1e5 > 89)
+		return NULL;	/* an antimeridian or a pole: not here */
+	snprintf(def, sizeof(def), "+proj=pipeline +step +proj=unitconvert "
+	    "+xy_in=deg +xy_out=rad +step +proj=aeqd +lat_0=%.9f "
+	    "+lon_0=%.9f +ellps=WGS84", (e.MinY + e.MaxY) / 2,
+	    (e.MinX + e.MaxX) / 2);
+	if ((tw.a = proj_create(kcn_ctx_proj(w->ctx), def)) == NULL ||
+	    kcni_trans_geom(w->ctx, tw.a, PJ_FWD, "the local projection",
+	    og) != KCN_OK || (g = kcn_geom_to_geos(w->ctx, og)) == NULL ||
+	    (b = GEOSBuffer_r(h, g, r, w->r->o->segments)) == NULL)
+		goto out;
+	v = GEOSGeom_transformXY_r(h, b, cov_twice_xy, &tw);
+	GEOSGeom_destroy_r(h, b);
+	b = v != NULL && tw.ok ? v : NULL;
+	if (v != NULL && !tw.ok)
+		GEOSGeom_destroy_r(h, v);
+	if (b != NULL && !kcni_geom_surely_valid(h, b) &&
+	    GEOSisValid_r(h, b) != 1) {
+		v = kcn_geom_repair(w->ctx, b, 2);
+		GEOSGeom_destroy_r(h, b);
+		b = v;
+	}
+out:
+	if (g != NULL)
+		GEOSGeom_destroy_r(h, g);
+	proj_destroy(tw.a);
+	kcn_ctx_clear(w->ctx);
+	return b;
+}
+
+/* Feature JOB of the batch as a service area (or circles) into BGEOM. */
+static int
+cov_do_area(struct cov_worker *w, size_t job)
+{
+	struct cov_run *r = w->r;
+	GEOSContextHandle_t h = w->h;
+	OGRGeometryH og = r->batch[job];
+	GEOSGeometry *g, *v, **c;
+	int n;
+
+	if (w->ftr != NULL && kcn_transform_geom(w->ctx, w->ftr, og) != KCN_OK)
+		return KCN_REJECTED;
+	if (r->kind == COV_AREAS) {
+		if ((g = kcn_geom_to_geos(w->ctx, og)) == NULL)
+			return KCN_REJECTED;
+		if (!kcni_geom_surely_valid(h, g) && GEOSisValid_r(h, g) != 1) {
+			v = kcn_geom_repair(w->ctx, g, 2);
+			GEOSGeom_destroy_r(h, g);
+			if ((g = v) == NULL)
+				return KCN_REJECTED;
+		}
+		if (GEOSisEmpty_r(h, g)) {
+			GEOSGeom_destroy_r(h, g);
+			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
+			    "nothing left once made valid");
+		}
+		r->bgeom[job] = g;
+		return KCN_OK;
+	}
+	/* Lines and areas, in longitude and latitude: buffered. */
+	if (OGR_G_GetDimension(og) > 0) {
+		if ((g = cov_buffer(w, og, r->radius)) == NULL)
+			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
+			    "its buffer cannot be drawn (across the "
+			    "antimeridian or near a pole)");
+		r->bgeom[job] = g;
+		return KCN_OK;
+	}
+	/* Points: a circle each. */
+	n = OGR_G_GetGeometryCount(og) > 0 ? OGR_G_GetGeometryCount(og) : 1;
+	if ((c = calloc((size_t)n, sizeof(*c))) == NULL)
+		return kcni_error(w->ctx, KCN_EOS, "coverage", "out of memory");
+	for (int i = 0; i < n; i++) {
+		OGRGeometryH p = OGR_G_GetGeometryCount(og) > 0 ?
+		    OGR_G_GetGeometryRef(og, i) : og;
+
+		if ((c[i] = cov_circle(w, OGR_G_GetX(p, 0), OGR_G_GetY(p, 0),
+		    r->radius)) == NULL) {
+			while (i > 0)
+				GEOSGeom_destroy_r(h, c[--i]);
+			free(c);
+			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
+			    "its circle cannot be drawn in the analysis CRS");
+		}
+	}
+	g = n == 1 ? c[0] : GEOSGeom_createCollection_r(h,
+	    GEOS_GEOMETRYCOLLECTION, c, (unsigned)n);
+	free(c);
+	if (g == NULL)
+		return kcni_error(w->ctx, KCN_EOS, "coverage", "out of memory");
+	r->bgeom[job] = g;
+	return KCN_OK;
+}
+
 /* Feature JOB of the batch: into the analysis CRS, then measured. */
 static int
 cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
@@ -1033,6 +1225,8 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	(void)ad;
 	if (og == NULL)
 		return KCN_OK;
+	if (r->kind == COV_AREAS || r->kind == COV_CIRCLES)
+		return cov_do_area(w, job);
 	if (w->ftr != NULL && (st = kcn_transform_geom(w->ctx, w->ftr, og)) !=
 	    KCN_OK)
 		return st;
@@ -1100,7 +1294,15 @@ cov_worker_init(struct cov_worker *w, struct cov_run *r, struct kcn_ctx *ctx)
 	if (r->ftr != NULL && (w->ftr = kcn_transform_clone(ctx,
 	    r->ftr)) == NULL)
 		return -1;
-	return 0;
+	{
+		GEOSGeometry *o = GEOSGeom_createPointFromXY_r(w->h, 0, 0);
+
+		/* The vertices GEOS gives a point's buffer, as kcn-buffer. */
+		w->unit = o ? GEOSBuffer_r(w->h, o, 1, r->o->segments) : NULL;
+		if (o != NULL)
+			GEOSGeom_destroy_r(w->h, o);
+	}
+	return w->unit != NULL ? 0 : -1;
 }
 
 static void
@@ -1109,6 +1311,10 @@ cov_worker_fini(struct cov_worker *w)
 	kcn_transform_free(w->ras);
 	kcn_transform_free(w->ll);
 	kcn_transform_free(w->ftr);
+	if (w->unit != NULL)
+		GEOSGeom_destroy_r(w->h, w->unit);
+	w->ras = w->ll = w->ftr = NULL;
+	w->unit = NULL;
 }
 
 static void
@@ -1243,10 +1449,11 @@ kcn_coverage_layer_parse(struct kcn_ctx *ctx, char *arg,
 }
 
 /* Opens PATH's first layer and its CRS; the operation from that CRS to
-   the analysis CRS into *TR (NULL when it is the same). */
+   TO (NULL: the analysis CRS) into *TR (NULL when it is the same). */
 static enum kcn_status
-cov_open(struct cov_run *r, const char *path, struct kcn_source **src,
-    struct kcn_reader **rd, struct kcn_transform **tr)
+cov_open(struct cov_run *r, const char *path, OGRSpatialReferenceH to,
+    struct kcn_source **src, struct kcn_reader **rd,
+    struct kcn_transform **tr)
 {
 	struct kcn_ctx *ctx = r->ctx;
 	OGRSpatialReferenceH srs = NULL;
@@ -1262,7 +1469,9 @@ cov_open(struct cov_run *r, const char *path, struct kcn_source **src,
 	if ((st = kcni_layer_crs(ctx, path, kcn_reader_layer(*rd), NULL, 0,
 	    &srs)) != KCN_OK)
 		return st;
-	if (r->laea != NULL && !OSRIsSame(srs, r->laea)) {
+	if (to == NULL)
+		to = r->laea;
+	if (to != NULL && !OSRIsSame(srs, to)) {
 		double ext[4], ll[4];
 		int have = strcmp(path, "-") != 0 && OGR_L_GetExtent(
 		    kcn_reader_layer(*rd), &e, TRUE) == OGRERR_NONE;
@@ -1271,12 +1480,13 @@ cov_open(struct cov_run *r, const char *path, struct kcn_source **src,
 		ext[3] = e.MaxY;
 		have = have && kcn_extent_lonlat(ctx, srs, ext, ll) == KCN_OK;
 		kcn_ctx_clear(ctx);
-		*tr = kcn_transform_new(ctx, srs, r->laea, have ? ll : NULL, 0);
+		*tr = kcn_transform_new(ctx, srs, to, have ? ll : NULL, 0);
 		if (*tr == NULL) {
 			OSRRelease(srs);
 			return kcn_ctx_status(ctx);
 		}
-		kcni_msg(ctx, KCN_MSG_INFO, path, "into the analysis CRS by %s",
+		kcni_msg(ctx, KCN_MSG_INFO, path, "into %s by %s", to == r->laea ?
+		    "the analysis CRS" : "longitude and latitude",
 		    kcn_transform_info(*tr)->name);
 	}
 	if (r->zsrs == NULL)
@@ -1336,119 +1546,39 @@ out:
 	return g;
 }
 
-/* Reads the areas of PATH (LABEL in messages) into *PARTS, *N. */
+static enum kcn_status cov_stream(struct cov_run *r, struct cov_worker *w,
+    enum cov_kind kind, int which, const char *path, const char *label,
+    const char *popfield, struct kcn_source *src, struct kcn_reader *rd,
+    struct kcn_transform *tr);
+
+/*
+ * The service areas of layer L into *PARTS, *N: its areas, or its
+ * points, lines and areas buffered by L's radius.
+ */
 static enum kcn_status
-cov_read_areas(struct cov_run *r, const char *path, const char *label,
-    GEOSGeometry ***parts, size_t *n)
+cov_layer_areas(struct cov_run *r, struct cov_worker *w,
+    const struct kcn_coverage_layer *l, GEOSGeometry ***parts, size_t *n)
 {
-	struct kcn_ctx *ctx = r->ctx;
 	struct kcn_source *src;
 	struct kcn_reader *rd;
 	struct kcn_transform *tr;
-	OGRFeatureH f;
-	size_t cap = 0;
-	long long nonarea = 0;
+	OGRSpatialReferenceH ll = NULL;
 	enum kcn_status st;
 
-	if ((st = cov_open(r, path, &src, &rd, &tr)) != KCN_OK)
+	r->dst = parts;
+	r->ndst = n;
+	r->dcap = 0;
+	r->radius = l->radius;
+	/* Buffers start from longitude and latitude. */
+	if (l->radius > 0)
+		ll = kcn_crs_wgs84();
+	st = cov_open(r, l->path, ll, &src, &rd, &tr);
+	if (ll != NULL)
+		OSRRelease(ll);
+	if (st != KCN_OK)
 		return cov_close(r, src, rd, tr, st);
-	{
-		OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(
-		    kcn_reader_layer(rd)));
-
-		if (t != wkbUnknown && t != wkbNone && t != wkbGeometryCollection &&
-		    OGR_GT_IsSubClassOf(t, wkbCurvePolygon) == 0 &&
-		    OGR_GT_IsSubClassOf(t, wkbMultiSurface) == 0)
-			return cov_close(r, src, rd, tr, kcni_error(ctx,
-			    KCN_EUSAGE, label, "a layer of %s, not of areas: "
-			    "give a radius (NAME=LAYER:r=METRES)",
-			    OGRGeometryTypeToName(t)));
-	}
-	while ((st = kcn_reader_next(ctx, rd, &f)) == KCN_OK && f != NULL) {
-		OGRGeometryH og = OGR_F_StealGeometry(f);
-		GEOSGeometry *g;
-
-		OGR_F_Destroy(f);
-		/* A label or a line among areas, as kcn-overlay: counted. */
-		if (og != NULL && !OGR_G_IsEmpty(og) &&
-		    OGR_G_GetDimension(og) < 2) {
-			OGR_G_DestroyGeometry(og);
-			nonarea++;
-			continue;
-		}
-		if ((g = cov_area_geom(ctx, tr, og)) == NULL) {
-			if (kcn_ctx_status(ctx) != KCN_REJECTED) {
-				st = kcn_ctx_status(ctx);
-				break;
-			}
-			kcni_msg(ctx, KCN_MSG_WARNING, label, "feature %lld "
-			    "left out: %s", kcn_reader_count(rd),
-			    kcn_ctx_errmsg(ctx));
-			kcn_ctx_clear(ctx);
-			r->skipped++;
-			continue;
-		}
-		if (*n == cap) {
-			GEOSGeometry **m;
-
-			cap = cap ? cap * 2 : 256;
-			if ((m = realloc(*parts, cap * sizeof(*m))) == NULL) {
-				GEOSGeom_destroy_r(kcn_ctx_geos(ctx), g);
-				st = kcni_error(ctx, KCN_EOS, label, "out of "
-				    "memory");
-				break;
-			}
-			*parts = m;
-		}
-		(*parts)[(*n)++] = g;
-	}
-	if (st == KCN_OK && nonarea > 0)
-		kcni_msg(ctx, KCN_MSG_WARNING, label, "%lld features without "
-		    "an area left out: only areas cover", nonarea);
-	if (st == KCN_OK && *n == 0)
-		kcni_msg(ctx, KCN_MSG_WARNING, label, "no service areas: this "
-		    "category covers nothing");
-	return cov_close(r, src, rd, tr, st);
-}
-
-/* The areas of layer L: read, or buffered first through a temporary
-   file when L has a radius. */
-static enum kcn_status
-cov_layer_areas(struct cov_run *r, const struct kcn_coverage_layer *l,
-    GEOSGeometry ***parts, size_t *n)
-{
-	struct kcn_buffer_opts b;
-	const char *t = getenv("TMPDIR");
-	char dir[4096], file[4200];
-	enum kcn_status st, rst;
-
-	if (l->radius <= 0)
-		return cov_read_areas(r, l->path, l->path, parts, n);
-	snprintf(dir, sizeof(dir), "%s/kcn-coverage-XXXXXX", t && *t ? t :
-	    "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return kcni_error(r->ctx, KCN_EOS, dir, "cannot create a "
-		    "temporary folder: %s", strerror(errno));
-	snprintf(file, sizeof(file), "%s/buffers.fgb", dir);
-	memset(&b, 0, sizeof(b));
-	b.radius = l->radius;
-	b.segments = r->o->segments;
-	b.cap = KCN_CAP_ROUND;
-	b.join = KCN_JOIN_ROUND;
-	b.mitre_limit = 5;
-	b.threads = r->o->threads;
-	b.out.path = file;
-	st = kcn_buffer_run(r->ctx, l->path, &b);
-	if (st == KCN_REJECTED)
-		r->skipped++;	/* each said by kcn_buffer_run */
-	if (st == KCN_OK || st == KCN_REJECTED) {
-		rst = cov_read_areas(r, file, l->path, parts, n);
-		if (rst != KCN_OK)
-			st = rst;
-	}
-	remove(file);
-	rmdir(dir);
-	return st == KCN_REJECTED ? KCN_OK : st;
+	return cov_stream(r, w, l->radius > 0 ? COV_CIRCLES : COV_AREAS, 0,
+	    l->path, l->path, NULL, src, rd, tr);
 }
 
 /* The analysis CRS, from the zones' extent. */
@@ -1523,7 +1653,7 @@ cov_zones(struct cov_run *r)
 	double sum = 0;
 	enum kcn_status st;
 
-	if ((st = cov_open(r, o->zones, &src, &rd, &tr)) != KCN_OK)
+	if ((st = cov_open(r, o->zones, NULL, &src, &rd, &tr)) != KCN_OK)
 		return cov_close(r, src, rd, tr, st);
 	d = OGR_L_GetLayerDefn(kcn_reader_layer(rd));
 	if (o->zone_id != NULL && (fid = OGR_FD_GetFieldIndex(d,
@@ -1968,36 +2098,112 @@ cov_cells(struct cov_run *r, struct cov_worker *w)
 	return st;
 }
 
-/* Streams layer L through the cells, as points, lines or population
-   areas (with the population field POPFIELD). */
+/* Appends the batch's service areas, collections split, to the run's
+   destination. */
+static enum kcn_status
+cov_keep(struct cov_run *r, size_t n)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
+
+	for (size_t i = 0; i < n; i++) {
+		GEOSGeometry *g = r->bgeom[i];
+		int k = g == NULL ? 0 : GEOSGeomTypeId_r(h, g) ==
+		    GEOS_GEOMETRYCOLLECTION ? GEOSGetNumGeometries_r(h, g) : 1;
+
+		r->bgeom[i] = NULL;
+		for (int j = 0; j < k; j++) {
+			GEOSGeometry *p = k == 1 && GEOSGeomTypeId_r(h, g) !=
+			    GEOS_GEOMETRYCOLLECTION ? g : GEOSGeom_clone_r(h,
+			    GEOSGetGeometryN_r(h, g, j));
+
+			if (*r->ndst == r->dcap) {
+				GEOSGeometry **m;
+
+				r->dcap = r->dcap ? r->dcap * 2 : 1024;
+				m = realloc(*r->dst, r->dcap * sizeof(*m));
+				if (m == NULL) {
+					GEOSGeom_destroy_r(h, p);
+					if (p != g)
+						GEOSGeom_destroy_r(h, g);
+					return kcni_error(r->ctx, KCN_EOS,
+					    "coverage", "out of memory");
+				}
+				*r->dst = m;
+			}
+			(*r->dst)[(*r->ndst)++] = p;
+			if (p == g)
+				g = NULL;
+		}
+		if (g != NULL)
+			GEOSGeom_destroy_r(h, g);
+	}
+	return KCN_OK;
+}
+
+/* Why a feature of a stream of KIND with geometry of dimension DIM (-1
+   none, -2 no population) is left out, or NULL when it is not. */
+static const char *
+cov_unfit(enum cov_kind kind, int dim)
+{
+	if (dim == -1)
+		return "no geometry";
+	if (dim == -2)
+		return "no population, or not a number";
+	switch (kind) {
+	case COV_LINES:
+		return dim == 1 ? NULL : "not a line";
+	case COV_POINTS:
+		return dim == 0 || dim == 2 ? NULL :
+		    "a line, not a point or area";
+	case COV_CIRCLES:
+		return NULL;
+	default:
+		return dim == 2 ? NULL : "not an area";
+	}
+}
+
+/*
+ * Streams the layer of SRC and RD (its operation TR, all three taken)
+ * in batches through the workers: measured as points, lines or
+ * population areas (with the field POPFIELD), or kept as service areas
+ * (COV_AREAS, COV_CIRCLES: into the run's destination).  LABEL names
+ * the layer in messages.
+ */
 static enum kcn_status
 cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
-    int which, const char *path, const char *popfield)
+    int which, const char *path, const char *label, const char *popfield,
+    struct kcn_source *src, struct kcn_reader *rd, struct kcn_transform *tr)
 {
 	struct kcn_ctx *ctx = r->ctx;
-	struct kcn_source *src;
-	struct kcn_reader *rd;
-	struct kcn_transform *tr;
+	OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(
+	    kcn_reader_layer(rd)));
 	OGRFeatureH f;
 	int fld = -1, eof = 0;
 	long long first = 1;
-	enum kcn_status st;
+	enum kcn_status st = KCN_OK;
 
-	if ((st = cov_open(r, path, &src, &rd, &tr)) != KCN_OK)
-		return cov_close(r, src, rd, tr, st);
+	(void)path;
 	if (popfield != NULL && (fld = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(
 	    kcn_reader_layer(rd)), popfield)) < 0)
 		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EUSAGE,
-		    "--pop-field", "%s has no field '%s'", path, popfield));
+		    "--pop-field", "%s has no field '%s'", label, popfield));
+	if (kind == COV_AREAS && t != wkbUnknown && t != wkbNone &&
+	    t != wkbGeometryCollection && !OGR_GT_IsSubClassOf(t,
+	    wkbCurvePolygon) && !OGR_GT_IsSubClassOf(t, wkbMultiSurface))
+		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EUSAGE,
+		    label, "a layer of %s, not of areas: give a radius "
+		    "(NAME=LAYER:r=METRES)", OGRGeometryTypeToName(t)));
 	r->kind = kind;
 	r->which = which;
 	r->ftr = tr;
+	r->nonarea = 0;
 	if (r->batch == NULL && ((r->batch = calloc(COV_BATCH,
 	    sizeof(*r->batch))) == NULL || (r->bval = calloc(COV_BATCH,
 	    sizeof(*r->bval))) == NULL || (r->badd = calloc(COV_BATCH,
-	    sizeof(*r->badd))) == NULL))
+	    sizeof(*r->badd))) == NULL || (r->bgeom = calloc(COV_BATCH,
+	    sizeof(*r->bgeom))) == NULL))
 		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EOS,
-		    path, "out of memory"));
+		    label, "out of memory"));
 	/* The calling thread's worker gets this layer's operation too. */
 	if (tr != NULL && (w->ftr = kcn_transform_clone(ctx, tr)) == NULL)
 		return cov_close(r, src, rd, tr, kcn_ctx_status(ctx));
@@ -2006,6 +2212,7 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 
 		while (n < COV_BATCH) {
 			enum kcn_status rst = kcn_reader_next(ctx, rd, &f);
+			const char *why;
 			OGRGeometryH g;
 			int dim;
 
@@ -2026,17 +2233,17 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 			    !isfinite(r->bval[n]) || r->bval[n] < 0))
 				dim = -2;
 			OGR_F_Destroy(f);
-			if ((kind == COV_LINES && dim != 1) ||
-			    (kind == COV_POPAREAS && dim != 2) ||
-			    (kind == COV_POINTS && dim != 0 && dim != 2)) {
-				kcni_msg(ctx, KCN_MSG_WARNING, path, "feature "
-				    "%lld left out: %s", first + (long long)n,
-				    dim == -1 ? "no geometry" : dim == -2 ?
-				    "no population, or not a number" :
-				    kind == COV_LINES ? "not a line" : kind ==
-				    COV_POINTS ? "a line, not a point or area" :
-				    "not an area");
-				r->skipped++;
+			if ((why = cov_unfit(kind, dim)) != NULL) {
+				/* A label or a line among service areas,
+				   as kcn-overlay: counted, not an error. */
+				if (kind == COV_AREAS && dim >= 0)
+					r->nonarea++;
+				else {
+					kcni_msg(ctx, KCN_MSG_WARNING, label,
+					    "feature %lld left out: %s", first +
+					    (long long)n, why);
+					r->skipped++;
+				}
 				if (g != NULL)
 					OGR_G_DestroyGeometry(g);
 				g = NULL;
@@ -2048,7 +2255,7 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 			    NULL);
 		for (size_t i = 0; i < n; i++) {
 			if (r->badd[i].rejected) {
-				kcni_msg(ctx, KCN_MSG_WARNING, path, "feature "
+				kcni_msg(ctx, KCN_MSG_WARNING, label, "feature "
 				    "%lld left out: %s", first + (long long)i,
 				    r->badd[i].msg);
 				r->skipped++;
@@ -2063,14 +2270,52 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 				OGR_G_DestroyGeometry(r->batch[i]);
 			r->batch[i] = NULL;
 		}
+		if (kind == COV_AREAS || kind == COV_CIRCLES) {
+			if (st == KCN_OK)
+				st = cov_keep(r, n);
+			for (size_t i = 0; i < n; i++)
+				if (r->bgeom[i] != NULL) {
+					GEOSGeom_destroy_r(kcn_ctx_geos(ctx),
+					    r->bgeom[i]);
+					r->bgeom[i] = NULL;
+				}
+		}
 		first += (long long)n;
-		kcni_progress(ctx, path, (double)first - 1, 0, 0);
+		kcni_progress(ctx, label, (double)first - 1, 0, 0);
 	}
-	kcni_progress(ctx, path, (double)first - 1, 0, 1);
+	kcni_progress(ctx, label, (double)first - 1, 0, 1);
 	kcn_transform_free(w->ftr);
 	w->ftr = NULL;
 	r->ftr = NULL;
+	if (st == KCN_OK && r->nonarea > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, label, "%lld features without "
+		    "an area left out: only areas cover", r->nonarea);
+	if (st == KCN_OK && (kind == COV_AREAS || kind == COV_CIRCLES)) {
+		if (*r->ndst == 0)
+			kcni_msg(ctx, KCN_MSG_WARNING, label, "no service "
+			    "areas: this category covers nothing");
+		else
+			kcni_msg(ctx, KCN_MSG_INFO, label, "%zu service areas%s",
+			    *r->ndst, kind == COV_CIRCLES ? ", circles drawn "
+			    "in the analysis CRS" : "");
+	}
 	return cov_close(r, src, rd, tr, st);
+}
+
+/* Measures the layer PATH as KIND (see cov_stream). */
+static enum kcn_status
+cov_measure_layer(struct cov_run *r, struct cov_worker *w,
+    enum cov_kind kind, int which, const char *path, const char *popfield)
+{
+	struct kcn_source *src;
+	struct kcn_reader *rd;
+	struct kcn_transform *tr;
+	enum kcn_status st;
+
+	if ((st = cov_open(r, path, NULL, &src, &rd, &tr)) != KCN_OK)
+		return cov_close(r, src, rd, tr, st);
+	return cov_stream(r, w, kind, which, path, path, popfield, src, rd,
+	    tr);
 }
 
 /* ---- the table --------------------------------------------------------- */
@@ -2738,6 +2983,7 @@ cov_free(struct cov_run *r)
 		free(r->badd[i].msg);
 	}
 	free(r->badd);
+	free(r->bgeom);
 	free(r->laea_def);
 	if (r->laea != NULL)
 		OSRRelease(r->laea);
@@ -2810,12 +3056,23 @@ kcn_coverage_run(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o,
 		st = kcni_error(ctx, KCN_EOS, "coverage", "out of memory");
 		goto out;
 	}
+	ll = kcn_crs_wgs84();
+	if ((r.to_ll = kcn_transform_new(ctx, r.laea, ll, NULL, 0)) == NULL) {
+		st = kcn_ctx_status(ctx);
+		goto out;
+	}
+	geod_init(&r.geod, 6378137, 1 / 298.257223563);
+	if (cov_worker_init(&w, &r, ctx) != 0) {
+		st = kcni_error(ctx, KCN_EOS, "coverage", "out of memory");
+		goto out;
+	}
 	for (int c = 0; c < nc && st == KCN_OK; c++)
-		st = cov_layer_areas(&r, &o->cats[c], &r.cat[c], &r.ncat[c]);
+		st = cov_layer_areas(&r, &w, &o->cats[c], &r.cat[c],
+		    &r.ncat[c]);
 	for (int b = 0; b < o->nbase && st == KCN_OK; b++)
 		for (int c = 0; c < nc && st == KCN_OK; c++)
 			if (strcmp(o->base[b].name, o->cats[c].name) == 0)
-				st = cov_layer_areas(&r, &o->base[b],
+				st = cov_layer_areas(&r, &w, &o->base[b],
 				    &r.base[c], &r.nbase[c]);
 	if (st != KCN_OK || (st = cov_sets(&r)) != KCN_OK ||
 	    (st = cov_grid(&r)) != KCN_OK)
@@ -2830,12 +3087,6 @@ kcn_coverage_run(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o,
 		GEOSSTRtree_insert_r(kcn_ctx_geos(ctx), r.ztree, r.zone[z].g,
 		    (void *)(uintptr_t)z);
 	cov_build(kcn_ctx_geos(ctx), r.ztree);
-	ll = kcn_crs_wgs84();
-	if ((r.to_ll = kcn_transform_new(ctx, r.laea, ll, NULL, 0)) == NULL) {
-		st = kcn_ctx_status(ctx);
-		goto out;
-	}
-	geod_init(&r.geod, 6378137, 1 / 298.257223563);
 	r.ncol = COL_SET(&r, r.nset);
 	if ((r.sum = calloc((size_t)(r.nzone + 1) * r.ncol,
 	    sizeof(*r.sum))) == NULL) {
@@ -2844,19 +3095,22 @@ kcn_coverage_run(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o,
 	}
 	r.keep = o->npoints > 0 || o->nlines > 0 || o->pop_layer != NULL ||
 	    o->gaps != NULL || o->covered != NULL;
-	if (cov_worker_init(&w, &r, ctx) != 0) {
+	if (r.ras.tr != NULL && (w.ras = kcn_transform_clone(ctx,
+	    r.ras.tr)) == NULL) {
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
 	if ((st = cov_cells(&r, &w)) != KCN_OK)
 		goto out;
 	if (o->pop_layer != NULL)
-		st = cov_stream(&r, &w, COV_POPAREAS, 0, o->pop_layer,
+		st = cov_measure_layer(&r, &w, COV_POPAREAS, 0, o->pop_layer,
 		    o->pop_field);
 	for (int i = 0; i < o->npoints && st == KCN_OK; i++)
-		st = cov_stream(&r, &w, COV_POINTS, i, o->points[i].path, NULL);
+		st = cov_measure_layer(&r, &w, COV_POINTS, i,
+		    o->points[i].path, NULL);
 	for (int i = 0; i < o->nlines && st == KCN_OK; i++)
-		st = cov_stream(&r, &w, COV_LINES, i, o->lines[i].path, NULL);
+		st = cov_measure_layer(&r, &w, COV_LINES, i, o->lines[i].path,
+		    NULL);
 	if (st != KCN_OK)
 		goto out;
 	if (o->gaps != NULL && (st = cov_layer_out(&r, o->gaps, 1)) != KCN_OK)

@@ -653,8 +653,11 @@ enum kcn_status kcn_coverage_layer_parse(struct kcn_ctx *ctx, char *arg,
  * the zones; the population in the zone and covered, from a raster by
  * the exact share of each cell inside, or from areas by the share of
  * their area; the points inside and covered, and the length of lines
- * inside and covered (geodesic metres).  Points and lines given with a
- * radius are buffered as kcn_buffer_run does.  With OPTS->base, the
+ * inside and covered (geodesic metres).  Points, lines and areas given
+ * with a radius are buffered by it, true on the ellipsoid: circles drawn
+ * through the projection's local distortion at each point, other
+ * buffers in an azimuthal equidistant projection centred on each
+ * feature.  With OPTS->base, the
  * existing coverage and the plan's gain over it.  The table is written
  * to OPTS->output, or OUT, as CSV, JSON or Markdown; the same numbers
  * and bytes for any number of threads.

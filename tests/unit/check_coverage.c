@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <geodesic.h>
+
 #include "check_kcn.h"
 
 #define LAEA "+proj=laea +lat_0=10 +lon_0=100 +x_0=0 +y_0=0 +datum=WGS84 " \
@@ -400,6 +402,88 @@ START_TEST(population_supersampled)
 }
 END_TEST
 
+/*
+ * Circles drawn around points (NAME=LAYER:r=METRES) against the true
+ * geodesic polygon through the same 32 azimuths (its area by
+ * geod_polygonarea), at the projection's centre and 300 km from it.
+ */
+START_TEST(circles_true)
+{
+	static const double r[] = { 150, 5000 };
+	const char *zones[] = { "POLYGON((-400000 -400000,400000 -400000,"
+	    "400000 400000,-400000 400000,-400000 -400000))" };
+	char pt[64];
+	const char *pts[] = { pt };
+	struct geod_geodesic g;
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	OGRSpatialReferenceH a = laea(), ll = OSRNewSpatialReference(NULL);
+	OGRCoordinateTransformationH ct;
+	double x = _i == 0 ? 0 : 300000, y = _i == 0 ? 0 : -150000;
+
+	OSRImportFromEPSG(ll, 4326);
+	OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
+	OSRSetAxisMappingStrategy(a, OAMS_TRADITIONAL_GIS_ORDER);
+	ct = OCTNewCoordinateTransformation(a, ll);
+	geod_init(&g, 6378137, 1 / 298.257223563);
+	snprintf(pt, sizeof(pt), "POINT(%.3f %.3f)", x, y);
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("p.gpkg"), pts, 1);
+	OCTTransform(ct, 1, &x, &y, NULL);
+	for (int k = 0; k < 2; k++) {
+		struct geod_polygon poly;
+		double area, perim, lat, lon;
+		char *csv;
+
+		geod_polygon_init(&poly, 0);
+		for (int i = 0; i < 32; i++) {
+			/* GEOS's vertices: from east, anticlockwise. */
+			geod_direct(&g, y, x, 90 - 360.0 * i / 32, r[k], &lat,
+			    &lon, NULL);
+			geod_polygon_addpoint(&g, &poly, lat, lon);
+		}
+		geod_polygon_compute(&g, &poly, 0, 1, &area, &perim);
+		cat.path = kt_path("p.gpkg");
+		cat.radius = r[k];
+		o.zones = kt_path("zones.gpkg");
+		o.cats = &cat;
+		o.ncats = 1;
+		csv = run(&o);
+		NEAR(cell(csv, "1", "c", "covered_m2"), fabs(area), 2e-8);
+		free(csv);
+	}
+	OCTDestroyCoordinateTransformation(ct);
+	OSRRelease(a);
+	OSRRelease(ll);
+}
+END_TEST
+
+/* A line buffered (NAME=LAYER:r=METRES): a rectangle and two half
+   circles, true to the metre near the projection's centre. */
+START_TEST(line_buffer)
+{
+	const char *zones[] = { "POLYGON((-5000 -5000,5000 -5000,5000 5000,"
+	    "-5000 5000,-5000 -5000))" };
+	const char *lines[] = { "LINESTRING(-200 0,200 0)",
+	    "LINESTRING(-200 2000,200 2000)" };
+	struct kcn_coverage_layer cat = { "c", NULL, 50 };
+	struct kcn_coverage_opts o = { 0 };
+	double want = 2 * 2 * 50 * 400 + 2 * 16 * 50 * 50 * sin(M_PI / 16);
+	char *csv;
+
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("l.gpkg"), lines, 2);
+	cat.path = kt_path("l.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	csv = run(&o);
+	NEAR(cell(csv, "1", "c", "covered_m2"), want, 1e-7);
+	NEAR(cell(csv, "1", "c", "redundant_m2"), 0, 0);
+	free(csv);
+}
+END_TEST
+
 START_TEST(bad_input)
 {
 	const char *zones[] = {
@@ -447,6 +531,8 @@ coverage_suite(void)
 	tcase_add_test(tc, half_a_cell);
 	tcase_add_test(tc, points_and_lines);
 	tcase_add_loop_test(tc, population_supersampled, 0, 3);
+	tcase_add_loop_test(tc, circles_true, 0, 2);
+	tcase_add_test(tc, line_buffer);
 	tcase_add_test(tc, bad_input);
 	suite_add_tcase(s, tc);
 	return s;
