@@ -64,10 +64,22 @@
 
 /* ---- the model --------------------------------------------------------- */
 
+/*
+ * A service area: an area, or a circle kept as its centre and the two
+ * vectors its unit circle is mapped by (48 bytes instead of GEOS's kilobyte
+ * for 33 vertices; drawn when a cell needs it).
+ */
+struct cov_part {
+	GEOSGeometry *g;	/* the area; NULL for a circle */
+	int circle;
+	double a[6];		/* centre, east and north vectors */
+	double e[4];		/* envelope (a circle's: of its ellipse) */
+};
+
 /* A union of service areas to measure. */
 struct cov_set {
 	char *label;		/* category, "all", ... */
-	GEOSGeometry **parts;	/* borrowed from the run's layers */
+	struct cov_part **parts;	/* borrowed from the run's layers */
 	size_t n;
 	GEOSSTRtree *tree;
 };
@@ -131,7 +143,7 @@ struct cov_run {
 	int nzone;
 	GEOSSTRtree *ztree;
 	/* the layers' areas, in the analysis CRS */
-	GEOSGeometry ***cat, ***base;
+	struct cov_part **cat, **base;
 	size_t *ncat, *nbase;
 	struct cov_set *set;
 	int nset;
@@ -157,8 +169,8 @@ struct cov_run {
 	OGRGeometryH *batch;
 	double *bval;
 	struct cov_adds *badd;
-	GEOSGeometry **bgeom;	/* service areas made from the batch */
-	GEOSGeometry ***dst;	/* ... appended here */
+	struct cov_part *bpart;	/* service areas made from the batch */
+	struct cov_part **dst;	/* ... appended here */
 	size_t *ndst, dcap;
 	double radius;		/* of COV_CIRCLES */
 	long long skipped, nonarea;
@@ -187,6 +199,17 @@ struct cov_worker {
 };
 
 /* ---- small helpers ----------------------------------------------------- */
+
+static int
+cov_affine_xy(double *x, double *y, void *ud)
+{
+	const double *a = ud;	/* centre, east and north vectors */
+	double u = *x, v = *y;
+
+	*x = a[0] + u * a[2] + v * a[4];
+	*y = a[1] + u * a[3] + v * a[5];
+	return 1;
+}
 
 static void
 cov_add(struct cov_adds *a, int zone, int col, double v)
@@ -800,9 +823,19 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 			bad = 1;
 			break;
 		}
+		/* Circles drawn for the cell, then dropped. */
+		for (size_t i = 0; i < hs.n && !bad; i++) {
+			const struct cov_part *p = set->parts[hs.i[i]];
+
+			cand[i] = p->g != NULL ? p->g : GEOSGeom_transformXY_r(h,
+			    w->unit, cov_affine_xy, (void *)p->a);
+			bad = cand[i] == NULL;
+		}
+		if (!bad)
+			cov_cover(h, e, cand, hs.n, 0, grid, &u, &t, s, &bad);
 		for (size_t i = 0; i < hs.n; i++)
-			cand[i] = set->parts[hs.i[i]];
-		cov_cover(h, e, cand, hs.n, 0, grid, &u, &t, s, &bad);
+			if (set->parts[hs.i[i]]->g == NULL && cand[i] != NULL)
+				GEOSGeom_destroy_r(h, cand[i]);
 		free(cand);
 	}
 	for (size_t i = 0; i < zl.n && !bad; i++) {
@@ -1032,17 +1065,6 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 		}
 }
 
-static int
-cov_affine_xy(double *x, double *y, void *ud)
-{
-	const double *a = ud;	/* centre, east and north vectors */
-	double u = *x, v = *y;
-
-	*x = a[0] + u * a[2] + v * a[4];
-	*y = a[1] + u * a[3] + v * a[5];
-	return 1;
-}
-
 /*
  * The circle of R metres around LON, LAT, drawn straight into the
  * analysis CRS: the unit circle's vertices mapped through the projection
@@ -1052,11 +1074,12 @@ cov_affine_xy(double *x, double *y, void *ud)
  * circle's to about a millionth for service areas hundreds of kilometres
  * from the projection's centre (a test checks it).
  */
-static GEOSGeometry *
-cov_circle(struct cov_worker *w, double lon, double lat, double r)
+static int
+cov_circle(struct cov_worker *w, double lon, double lat, double r,
+    struct cov_part *p)
 {
 	PJ *pj = kcni_transform_pj(w->ll);
-	double a[6];
+	double *a = p->a;
 	PJ_COORD c[5];
 
 	c[0] = proj_trans(pj, PJ_INV, proj_coord(lon, lat, 0, 0));
@@ -1069,7 +1092,7 @@ cov_circle(struct cov_worker *w, double lon, double lat, double r)
 	}
 	for (int i = 0; i < 5; i++)
 		if (!isfinite(c[i].xy.x) || !isfinite(c[i].xy.y))
-			return NULL;
+			return -1;
 	/* c[1] north, c[2] east, c[3] south, c[4] west. */
 	a[0] = c[0].xy.x;
 	a[1] = c[0].xy.y;
@@ -1077,7 +1100,12 @@ cov_circle(struct cov_worker *w, double lon, double lat, double r)
 	a[3] = (c[2].xy.y - c[4].xy.y) / 2;
 	a[4] = (c[1].xy.x - c[3].xy.x) / 2;
 	a[5] = (c[1].xy.y - c[3].xy.y) / 2;
-	return GEOSGeom_transformXY_r(w->h, w->unit, cov_affine_xy, a);
+	p->g = NULL;
+	p->e[0] = a[0] - hypot(a[2], a[4]);
+	p->e[2] = a[0] + hypot(a[2], a[4]);
+	p->e[1] = a[1] - hypot(a[3], a[5]);
+	p->e[3] = a[1] + hypot(a[3], a[5]);
+	return 0;
 }
 
 struct cov_twice {
@@ -1154,6 +1182,7 @@ cov_do_area(struct cov_worker *w, size_t job)
 	struct cov_run *r = w->r;
 	GEOSContextHandle_t h = w->h;
 	OGRGeometryH og = r->batch[job];
+	struct cov_part *out = &r->bpart[job];
 	GEOSGeometry *g, *v, **c;
 	int n;
 
@@ -1173,7 +1202,7 @@ cov_do_area(struct cov_worker *w, size_t job)
 			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
 			    "nothing left once made valid");
 		}
-		r->bgeom[job] = g;
+		out->g = g;
 		return KCN_OK;
 	}
 	/* Lines and areas, in longitude and latitude: buffered. */
@@ -1182,19 +1211,32 @@ cov_do_area(struct cov_worker *w, size_t job)
 			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
 			    "its buffer cannot be drawn (across the "
 			    "antimeridian or near a pole)");
-		r->bgeom[job] = g;
+		out->g = g;
 		return KCN_OK;
 	}
-	/* Points: a circle each. */
-	n = OGR_G_GetGeometryCount(og) > 0 ? OGR_G_GetGeometryCount(og) : 1;
+	/* A point: its circle, kept as such. */
+	if (OGR_G_GetGeometryCount(og) == 0) {
+		if (cov_circle(w, OGR_G_GetX(og, 0), OGR_G_GetY(og, 0),
+		    r->radius, out) != 0)
+			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
+			    "its circle cannot be drawn in the analysis CRS");
+		out->circle = 1;
+		return KCN_OK;
+	}
+	/* Points: their circles, merged into one area. */
+	n = OGR_G_GetGeometryCount(og);
 	if ((c = calloc((size_t)n, sizeof(*c))) == NULL)
 		return kcni_error(w->ctx, KCN_EOS, "coverage", "out of memory");
 	for (int i = 0; i < n; i++) {
 		OGRGeometryH p = OGR_G_GetGeometryCount(og) > 0 ?
 		    OGR_G_GetGeometryRef(og, i) : og;
 
-		if ((c[i] = cov_circle(w, OGR_G_GetX(p, 0), OGR_G_GetY(p, 0),
-		    r->radius)) == NULL) {
+		struct cov_part cp;
+
+		c[i] = cov_circle(w, OGR_G_GetX(p, 0), OGR_G_GetY(p, 0),
+		    r->radius, &cp) == 0 ? GEOSGeom_transformXY_r(h, w->unit,
+		    cov_affine_xy, cp.a) : NULL;
+		if (c[i] == NULL) {
 			while (i > 0)
 				GEOSGeom_destroy_r(h, c[--i]);
 			free(c);
@@ -1202,12 +1244,19 @@ cov_do_area(struct cov_worker *w, size_t job)
 			    "its circle cannot be drawn in the analysis CRS");
 		}
 	}
-	g = n == 1 ? c[0] : GEOSGeom_createCollection_r(h,
-	    GEOS_GEOMETRYCOLLECTION, c, (unsigned)n);
-	free(c);
-	if (g == NULL)
-		return kcni_error(w->ctx, KCN_EOS, "coverage", "out of memory");
-	r->bgeom[job] = g;
+	{
+		int bad = 0;
+
+		g = cov_union(h, c, (size_t)n, 1e-6, &bad);
+		while (n > 0)
+			GEOSGeom_destroy_r(h, c[--n]);
+		free(c);
+		if (g == NULL)
+			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
+			    "its circles cannot be merged: %s",
+			    kcni_geos_msg(w->ctx));
+	}
+	out->g = g;
 	return KCN_OK;
 }
 
@@ -1557,7 +1606,7 @@ static enum kcn_status cov_stream(struct cov_run *r, struct cov_worker *w,
  */
 static enum kcn_status
 cov_layer_areas(struct cov_run *r, struct cov_worker *w,
-    const struct kcn_coverage_layer *l, GEOSGeometry ***parts, size_t *n)
+    const struct kcn_coverage_layer *l, struct cov_part **parts, size_t *n)
 {
 	struct kcn_source *src;
 	struct kcn_reader *rd;
@@ -1773,8 +1822,8 @@ cov_zones(struct cov_run *r)
 
 /* Adds a set of the N0 parts P0 and the N1 parts P1 (borrowed). */
 static int
-cov_set_new(struct cov_run *r, const char *label, GEOSGeometry **p0,
-    size_t n0, GEOSGeometry **p1, size_t n1)
+cov_set_new(struct cov_run *r, const char *label, struct cov_part **p0,
+    size_t n0, struct cov_part **p1, size_t n1)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
 	struct cov_set *s = &r->set[r->nset];
@@ -1791,9 +1840,19 @@ cov_set_new(struct cov_run *r, const char *label, GEOSGeometry **p0,
 	if (n1 > 0)
 		memcpy(s->parts + n0, p1, n1 * sizeof(*p1));
 	s->n = n0 + n1;
-	for (size_t i = 0; i < s->n; i++)
-		GEOSSTRtree_insert_r(h, s->tree, s->parts[i],
-		    (void *)(uintptr_t)i);
+	for (size_t i = 0; i < s->n; i++) {
+		const double *e = s->parts[i]->e;
+		GEOSGeometry *b = GEOSGeom_createRectangle_r(h, e[0], e[1],
+		    e[2], e[3]);
+
+		/* The tree keeps the envelope, not the geometry. */
+		if (b == NULL) {
+			kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
+			return -1;
+		}
+		GEOSSTRtree_insert_r(h, s->tree, b, (void *)(uintptr_t)i);
+		GEOSGeom_destroy_r(h, b);
+	}
 	return r->nset++;
 }
 
@@ -1823,7 +1882,7 @@ cov_sets(struct cov_run *r)
 	const struct kcn_coverage_opts *o = r->o;
 	int nc = o->ncats;
 	size_t nall = 0, nball = 0;
-	GEOSGeometry **all = NULL, **ball = NULL;
+	struct cov_part **all = NULL, **ball = NULL;
 	char label[512];
 
 	r->set = calloc((size_t)(3 * (nc + 1)), sizeof(*r->set));
@@ -1846,26 +1905,25 @@ cov_sets(struct cov_run *r)
 	}
 	nall = nball = 0;
 	for (int c = 0; c < nc; c++) {
-		if (r->ncat[c] > 0)
-			memcpy(all + nall, r->cat[c], r->ncat[c] *
-			    sizeof(*all));
-		nall += r->ncat[c];
-		if (r->nbase[c] > 0)
-			memcpy(ball + nball, r->base[c], r->nbase[c] *
-			    sizeof(*ball));
-		nball += r->nbase[c];
-		if ((r->plan[c] = cov_set_new(r, o->cats[c].name, r->cat[c],
+		/* Each category's parts are a slice of ALL (and BALL). */
+		struct cov_part **pc = all + nall, **pb = ball + nball;
+
+		for (size_t i = 0; i < r->ncat[c]; i++)
+			all[nall++] = &r->cat[c][i];
+		for (size_t i = 0; i < r->nbase[c]; i++)
+			ball[nball++] = &r->base[c][i];
+		if ((r->plan[c] = cov_set_new(r, o->cats[c].name, pc,
 		    r->ncat[c], NULL, 0)) < 0)
 			goto oom;
 		if (r->nbase[c] == 0)
 			continue;
 		snprintf(label, sizeof(label), "base:%s", o->cats[c].name);
-		if ((r->baseset[c] = cov_set_new(r, label, r->base[c],
-		    r->nbase[c], NULL, 0)) < 0)
+		if ((r->baseset[c] = cov_set_new(r, label, pb, r->nbase[c],
+		    NULL, 0)) < 0)
 			goto oom;
 		snprintf(label, sizeof(label), "plan+base:%s", o->cats[c].name);
-		if ((r->comb[c] = cov_set_new(r, label, r->cat[c], r->ncat[c],
-		    r->base[c], r->nbase[c])) < 0)
+		if ((r->comb[c] = cov_set_new(r, label, pc, r->ncat[c], pb,
+		    r->nbase[c])) < 0)
 			goto oom;
 	}
 	if (nc >= 2) {
@@ -1907,16 +1965,12 @@ cov_grid(struct cov_run *r)
 	if (n > 0 && (size = malloc(n * sizeof(*size))) != NULL) {
 		for (int c = 0; c < r->o->ncats; c++)
 			for (int b = 0; b < 2; b++) {
-				GEOSGeometry **p = b ? r->base[c] : r->cat[c];
+				struct cov_part *p = b ? r->base[c] : r->cat[c];
 				size_t m = b ? r->nbase[c] : r->ncat[c];
 
-				for (size_t i = 0; i < m; i++) {
-					double pe[4];
-
-					cov_env(h, p[i], pe);
-					size[k++] = fmin(pe[2] - pe[0],
-					    pe[3] - pe[1]);
-				}
+				for (size_t i = 0; i < m; i++)
+					size[k++] = fmin(p[i].e[2] - p[i].e[0],
+					    p[i].e[3] - p[i].e[1]);
 			}
 		qsort(size, k, sizeof(*size), cov_cmp_double);
 		if (size[k / 2] > 0)
@@ -2098,44 +2152,31 @@ cov_cells(struct cov_run *r, struct cov_worker *w)
 	return st;
 }
 
-/* Appends the batch's service areas, collections split, to the run's
-   destination. */
+/* Appends the batch's service areas to the run's destination. */
 static enum kcn_status
 cov_keep(struct cov_run *r, size_t n)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
 
 	for (size_t i = 0; i < n; i++) {
-		GEOSGeometry *g = r->bgeom[i];
-		int k = g == NULL ? 0 : GEOSGeomTypeId_r(h, g) ==
-		    GEOS_GEOMETRYCOLLECTION ? GEOSGetNumGeometries_r(h, g) : 1;
+		struct cov_part *p = &r->bpart[i];
 
-		r->bgeom[i] = NULL;
-		for (int j = 0; j < k; j++) {
-			GEOSGeometry *p = k == 1 && GEOSGeomTypeId_r(h, g) !=
-			    GEOS_GEOMETRYCOLLECTION ? g : GEOSGeom_clone_r(h,
-			    GEOSGetGeometryN_r(h, g, j));
+		if (p->g == NULL && !p->circle)
+			continue;
+		if (*r->ndst == r->dcap) {
+			struct cov_part *m;
 
-			if (*r->ndst == r->dcap) {
-				GEOSGeometry **m;
-
-				r->dcap = r->dcap ? r->dcap * 2 : 1024;
-				m = realloc(*r->dst, r->dcap * sizeof(*m));
-				if (m == NULL) {
-					GEOSGeom_destroy_r(h, p);
-					if (p != g)
-						GEOSGeom_destroy_r(h, g);
-					return kcni_error(r->ctx, KCN_EOS,
-					    "coverage", "out of memory");
-				}
-				*r->dst = m;
-			}
-			(*r->dst)[(*r->ndst)++] = p;
-			if (p == g)
-				g = NULL;
+			r->dcap = r->dcap ? r->dcap * 2 : 1024;
+			if ((m = realloc(*r->dst, r->dcap * sizeof(*m))) ==
+			    NULL)
+				return kcni_error(r->ctx, KCN_EOS, "coverage",
+				    "out of memory");
+			*r->dst = m;
 		}
-		if (g != NULL)
-			GEOSGeom_destroy_r(h, g);
+		if (p->g != NULL)
+			cov_env(h, p->g, p->e);
+		(*r->dst)[(*r->ndst)++] = *p;
+		memset(p, 0, sizeof(*p));
 	}
 	return KCN_OK;
 }
@@ -2200,8 +2241,8 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 	if (r->batch == NULL && ((r->batch = calloc(COV_BATCH,
 	    sizeof(*r->batch))) == NULL || (r->bval = calloc(COV_BATCH,
 	    sizeof(*r->bval))) == NULL || (r->badd = calloc(COV_BATCH,
-	    sizeof(*r->badd))) == NULL || (r->bgeom = calloc(COV_BATCH,
-	    sizeof(*r->bgeom))) == NULL))
+	    sizeof(*r->badd))) == NULL || (r->bpart = calloc(COV_BATCH,
+	    sizeof(*r->bpart))) == NULL))
 		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EOS,
 		    label, "out of memory"));
 	/* The calling thread's worker gets this layer's operation too. */
@@ -2273,12 +2314,12 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 		if (kind == COV_AREAS || kind == COV_CIRCLES) {
 			if (st == KCN_OK)
 				st = cov_keep(r, n);
-			for (size_t i = 0; i < n; i++)
-				if (r->bgeom[i] != NULL) {
+			for (size_t i = 0; i < n; i++) {
+				if (r->bpart[i].g != NULL)
 					GEOSGeom_destroy_r(kcn_ctx_geos(ctx),
-					    r->bgeom[i]);
-					r->bgeom[i] = NULL;
-				}
+					    r->bpart[i].g);
+				memset(&r->bpart[i], 0, sizeof(r->bpart[i]));
+			}
 		}
 		first += (long long)n;
 		kcni_progress(ctx, label, (double)first - 1, 0, 0);
@@ -2946,9 +2987,11 @@ cov_free(struct cov_run *r)
 	free(r->set);
 	for (int c = 0; c < r->o->ncats; c++) {
 		for (size_t i = 0; r->cat && i < r->ncat[c]; i++)
-			GEOSGeom_destroy_r(h, r->cat[c][i]);
+			if (r->cat[c][i].g != NULL)
+				GEOSGeom_destroy_r(h, r->cat[c][i].g);
 		for (size_t i = 0; r->base && i < r->nbase[c]; i++)
-			GEOSGeom_destroy_r(h, r->base[c][i]);
+			if (r->base[c][i].g != NULL)
+				GEOSGeom_destroy_r(h, r->base[c][i].g);
 		if (r->cat)
 			free(r->cat[c]);
 		if (r->base)
@@ -2983,7 +3026,10 @@ cov_free(struct cov_run *r)
 		free(r->badd[i].msg);
 	}
 	free(r->badd);
-	free(r->bgeom);
+	for (size_t i = 0; r->bpart != NULL && i < COV_BATCH; i++)
+		if (r->bpart[i].g != NULL)
+			GEOSGeom_destroy_r(h, r->bpart[i].g);
+	free(r->bpart);
 	free(r->laea_def);
 	if (r->laea != NULL)
 		OSRRelease(r->laea);

@@ -484,6 +484,61 @@ START_TEST(line_buffer)
 }
 END_TEST
 
+/* Population areas (--pop-layer): people spread evenly over each. */
+START_TEST(population_areas)
+{
+	const char *zones[] = { "POLYGON((-500 -500,500 -500,500 500,-500 500,"
+	    "-500 -500))" };
+	const char *svc[] = {
+	    "POLYGON((-250 -500,250 -500,250 500,-250 500,-250 -500))" };
+	const char *units[] = {
+	    "POLYGON((-500 -500,0 -500,0 500,-500 500,-500 -500))",
+	    "POLYGON((0 -500,1000 -500,1000 500,0 500,0 -500))" };
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	GDALDatasetH ds;
+	OGRLayerH l;
+	OGRFieldDefnH fd;
+	char *csv;
+
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("c.gpkg"), svc, 1);
+	write_wkt(kt_path("u.gpkg"), units, 2);
+	/* People: 1000 in the first unit, 500 in the second. */
+	ds = GDALOpenEx(kt_path("u.gpkg"), GDAL_OF_VECTOR | GDAL_OF_UPDATE,
+	    NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(ds);
+	l = GDALDatasetGetLayer(ds, 0);
+	fd = OGR_Fld_Create("people", OFTReal);
+	OGR_L_CreateField(l, fd, TRUE);
+	OGR_Fld_Destroy(fd);
+	for (int i = 1; i <= 2; i++) {
+		OGRFeatureH f = OGR_L_GetFeature(l, i);
+
+		OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "people"),
+		    i == 1 ? 1000 : 500);
+		ck_assert_int_eq(OGR_L_SetFeature(l, f), OGRERR_NONE);
+		OGR_F_Destroy(f);
+	}
+	GDALClose(ds);
+	cat.path = kt_path("c.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.pop_layer = kt_path("u.gpkg");
+	o.pop_field = "people";
+	csv = run(&o);
+	NEAR(cell(csv, "1", "c", "pop"), 1000 + 500 * 0.5, 1e-9);
+	NEAR(cell(csv, "1", "c", "pop_covered"), 1000 * 0.5 + 500 * 0.25,
+	    1e-9);
+	ck_assert(isnan(cell(csv, "1", "c", "pop_unknown_m2")));
+	free(csv);
+	o.pop_field = "nosuch";
+	o.output = kt_path("r.csv");
+	ck_assert_int_eq(kcn_coverage_run(kt_ctx, &o, NULL), KCN_EUSAGE);
+}
+END_TEST
+
 START_TEST(bad_input)
 {
 	const char *zones[] = {
@@ -533,6 +588,7 @@ coverage_suite(void)
 	tcase_add_loop_test(tc, population_supersampled, 0, 3);
 	tcase_add_loop_test(tc, circles_true, 0, 2);
 	tcase_add_test(tc, line_buffer);
+	tcase_add_test(tc, population_areas);
 	tcase_add_test(tc, bad_input);
 	suite_add_tcase(s, tc);
 	return s;
