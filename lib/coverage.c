@@ -946,38 +946,34 @@ cov_measure_point(struct cov_worker *w, const GEOSGeometry *g, double x,
 	int iy0 = (int)fmax(0, floor((y - pad - r->gy) / r->s));
 	int ix1 = (int)fmin(r->nx - 1, floor((x + pad - r->gx) / r->s));
 	int iy1 = (int)fmin(r->ny - 1, floor((y + pad - r->gy) / r->s));
+	int zone[64], nzone = 0;	/* zones overlapping there, TOTAL too */
+	unsigned char hit[3 * 65] = { 0 };	/* by set: 64 categories */
 
-	for (int z = 0; z <= r->nzone; z++) {
-		int in = 0;
+	for (int iy = iy0; iy <= iy1; iy++)
+		for (int ix = ix0; ix <= ix1; ix++) {
+			struct cov_cell *c = &r->cell[(size_t)iy * r->nx + ix];
 
-		for (int iy = iy0; iy <= iy1 && !in; iy++)
-			for (int ix = ix0; ix <= ix1 && !in; ix++) {
-				struct cov_cell *c = &r->cell[(size_t)iy *
-				    r->nx + ix];
+			for (size_t i = 0; i < c->nz; i++) {
+				int z = c->z[i].key, seen = 0;
 
-				for (size_t i = 0; i < c->nz && !in; i++)
-					in = c->z[i].key == z &&
-					    cov_in_piece(h, &c->z[i], g, x, y);
+				for (int k = 0; k < nzone && !seen; k++)
+					seen = zone[k] == z;
+				if (!seen && nzone < 64 && cov_in_piece(h,
+				    &c->z[i], g, x, y))
+					zone[nzone++] = z;
 			}
-		if (!in)
-			continue;
-		cov_add(ad, z, col, 1);
-		for (int s = 0; s < r->nset; s++) {
-			int hit = 0;
+			for (size_t i = 0; i < c->nu && nzone > 0; i++) {
+				int s = c->u[i].key;
 
-			for (int iy = iy0; iy <= iy1 && !hit; iy++)
-				for (int ix = ix0; ix <= ix1 && !hit; ix++) {
-					struct cov_cell *c = &r->cell[(size_t)
-					    iy * r->nx + ix];
-
-					for (size_t i = 0; i < c->nu && !hit;
-					    i++)
-						hit = c->u[i].key == s &&
-						    cov_in_piece(h, &c->u[i], g,
-						    x, y);
-				}
-			cov_add(ad, z, COL_SET(r, s) + cov, hit);
+				if (!hit[s] && cov_in_piece(h, &c->u[i], g, x,
+				    y))
+					hit[s] = 1;
+			}
 		}
+	for (int k = 0; k < nzone; k++) {
+		cov_add(ad, zone[k], col, 1);
+		for (int s = 0; s < r->nset; s++)
+			cov_add(ad, zone[k], COL_SET(r, s) + cov, hit[s]);
 	}
 }
 
@@ -1281,7 +1277,8 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 		return st;
 	if ((g = kcn_geom_to_geos(w->ctx, og)) == NULL)
 		return KCN_REJECTED;
-	if (GEOSGeom_getDimensions_r(h, g) == 2 && GEOSisValid_r(h, g) != 1) {
+	if (GEOSGeom_getDimensions_r(h, g) == 2 &&
+	    !kcni_geom_surely_valid(h, g) && GEOSisValid_r(h, g) != 1) {
 		v = kcn_geom_repair(w->ctx, g, 2);
 		GEOSGeom_destroy_r(h, g);
 		if ((g = v) == NULL)
@@ -3052,6 +3049,9 @@ cov_check(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o)
 	if ((o->pop_layer != NULL) != (o->pop_field != NULL))
 		return kcni_error(ctx, KCN_EUSAGE, "--pop-layer", "needs "
 		    "--pop-field, and the other way round");
+	if (o->ncats > 64)
+		return kcni_error(ctx, KCN_EUSAGE, "coverage", "at most 64 "
+		    "categories");
 	if (o->segments < 1 || o->segments > 1000)
 		return kcni_error(ctx, KCN_EUSAGE, "--segments", "1 to 1000 "
 		    "segments per quarter circle");
