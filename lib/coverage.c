@@ -3049,6 +3049,22 @@ cov_check(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o)
 	if ((o->pop_layer != NULL) != (o->pop_field != NULL))
 		return kcni_error(ctx, KCN_EUSAGE, "--pop-layer", "needs "
 		    "--pop-field, and the other way round");
+	{
+		int stdin_uses = o->pop_layer != NULL && strcmp(o->pop_layer,
+		    "-") == 0;
+
+		for (int i = 0; i < o->ncats; i++)
+			stdin_uses += strcmp(o->cats[i].path, "-") == 0;
+		for (int i = 0; i < o->nbase; i++)
+			stdin_uses += strcmp(o->base[i].path, "-") == 0;
+		for (int i = 0; i < o->npoints; i++)
+			stdin_uses += strcmp(o->points[i].path, "-") == 0;
+		for (int i = 0; i < o->nlines; i++)
+			stdin_uses += strcmp(o->lines[i].path, "-") == 0;
+		if (stdin_uses > 1)
+			return kcni_error(ctx, KCN_EUSAGE, "-", "standard input "
+			    "holds one layer: name it once");
+	}
 	if (o->ncats > 64)
 		return kcni_error(ctx, KCN_EUSAGE, "coverage", "at most 64 "
 		    "categories");
