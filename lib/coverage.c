@@ -715,8 +715,23 @@ cov_query(GEOSContextHandle_t h, GEOSSTRtree *tree, const double *e,
 	qsort(hs->i, hs->n, sizeof(*hs->i), cov_cmp_size);
 }
 
-/* Measures the piece G of zone Z against the cover pieces U of each set
-   (the zone's own measures done by the caller). */
+/* The part of cover piece P in zone piece ZP, or NULL when none; *OWN
+   set when it is new.  Intersections with a rectangle are clips. */
+static GEOSGeometry *
+cov_meet_pieces(GEOSContextHandle_t h, const struct cov_piece *zp,
+    const struct cov_piece *p, double grid, int *own, int *bad)
+{
+	*own = 0;
+	if (p->x0 >= zp->x1 || p->x1 <= zp->x0 || p->y0 >= zp->y1 ||
+	    p->y1 <= zp->y0)
+		return NULL;
+	return zp->rect ? cov_within(h, p->g, 2, zp, grid, own, bad) :
+	    cov_within(h, zp->g, 2, p, grid, own, bad);
+}
+
+/* Measures zone Z's piece ZP against the pieces of each set's cover, U,
+   and of what two cover, T (the zone's own measures done by the
+   caller). */
 static void
 cov_measure_cover(struct cov_worker *w, struct cov_adds *ad, int z,
     const struct cov_piece *zp, const struct cov_list *u,
@@ -725,46 +740,25 @@ cov_measure_cover(struct cov_worker *w, struct cov_adds *ad, int z,
 	struct cov_run *r = w->r;
 	GEOSContextHandle_t h = w->h;
 
-	for (size_t i = 0; i < u->n && !*bad; i++) {
-		const struct cov_piece *p = &u->p[i];
+	for (size_t i = 0; i < u->n + t->n && !*bad; i++) {
+		const struct cov_piece *p = i < u->n ? &u->p[i] :
+		    &t->p[i - u->n];
 		int col = COL_SET(r, p->key), own;
-		GEOSGeometry *m;
+		GEOSGeometry *m = cov_meet_pieces(h, zp, p, grid, &own, bad);
 
-		if (p->x0 >= zp->x1 || p->x1 <= zp->x0 || p->y0 >= zp->y1 ||
-		    p->y1 <= zp->y0)
-			continue;
-		/* Intersections with a rectangle are clips. */
-		if (zp->rect)
-			m = cov_within(h, p->g, 2, zp, grid, &own, bad);
-		else
-			m = cov_within(h, zp->g, 2, p, grid, &own, bad);
 		if (m == NULL)
 			continue;
-		cov_add(ad, z, col + COL_COV, cov_area(h, m));
-		if (r->ras.on) {
-			double pop, unk;
+		if (i >= u->n)
+			cov_add(ad, z, col + COL_TWICE, cov_area(h, m));
+		else {
+			cov_add(ad, z, col + COL_COV, cov_area(h, m));
+			if (r->ras.on) {
+				double pop, unk;
 
-			cov_pop(w, m, &pop, &unk, bad);
-			cov_add(ad, z, col + COL_POPCOV, pop);
+				cov_pop(w, m, &pop, &unk, bad);
+				cov_add(ad, z, col + COL_POPCOV, pop);
+			}
 		}
-		if (own)
-			GEOSGeom_destroy_r(h, m);
-	}
-	for (size_t i = 0; i < t->n && !*bad; i++) {
-		const struct cov_piece *p = &t->p[i];
-		GEOSGeometry *m;
-		int own;
-
-		if (p->x0 >= zp->x1 || p->x1 <= zp->x0 || p->y0 >= zp->y1 ||
-		    p->y1 <= zp->y0)
-			continue;
-		if (zp->rect)
-			m = cov_within(h, p->g, 2, zp, grid, &own, bad);
-		else
-			m = cov_within(h, zp->g, 2, p, grid, &own, bad);
-		if (m == NULL)
-			continue;
-		cov_add(ad, z, COL_SET(r, p->key) + COL_TWICE, cov_area(h, m));
 		if (own)
 			GEOSGeom_destroy_r(h, m);
 	}
