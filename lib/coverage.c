@@ -61,6 +61,7 @@
 #define COV_BATCH 16384		/* features a batch of points or lines */
 #define COV_RASTER_MAX 2e8	/* raster cells read at most */
 #define COV_SHIFT 0.3819660112501051	/* grid offset, in cells */
+#define COV_UNIT_MAX 4008	/* vertices of a unit circle, at most */
 
 /* ---- the model --------------------------------------------------------- */
 
@@ -195,6 +196,9 @@ struct cov_worker {
 	GEOSContextHandle_t h;
 	struct kcn_transform *ras, *ll, *ftr;
 	GEOSGeometry *unit;	/* a circle of radius 1 at 0, 0 */
+	double ux[COV_UNIT_MAX], uy[COV_UNIT_MAX];	/* its ring */
+	int un;
+	double turn;		/* 1 anticlockwise, -1 clockwise */
 	enum kcn_status st;
 };
 
@@ -764,6 +768,39 @@ cov_measure_cover(struct cov_worker *w, struct cov_adds *ad, int z,
 	}
 }
 
+/*
+ * Whether the circle P surely contains the rectangle E: its corners,
+ * taken back to the unit circle, lie inside every edge of its ring (the
+ * ring is convex) by more than a billionth.  A corner closer to an edge
+ * than that says no, and the cell is cut by GEOS as any other.
+ */
+static int
+cov_circle_holds(const struct cov_worker *w, const struct cov_part *p,
+    const double *e)
+{
+	const double *a = p->a;
+	double det = a[2] * a[5] - a[3] * a[4];
+
+	if (p->g != NULL || e[0] < p->e[0] || e[1] < p->e[1] ||
+	    e[2] > p->e[2] || e[3] > p->e[3] || det == 0)
+		return 0;
+	for (int c = 0; c < 4; c++) {
+		double dx = e[c & 1 ? 2 : 0] - a[0], dy = e[c & 2 ? 3 : 1] - a[1];
+		double u = (a[5] * dx - a[4] * dy) / det;
+		double v = (a[2] * dy - a[3] * dx) / det;
+
+		for (int k = 0; k + 1 < w->un; k++) {
+			double ex = w->ux[k + 1] - w->ux[k];
+			double ey = w->uy[k + 1] - w->uy[k];
+
+			if (w->turn * (ex * (v - w->uy[k]) - ey * (u -
+			    w->ux[k])) <= 1e-9 * hypot(ex, ey))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 static void
 cov_list_free(GEOSContextHandle_t h, struct cov_piece *p, size_t n)
 {
@@ -816,6 +853,21 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 		    sizeof(*cand))) == NULL) {
 			bad = 1;
 			break;
+		}
+		/* Where circles are dense, two of them hold most cells:
+		   covered twice at once, nothing drawn. */
+		{
+			int holds = 0;
+
+			for (size_t i = 0; i < hs.n && holds < 2; i++)
+				holds += cov_circle_holds(w,
+				    set->parts[hs.i[i]], e);
+			if (holds == 2) {
+				cov_push(h, &u, cov_rect(h, e), e, s);
+				cov_push(h, &t, cov_rect(h, e), e, s);
+				free(cand);
+				continue;
+			}
 		}
 		/* Circles drawn for the cell, then dropped. */
 		for (size_t i = 0; i < hs.n && !bad; i++) {
@@ -1259,15 +1311,19 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	OGRGeometryH og = r->batch[job];
 	GEOSGeometry *g, *v;
 	enum kcn_status st;
-	int bad = 0;
+	int bad = 0, centroid;
 
 	(void)ad;
 	if (og == NULL)
 		return KCN_OK;
 	if (r->kind == COV_AREAS || r->kind == COV_CIRCLES)
 		return cov_do_area(w, job);
-	if (w->ftr != NULL && (st = kcn_transform_geom(w->ctx, w->ftr, og)) !=
-	    KCN_OK)
+	/* An area counted as a point: by its centroid in its own CRS, the
+	   one point then projected. */
+	centroid = r->kind == COV_POINTS && !r->o->by_area &&
+	    OGR_G_GetDimension(og) == 2;
+	if (!centroid && w->ftr != NULL && (st = kcn_transform_geom(w->ctx,
+	    w->ftr, og)) != KCN_OK)
 		return st;
 	if ((g = kcn_geom_to_geos(w->ctx, og)) == NULL)
 		return KCN_REJECTED;
@@ -1278,12 +1334,28 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 		if ((g = v) == NULL)
 			return KCN_REJECTED;
 	}
-	if (r->kind == COV_POINTS && GEOSGeom_getDimensions_r(h, g) == 2 &&
-	    !r->o->by_area) {
+	if (centroid) {
+		double x, y;
+		PJ_COORD c;
+
 		v = GEOSGetCentroid_r(h, g);
 		GEOSGeom_destroy_r(h, g);
 		if ((g = v) == NULL)
 			return KCN_REJECTED;
+		if (w->ftr != NULL && !GEOSisEmpty_r(h, g)) {
+			GEOSGeomGetX_r(h, g, &x);
+			GEOSGeomGetY_r(h, g, &y);
+			c = proj_trans(kcni_transform_pj(w->ftr), PJ_FWD,
+			    proj_coord(x, y, 0, 0));
+			GEOSGeom_destroy_r(h, g);
+			if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+				return kcni_error(w->ctx, KCN_REJECTED,
+				    "coverage", "its centroid is outside the "
+				    "analysis CRS");
+			if ((g = GEOSGeom_createPointFromXY_r(h, c.xy.x,
+			    c.xy.y)) == NULL)
+				return KCN_REJECTED;
+		}
 	}
 	if (!GEOSisEmpty_r(h, g)) {
 		if (r->kind == COV_POINTS && GEOSGeomTypeId_r(h, g) ==
@@ -1342,7 +1414,26 @@ cov_worker_init(struct cov_worker *w, struct cov_run *r, struct kcn_ctx *ctx)
 		if (o != NULL)
 			GEOSGeom_destroy_r(w->h, o);
 	}
-	return w->unit != NULL ? 0 : -1;
+	if (w->unit == NULL)
+		return -1;
+	/* Its ring, for testing cells against circles without GEOS. */
+	{
+		const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(w->h,
+		    GEOSGetExteriorRing_r(w->h, w->unit));
+		unsigned n = 0;
+		double a = 0;
+
+		if (cs == NULL || !GEOSCoordSeq_getSize_r(w->h, cs, &n) ||
+		    n > COV_UNIT_MAX || n < 4)
+			return -1;
+		for (unsigned i = 0; i < n; i++)
+			GEOSCoordSeq_getXY_r(w->h, cs, i, &w->ux[i], &w->uy[i]);
+		w->un = (int)n;
+		for (int i = 0; i + 1 < w->un; i++)
+			a += w->ux[i] * w->uy[i + 1] - w->ux[i + 1] * w->uy[i];
+		w->turn = a > 0 ? 1 : -1;
+	}
+	return 0;
 }
 
 static void
@@ -2131,6 +2222,8 @@ cov_cells(struct cov_run *r, struct cov_worker *w)
 	struct cov_adds *adds = calloc(n, sizeof(*adds));
 	enum kcn_status st;
 
+	double t0 = kcni_now();
+
 	if (adds == NULL)
 		return kcni_error(r->ctx, KCN_EOS, "coverage", "out of memory");
 	st = cov_parallel(r, w, cov_do_cell, n, adds, "cells");
@@ -2140,6 +2233,9 @@ cov_cells(struct cov_run *r, struct cov_worker *w)
 		free(adds[i].a);
 	}
 	free(adds);
+	if (st == KCN_OK)
+		kcni_msg(r->ctx, KCN_MSG_INFO, "coverage", "%zu cells cut and "
+		    "measured in %.1f s", n, kcni_now() - t0);
 	return st;
 }
 
@@ -2212,6 +2308,7 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 	OGRFeatureH f;
 	int fld = -1, eof = 0;
 	long long first = 1;
+	double t0 = kcni_now();
 	enum kcn_status st = KCN_OK;
 
 	(void)path;
@@ -2327,10 +2424,13 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 			kcni_msg(ctx, KCN_MSG_WARNING, label, "no service "
 			    "areas: this category covers nothing");
 		else
-			kcni_msg(ctx, KCN_MSG_INFO, label, "%zu service areas%s",
-			    *r->ndst, kind == COV_CIRCLES ? ", circles drawn "
-			    "in the analysis CRS" : "");
-	}
+			kcni_msg(ctx, KCN_MSG_INFO, label, "%zu service areas%s "
+			    "in %.1f s", *r->ndst, kind == COV_CIRCLES ?
+			    ", circles drawn in the analysis CRS," : "",
+			    kcni_now() - t0);
+	} else if (st == KCN_OK)
+		kcni_msg(ctx, KCN_MSG_INFO, label, "%lld features measured in "
+		    "%.1f s", first - 1, kcni_now() - t0);
 	return cov_close(r, src, rd, tr, st);
 }
 
