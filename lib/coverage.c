@@ -199,6 +199,8 @@ struct cov_worker {
 	double ux[COV_UNIT_MAX], uy[COV_UNIT_MAX];	/* its ring */
 	int un;
 	double turn;		/* 1 anticlockwise, -1 clockwise */
+	double pix[6];		/* the cell's analysis CRS to raster pixels */
+	int pix_ok;
 	enum kcn_status st;
 };
 
@@ -404,33 +406,40 @@ cov_pixels(GEOSContextHandle_t h, const struct cov_raster *ras,
 	}
 }
 
-static int
-cov_topixel(double *x, double *y, void *ud)
+/*
+ * The map from the analysis CRS to the raster's pixels around the cell E,
+ * as an affine map (central differences over the cell): straight edges
+ * stay straight, as the raster's cells and the zones' pieces are in the
+ * analysis CRS, and over a cell the map is affine to well below a
+ * millionth of a pixel.  Into W->pix; W->pix_ok 0 when the cell is
+ * outside the raster's CRS.
+ */
+static void
+cov_pixel_map(struct cov_worker *w, const double *e)
 {
-	const double *gt = ud;
-	double px = (*x - gt[0]) / gt[1], py = (*y - gt[3]) / gt[5];
+	const double *gt = w->r->ras.gt;
+	PJ *pj = kcni_transform_pj(w->ras);
+	double cx = (e[0] + e[2]) / 2, cy = (e[1] + e[3]) / 2;
+	double hx = (e[2] - e[0]) / 2, hy = (e[3] - e[1]) / 2, p[5][2];
+	double *a = w->pix;
 
-	*x = px;
-	*y = py;
-	return 1;
-}
+	w->pix_ok = 1;
+	for (int i = 0; i < 5; i++) {
+		PJ_COORD c = proj_trans(pj, PJ_FWD, proj_coord(cx + (i == 1 ?
+		    hx : i == 2 ? -hx : 0), cy + (i == 3 ? hy : i == 4 ? -hy :
+		    0), 0, 0));
 
-struct cov_pjxy {
-	PJ *pj;
-	int ok;
-};
-
-static int
-cov_pj_xy(double *x, double *y, void *ud)
-{
-	struct cov_pjxy *p = ud;
-	PJ_COORD c = proj_trans(p->pj, PJ_FWD, proj_coord(*x, *y, 0, 0));
-
-	if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
-		p->ok = 0;
-	*x = c.xy.x;
-	*y = c.xy.y;
-	return 1;
+		if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+			w->pix_ok = 0;
+		p[i][0] = (c.xy.x - gt[0]) / gt[1];
+		p[i][1] = (c.xy.y - gt[3]) / gt[5];
+	}
+	a[2] = (p[1][0] - p[2][0]) / (2 * hx);
+	a[3] = (p[1][1] - p[2][1]) / (2 * hx);
+	a[4] = (p[3][0] - p[4][0]) / (2 * hy);
+	a[5] = (p[3][1] - p[4][1]) / (2 * hy);
+	a[0] = p[0][0] - a[2] * cx - a[4] * cy;
+	a[1] = p[0][1] - a[3] * cx - a[5] * cy;
 }
 
 /* The population of area G (analysis CRS) and the part of its area, in
@@ -441,8 +450,7 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 {
 	const struct cov_raster *ras = &w->r->ras;
 	GEOSContextHandle_t h = w->h;
-	struct cov_pjxy p = { kcni_transform_pj(w->ras), 1 };
-	GEOSGeometry *t, *px, *c;
+	GEOSGeometry *px, *c;
 	double area = cov_area(h, g), e[4], known = 0, all;
 	int i0, j0, i1, j1;
 
@@ -450,11 +458,8 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 	*unknown = 0;
 	if (area <= 0)
 		return;
-	t = GEOSGeom_transformXY_r(h, g, cov_pj_xy, &p);
-	px = t != NULL && p.ok ? GEOSGeom_transformXY_r(h, t, cov_topixel,
-	    (void *)ras->gt) : NULL;
-	if (t != NULL)
-		GEOSGeom_destroy_r(h, t);
+	px = w->pix_ok ? GEOSGeom_transformXY_r(h, g, cov_affine_xy,
+	    w->pix) : NULL;
 	if (px == NULL) {
 		*unknown = area;	/* outside the raster's CRS */
 		return;
@@ -842,6 +847,8 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	}
 	if (zl.n == 0 || bad)
 		goto out;
+	if (r->ras.on)
+		cov_pixel_map(w, e);
 	for (int s = 0; s < r->nset && !bad; s++) {
 		struct cov_set *set = &r->set[s];
 		GEOSGeometry **cand;
