@@ -62,6 +62,8 @@
 #define COV_RASTER_MAX 2e8	/* raster cells read at most */
 #define COV_SHIFT 0.3819660112501051	/* grid offset, in cells */
 #define COV_UNIT_MAX 4008	/* vertices of a unit circle, at most */
+#define COV_DENSE 10.0		/* metres between vertices of areas taken
+				   into the analysis CRS */
 
 /* ---- the model --------------------------------------------------------- */
 
@@ -174,6 +176,7 @@ struct cov_run {
 	struct cov_part **dst;	/* ... appended here */
 	size_t *ndst, dcap;
 	double radius;		/* of COV_CIRCLES */
+	double dense;		/* the open layer's COV_DENSE, in its units */
 	long long skipped, nonarea;
 };
 
@@ -199,12 +202,26 @@ struct cov_worker {
 	double ux[COV_UNIT_MAX], uy[COV_UNIT_MAX];	/* its ring */
 	int un;
 	double turn;		/* 1 anticlockwise, -1 clockwise */
-	double pix[6];		/* the cell's analysis CRS to raster pixels */
-	int pix_ok;
 	enum kcn_status st;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
+
+/*
+ * Adds vertices to the area OG so that no edge is longer than DENSE (its
+ * CRS's units), or than a thousandth of its size for large areas, whose
+ * relative error is then smaller anyway and whose vertices every cell
+ * that clips them pays for.
+ */
+static void
+cov_densify(OGRGeometryH og, double dense)
+{
+	OGREnvelope e;
+
+	OGR_G_GetEnvelope(og, &e);
+	OGR_G_Segmentize(og, fmax(dense, (e.MaxX - e.MinX + e.MaxY -
+	    e.MinY) / 1000));
+}
 
 static int
 cov_affine_xy(double *x, double *y, void *ud)
@@ -406,40 +423,44 @@ cov_pixels(GEOSContextHandle_t h, const struct cov_raster *ras,
 	}
 }
 
-/*
- * The map from the analysis CRS to the raster's pixels around the cell E,
- * as an affine map (central differences over the cell): straight edges
- * stay straight, as the raster's cells and the zones' pieces are in the
- * analysis CRS, and over a cell the map is affine to well below a
- * millionth of a pixel.  Into W->pix; W->pix_ok 0 when the cell is
- * outside the raster's CRS.
- */
-static void
-cov_pixel_map(struct cov_worker *w, const double *e)
+static int
+cov_topixel(double *x, double *y, void *ud)
 {
-	const double *gt = w->r->ras.gt;
-	PJ *pj = kcni_transform_pj(w->ras);
-	double cx = (e[0] + e[2]) / 2, cy = (e[1] + e[3]) / 2;
-	double hx = (e[2] - e[0]) / 2, hy = (e[3] - e[1]) / 2, p[5][2];
-	double *a = w->pix;
+	const double *gt = ud;
+	double px = (*x - gt[0]) / gt[1], py = (*y - gt[3]) / gt[5];
 
-	w->pix_ok = 1;
-	for (int i = 0; i < 5; i++) {
-		PJ_COORD c = proj_trans(pj, PJ_FWD, proj_coord(cx + (i == 1 ?
-		    hx : i == 2 ? -hx : 0), cy + (i == 3 ? hy : i == 4 ? -hy :
-		    0), 0, 0));
+	*x = px;
+	*y = py;
+	return 1;
+}
 
-		if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
-			w->pix_ok = 0;
-		p[i][0] = (c.xy.x - gt[0]) / gt[1];
-		p[i][1] = (c.xy.y - gt[3]) / gt[5];
-	}
-	a[2] = (p[1][0] - p[2][0]) / (2 * hx);
-	a[3] = (p[1][1] - p[2][1]) / (2 * hx);
-	a[4] = (p[3][0] - p[4][0]) / (2 * hy);
-	a[5] = (p[3][1] - p[4][1]) / (2 * hy);
-	a[0] = p[0][0] - a[2] * cx - a[4] * cy;
-	a[1] = p[0][1] - a[3] * cx - a[5] * cy;
+struct cov_pjxy {
+	PJ *pj;
+	int ok;
+};
+
+/*
+ * X, Y from the analysis CRS into the raster's.  PROJ 9.1 inverts the
+ * ellipsoidal Lambert azimuthal projection by a series good to about a
+ * millimetre, which moves a zone's edge across a 100 m cell by 1e-5 of
+ * it; its forward projection is exact.  So the point is taken back by
+ * the forward projection and the step repeated from where it should
+ * have landed (one Newton step): exact to well below a micrometre.
+ */
+static int
+cov_pj_xy(double *x, double *y, void *ud)
+{
+	struct cov_pjxy *p = ud;
+	PJ_COORD c = proj_trans(p->pj, PJ_FWD, proj_coord(*x, *y, 0, 0));
+	PJ_COORD b = proj_trans(p->pj, PJ_INV, c);
+
+	c = proj_trans(p->pj, PJ_FWD, proj_coord(2 * *x - b.xy.x, 2 * *y -
+	    b.xy.y, 0, 0));
+	if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+		p->ok = 0;
+	*x = c.xy.x;
+	*y = c.xy.y;
+	return 1;
 }
 
 /* The population of area G (analysis CRS) and the part of its area, in
@@ -450,7 +471,8 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 {
 	const struct cov_raster *ras = &w->r->ras;
 	GEOSContextHandle_t h = w->h;
-	GEOSGeometry *px, *c;
+	struct cov_pjxy p = { kcni_transform_pj(w->ras), 1 };
+	GEOSGeometry *t, *px, *c;
 	double area = cov_area(h, g), e[4], known = 0, all;
 	int i0, j0, i1, j1;
 
@@ -458,8 +480,11 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 	*unknown = 0;
 	if (area <= 0)
 		return;
-	px = w->pix_ok ? GEOSGeom_transformXY_r(h, g, cov_affine_xy,
-	    w->pix) : NULL;
+	t = GEOSGeom_transformXY_r(h, g, cov_pj_xy, &p);
+	px = t != NULL && p.ok ? GEOSGeom_transformXY_r(h, t, cov_topixel,
+	    (void *)ras->gt) : NULL;
+	if (t != NULL)
+		GEOSGeom_destroy_r(h, t);
 	if (px == NULL) {
 		*unknown = area;	/* outside the raster's CRS */
 		return;
@@ -847,8 +872,6 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	}
 	if (zl.n == 0 || bad)
 		goto out;
-	if (r->ras.on)
-		cov_pixel_map(w, e);
 	for (int s = 0; s < r->nset && !bad; s++) {
 		struct cov_set *set = &r->set[s];
 		GEOSGeometry **cand;
@@ -1235,6 +1258,8 @@ cov_do_area(struct cov_worker *w, size_t job)
 	GEOSGeometry *g, *v, **c;
 	int n;
 
+	if (r->kind == COV_AREAS && w->ftr != NULL)
+		cov_densify(og, r->dense);
 	if (w->ftr != NULL && kcn_transform_geom(w->ctx, w->ftr, og) != KCN_OK)
 		return KCN_REJECTED;
 	if (r->kind == COV_AREAS) {
@@ -1329,6 +1354,8 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	   one point then projected. */
 	centroid = r->kind == COV_POINTS && !r->o->by_area &&
 	    OGR_G_GetDimension(og) == 2;
+	if (!centroid && w->ftr != NULL && OGR_G_GetDimension(og) == 2)
+		cov_densify(og, r->dense);
 	if (!centroid && w->ftr != NULL && (st = kcn_transform_geom(w->ctx,
 	    w->ftr, og)) != KCN_OK)
 		return st;
@@ -1609,6 +1636,14 @@ cov_open(struct cov_run *r, const char *path, OGRSpatialReferenceH to,
 		return st;
 	if (to == NULL)
 		to = r->laea;
+	/*
+	 * An edge straight in the layer's CRS is not in the analysis CRS:
+	 * over 100 m the two part by a tenth of a millimetre, which is a
+	 * millionth of a small district.  Areas get a vertex every
+	 * COV_DENSE metres first.
+	 */
+	r->dense = OSRIsGeographic(srs) ? COV_DENSE / 111320 : COV_DENSE /
+	    OSRGetLinearUnits(srs, NULL);
 	if (to != NULL && !OSRIsSame(srs, to)) {
 		double ext[4], ll[4];
 		int have = strcmp(path, "-") != 0 && OGR_L_GetExtent(
@@ -1648,7 +1683,8 @@ cov_close(struct cov_run *r, struct kcn_source *src, struct kcn_reader *rd,
 /* OG (taken) into the analysis CRS as a valid GEOS area, or NULL with
    the reason in CTX (KCN_REJECTED: this one only). */
 static GEOSGeometry *
-cov_area_geom(struct kcn_ctx *ctx, struct kcn_transform *tr, OGRGeometryH og)
+cov_area_geom(struct kcn_ctx *ctx, struct kcn_transform *tr, double dense,
+    OGRGeometryH og)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
 	GEOSGeometry *g = NULL, *v;
@@ -1663,8 +1699,11 @@ cov_area_geom(struct kcn_ctx *ctx, struct kcn_transform *tr, OGRGeometryH og)
 		    OGRGeometryTypeToName(OGR_G_GetGeometryType(og)));
 		goto out;
 	}
-	if (tr != NULL && kcn_transform_geom(ctx, tr, og) != KCN_OK)
-		goto out;
+	if (tr != NULL) {
+		cov_densify(og, dense);
+		if (kcn_transform_geom(ctx, tr, og) != KCN_OK)
+			goto out;
+	}
 	if ((g = kcn_geom_to_geos(ctx, og)) == NULL)
 		goto out;
 	if (GEOSisValid_r(h, g) != 1) {
@@ -1826,7 +1865,8 @@ cov_zones(struct cov_run *r)
 		z = &r->zone[r->nzone];
 		memset(z, 0, sizeof(*z));
 		if ((fid >= 0 && !OGR_F_IsFieldSetAndNotNull(f, fid)) ||
-		    (g = cov_area_geom(ctx, tr, OGR_F_StealGeometry(f))) ==
+		    (g = cov_area_geom(ctx, tr, r->dense,
+		    OGR_F_StealGeometry(f))) ==
 		    NULL) {
 			if (fid >= 0 && !OGR_F_IsFieldSetAndNotNull(f, fid))
 				kcni_error(ctx, KCN_EDATA, "coverage", "no zone "
