@@ -106,7 +106,8 @@ demo: deps
 demo-run: build
 	TOOLDIR=$(abspath $(O)/tools) sh scripts/demo.sh
 
-bench: deps
+bench:
+	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory bench-run
 
 bench-run: build $(BENCHGEOM) $(BENCHPROJ)

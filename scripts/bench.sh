@@ -1,7 +1,7 @@
 #!/bin/sh
 # Benchmarks: kcn-ingest and kcn-reproject against ogr2ogr, kcn-overlay
-# against GDAL's overlay paths and kcn-buffer against SpatiaLite, on
-# synthetic cities.
+# against GDAL's overlay paths, kcn-buffer against SpatiaLite and
+# kcn-coverage against PostGIS, on synthetic cities.
 #
 # For each size N (BENCH_SIZES, default 10k, 100k and 1M buildings) this
 # generates out/bench/cityN with kcn-gencity (once: an existing city with
@@ -137,14 +137,56 @@
 # of the four GDAL paths, and kcn-buffer at least 3x faster than
 # SpatiaLite, at the largest size, with the peak RSS of every tool.
 #
+# The coverage case times kcn-coverage against PostGIS doing the same
+# computation in SQL, in two runs at each size: coverage-points serves the
+# city's points (points.fgb, N/10), coverage-sites its sites (sites.fgb,
+# N points, with gaps of 400 to 1,200 m radius that 300 m circles do not
+# fill), each point with a 300 m service area, 8 segments per quarter
+# circle, over the 300 districts, with the population raster (pop.tif,
+# 100 m), the buildings counted by centroid and the roads (roads.fgb):
+#
+#   coverage-points  kcn      kcn-coverage -v --zones districts.fgb \
+#                                 --zone-id dist_id --zone-name name \
+#                                 --pop pop.tif \
+#                                 --points buildings=buildings.fgb \
+#                                 --lines roads=roads.fgb --segments 8 \
+#                                 -o out.csv points=points.fgb:r=300
+#                    postgis  psql -f scripts/bench-coverage.sql
+#   coverage-sites   the same with sites=sites.fgb:r=300
+#
+# PostGIS runs in a throw-away cluster of the newest PostgreSQL whose
+# PostGIS extension is installed (Debian: postgresql-15-postgis-3),
+# initialised in a temporary folder at the first size, with a Unix socket
+# there and no TCP port, and removed when the script ends, however it
+# ends.  Without PostGIS the script says so and times kcn alone.  The
+# city is loaded once per size, outside the timing: the vector layers by
+# ogr2ogr with GiST indexes, the raster as one square per cell that holds
+# data (through gdal_translate -of XYZ).  The timed psql run does all the
+# rest: projecting, buffering, the union and the area covered twice, the
+# sums per zone, the CSV.  Its wall time is psql's; its CPU time adds the
+# server's (every server process's, counted through the postmaster's
+# own and its children's times in /proc), and its peak memory adds to
+# psql's peak RSS the server's, sampled every 0.2 s: the private memory
+# (RssAnon) of all its processes plus the largest shared (RssShmem) and
+# file-backed (RssFile) part of any one.  A psql that runs out of time
+# has its queries ended (pg_terminate_backend).  Every kcn output is
+# checked against PostGIS's of the same repetition, row by row: the same
+# zones in the same order, the same names, areas within 1e-6 of the
+# zone's area, population within 1e-6 of the zone's population, road
+# lengths within 1e-6 of the zone's road length, shares within 1e-6,
+# counts exact; the largest difference of each column goes to
+# results.md, and a mismatch fails the run as elsewhere.  The verdict:
+# kcn-coverage at least 10x faster than PostGIS at the largest size, and
+# the N sites of the largest city in under a minute.
+#
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
 # BENCH_CASES (any of "stdout file makevalid utm-wgs84 wgs84-merc overlay
-# buffer-dissolve", the default),
+# buffer-dissolve coverage", the default),
 # BENCH_INVALID (fraction of invalid footprints for makevalid, 0.01),
 # BENCH_KCN_ARGS (extra options for every kcn tool timed, e.g. "-j 1";
 # default none),
-# BENCH_PEER_TIMEOUT (seconds allowed to each peer run of overlay and
-# buffer-dissolve, 300; 0 for no limit),
+# BENCH_PEER_TIMEOUT (seconds allowed to each peer run of overlay,
+# buffer-dissolve and coverage, 300; 0 for no limit),
 # BENCH_KEEP=1 keeps the copies.  Exit status 0 when every run succeeded
 # and verified, whatever the timings say; 1 on any failure.
 
@@ -161,7 +203,7 @@ cd "$top" || exit 1
 : "${BENCH_KEEP:=0}"
 : "${BENCHGEOM:=}"
 : "${BENCH_KCN_ARGS:=}"
-: "${BENCH_CASES:=stdout file makevalid utm-wgs84 wgs84-merc overlay buffer-dissolve}"
+: "${BENCH_CASES:=stdout file makevalid utm-wgs84 wgs84-merc overlay buffer-dissolve coverage}"
 : "${BENCHPROJ:=}"
 : "${BENCH_INVALID:=0.01}"
 : "${BENCH_PEER_TIMEOUT:=300}"
@@ -172,6 +214,7 @@ BENCH=out/bench
 : "${GNUTIME:=/usr/bin/time}"
 OV_TOOLS="kcn clipsrc algebra algebra-idx ogr-sql"	# overlay, in this order
 BD_RADIUS=300 BD_SEGMENTS=8	# buffer-dissolve: metres, per quarter circle
+CV_RADIUS=300 CV_SEGMENTS=8	# coverage: the same
 
 die() {
 	echo "bench: FAIL: $*" >&2
@@ -193,6 +236,7 @@ INGEST=$TOOLDIR/kcn-ingest
 REPROJECT=$TOOLDIR/kcn-reproject
 OVERLAY=$TOOLDIR/kcn-overlay
 BUFFER=$TOOLDIR/kcn-buffer
+COVERAGE=$TOOLDIR/kcn-coverage
 
 [ -x "$INGEST" ] || die "no kcn-ingest in TOOLDIR (run make first)"
 [ -x "$REPROJECT" ] || die "no kcn-reproject in TOOLDIR (run make first)"
@@ -209,7 +253,7 @@ for n in $BENCH_SIZES; do
 	'' | *[!0-9]*) die "BENCH_SIZES: '$n' is not a number" ;;
 	esac
 done
-copycases='' mvcase='' rpcases='' ovcase='' bdcase=''
+copycases='' mvcase='' rpcases='' ovcase='' bdcase='' cvcases=''
 for c in $BENCH_CASES; do
 	case $c in
 	stdout | file) copycases="$copycases $c" ;;
@@ -217,11 +261,12 @@ for c in $BENCH_CASES; do
 	utm-wgs84 | wgs84-merc) rpcases="$rpcases $c" ;;
 	overlay) ovcase=overlay ;;
 	buffer-dissolve) bdcase=buffer-dissolve ;;
+	coverage) cvcases="coverage-points coverage-sites" ;;
 	*) die "BENCH_CASES: unknown case '$c' (stdout, file, makevalid," \
-	    "utm-wgs84, wgs84-merc, overlay, buffer-dissolve)" ;;
+	    "utm-wgs84, wgs84-merc, overlay, buffer-dissolve, coverage)" ;;
 	esac
 done
-[ -n "$copycases$mvcase$rpcases$ovcase$bdcase" ] ||
+[ -n "$copycases$mvcase$rpcases$ovcase$bdcase$cvcases" ] ||
 	die "BENCH_CASES names no case"
 [ -z "$rpcases" ] || [ -x "$BENCHPROJ" ] ||
 	die "BENCHPROJ must name tests/bench_proj for the reprojection cases"
@@ -243,7 +288,12 @@ if [ -n "$bdcase" ]; then
 	command -v spatialite >/dev/null 2>&1 ||
 	    die "spatialite not found (spatialite-bin)"
 fi
-if [ -n "$ovcase$bdcase" ]; then
+if [ -n "$cvcases" ]; then
+	[ -x "$COVERAGE" ] || die "no kcn-coverage in TOOLDIR (run make first)"
+	command -v gdal_translate >/dev/null 2>&1 ||
+	    die "gdal_translate not found (gdal-bin)"
+fi
+if [ -n "$ovcase$bdcase$cvcases" ]; then
 	command -v timeout >/dev/null 2>&1 || die "timeout not found (coreutils)"
 fi
 
@@ -261,6 +311,8 @@ PROJLOG=$BENCH/bench_proj.tsv
 VALID=$BENCH/validity.tsv
 OUTS=$BENCH/outputs.tsv
 MISMATCH=$BENCH/mismatches.txt
+CVDIFFS=$BENCH/coverage-diffs.tsv
+CVNOTES=$BENCH/coverage-notes.txt
 outoftime=''	# SIZE/CASE/TOOL of each peer that ran out of time
 printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\tstatus\n' >"$RAW"
 : >"$ROWS"
@@ -269,6 +321,8 @@ printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\tstatu
 printf 'size\ttool\trep\tfeatures\tinvalid\tempty\n' >"$VALID"
 printf 'size\tcase\ttool\trep\tfeatures\tarea_m2\n' >"$OUTS"
 : >"$MISMATCH"
+printf 'size\tcase\trep\tcolumn\tlargest\tzone\n' >"$CVDIFFS"
+: >"$CVNOTES"
 
 # The number of features that read back from a file, or nothing.  The
 # filter makes ogrinfo read every feature: a FlatGeobuf header states the
@@ -375,13 +429,16 @@ run() {
 # r_status to ok, or to timeout when a peer ran out of time (its run is
 # logged so, and the caller runs it no more at this size); any other
 # failure stops the script.  The caller removes or prepares the output
-# before, and checks it after.
+# before, and checks it after.  For PostGIS the server's peak memory and
+# CPU time are added to psql's (pg_usage_begin, pg_usage_end).
 run_limited() {
 	r_size=$1 r_case=$2 r_tool=$3 r_rep=$4 r_out=/dev/null
 	shift 4
 	r_limit=$BENCH_PEER_TIMEOUT
 	[ "$r_tool" = kcn ] && r_limit=0
+	[ "$r_tool" != postgis ] || pg_usage_begin
 	timed timeout -k 10 "$r_limit" "$@"
+	[ "$r_tool" != postgis ] || pg_usage_end
 	r_status=ok
 	case $r_limit.$r_rc in
 	0.*) ;;
@@ -426,7 +483,7 @@ output() {
 # standard error and to mismatches.txt, and the script exits 1 at the end.
 check_outputs() {
 	awk -F '\t' -v n="$1" '
-	NR == 1 || $1 != n { next }
+	NR == 1 || $1 != n || $2 ~ /^coverage-/ { next }	# see cv_check
 	$3 == "kcn" && !($2 in kn) { kn[$2] = $5; ka[$2] = $6 }
 	{ row[++m] = $0 }
 	END {
@@ -460,13 +517,159 @@ check_outputs() {
 	rm -f "$BENCH/last.mismatch"
 }
 
-# city_ok SIZE: out/bench/citySIZE holds SIZE buildings and, when overlay
-# or buffer-dissolve runs, its 300 districts and SIZE/10 points.
+# An awk function that splits a CSV line into f[1..n] (RFC 4180 quotes),
+# returning n; put before the awk programs that read CSV.
+CSVAWK='function csv(line, f,   n, i, c, q, v) {
+	sub(/\r$/, "", line)
+	n = 0; v = ""; q = 0
+	for (i = 1; i <= length(line); i++) {
+		c = substr(line, i, 1)
+		if (q && c == "\"" && substr(line, i + 1, 1) == "\"") { v = v c; i++ }
+		else if (c == "\"") q = !q
+		else if (!q && c == ",") { f[++n] = v; v = "" }
+		else v = v c
+	}
+	f[++n] = v
+	return n
+}'
+
+# cv_total FILE: "ROWS COVERED" of a coverage CSV: its rows and the
+# covered_m2 of its TOTAL row; nothing when it cannot be read.
+cv_total() {
+	awk "$CSVAWK"'
+	NR == 1 { for (i = csv($0, h); i > 0; i--) col[h[i]] = i; next }
+	{ n++; csv($0, f) }
+	f[col["zone_id"]] == "TOTAL" && "covered_m2" in col { a = f[col["covered_m2"]] }
+	END { if (n && a != "") print n, a }' "$1" 2>/dev/null
+}
+
+# cv_check SIZE CASE REP KCN.csv POSTGIS.csv: kcn's output of a repetition
+# against PostGIS's, row by row and column by column (PostGIS's columns;
+# extra columns of kcn's are not compared).  Rows: the same zones and
+# categories in the same order.  Each column's largest difference, less what the rounding of
+# kcn's number to its printed digits explains, goes to CVDIFFS, as a
+# share of its scale: areas of the zone's area (zone_m2), population of
+# the zone's population (pop), road lengths of the zone's road length
+# (NAME_m), shares as they are (they are shares of 1); counts (NAME_n,
+# NAME_covered) and the radius and segments must be equal, names the
+# same text.  A share that PostGIS leaves empty (nothing to share) is not
+# compared.  Anything beyond 1e-6 is a mismatch.
+cv_check() {
+	awk -F '\t' -v n="$1" -v c="$2" -v rep="$3" -v diffs="$CVDIFFS" \
+	    "$CSVAWK"'
+	FNR == 1 {
+		file++
+		nh[file] = csv($0, hd)
+		for (i = 1; i <= nh[file]; i++) {
+			col[file, hd[i]] = i
+			name[file, i] = hd[i]
+		}
+		next
+	}
+	{
+		k = ++nr[file]
+		line[file, k] = $0
+	}
+	function bad(s) {
+		if (++nbad <= 20) printf "N=%s %s rep %s: %s\n", n, c, rep, s
+	}
+	END {
+		tol = 1e-6
+		nbad = 0
+		for (i = 1; i <= nh[2]; i++)
+			if (!((1, name[2, i]) in col))
+				bad("kcn has no column " name[2, i])
+		if (nr[1] != nr[2])
+			bad(sprintf("%d rows, PostGIS %d", nr[1], nr[2]))
+		for (k = 1; k <= nr[1] && k <= nr[2]; k++) {
+			csv(line[1, k], a); csv(line[2, k], b)
+			key = b[col[2, "zone_id"]] " " b[col[2, "category"]]
+			if (a[col[1, "zone_id"]] " " a[col[1, "category"]] != key) {
+				bad(sprintf("row %d is %s %s, PostGIS %s", k,
+				    a[col[1, "zone_id"]], a[col[1, "category"]], key))
+				continue
+			}
+			for (i = 1; i <= nh[2]; i++) {
+				h = name[2, i]
+				if (!((1, h) in col) || h == "zone_id" || h == "category")
+					continue
+				x = a[col[1, h]]; y = b[i]
+				if (h == "zone_name") {
+					if (x != y)
+						bad(sprintf("%s: zone_name \"%s\", PostGIS \"%s\"",
+						    key, x, y))
+					continue
+				}
+				if (y == "") continue
+				# the scale the difference is a share of, 0: exact
+				if (h ~ /_share$/) s = 1
+				else if (h ~ /_m2$/) s = b[col[2, "zone_m2"]]
+				else if (h == "pop" || h == "pop_covered") s = b[col[2, "pop"]]
+				else if (h ~ /_m$/) {
+					base = h; sub(/(_covered)?_m$/, "", base)
+					s = b[col[2, base "_m"]]
+				} else s = 0
+				if (x !~ /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/) {
+					bad(sprintf("%s: %s \"%s\", PostGIS %s", key, h, x, y))
+					continue
+				}
+				# what the rounding of x to its printed digits
+				# explains is no difference
+				d = x - y; if (d < 0) d = -d
+				half = 0
+				if (x ~ /\./ && x !~ /[eE]/)
+					half = 0.5 * 10 ^ -(length(x) - index(x, "."))
+				d = d > half ? d - half : 0
+				if (s == 0) { r = d; lim = 0 }
+				else { r = d / (s < 0 ? -s : s); lim = tol }
+				if (!(h in worst) || r > worst[h]) { worst[h] = r; at[h] = key }
+				if (r > lim)
+					bad(sprintf("%s: %s %s, PostGIS %s", key, h, x, y))
+			}
+		}
+		if (nbad > 20)
+			printf "N=%s %s rep %s: %d more differences\n", n, c, rep, nbad - 20
+		for (i = 1; i <= nh[2]; i++) {
+			h = name[2, i]
+			if (h in worst)
+				printf "%s\t%s\t%s\t%s\t%.3g\t%s\n", n, c, rep, h,
+				    worst[h], at[h] >> diffs
+		}
+	}' "$4" "$5" >"$BENCH/last.mismatch"
+	if [ -s "$BENCH/last.mismatch" ]; then
+		sed 's/^/bench: MISMATCH: /' "$BENCH/last.mismatch" >&2
+		cat "$BENCH/last.mismatch" >>"$MISMATCH"
+	fi
+	rm -f "$BENCH/last.mismatch"
+}
+
+# cv_crs SIZE CASE KCN PG: a note when kcn-coverage -v and the SQL give
+# different centres to the LAEA (the areas hardly depend on it: both are
+# equal-area).
+cv_crs() {
+	[ "$(echo "$3" | tr ' ' '\n' | grep '^+l[ao][nt]_0=' | sort |
+	    awk -F = '{ printf "%s=%.4f ", $1, $2 }')" = \
+	    "$(echo "$4" | tr ' ' '\n' | grep '^+l[ao][nt]_0=' | sort |
+	    awk -F = '{ printf "%s=%.4f ", $1, $2 }')" ] && return
+	echo "N=$1 $2: LAEA centres differ: kcn-coverage -v \"$3\"," \
+	    "PostGIS \"$4\"" | tee -a "$CVNOTES" | sed 's/^/bench: note: /' >&2
+}
+
+# city_ok SIZE: out/bench/citySIZE holds SIZE buildings and, when overlay,
+# buffer-dissolve or coverage runs, its 300 districts and SIZE/10 points;
+# for coverage also SIZE sites, roads and pop.tif.
 city_ok() {
 	[ "$(count_features "$BENCH/city$1/buildings.fgb")" = "$1" ] || return 1
-	[ -n "$ovcase$bdcase" ] || return 0
+	[ -n "$ovcase$bdcase$cvcases" ] || return 0
 	[ "$(count_features "$BENCH/city$1/districts.fgb")" = 300 ] &&
-	    [ "$(count_features "$BENCH/city$1/points.fgb")" = $(($1 / 10)) ]
+	    [ "$(count_features "$BENCH/city$1/points.fgb")" = $(($1 / 10)) ] ||
+	    return 1
+	[ -n "$cvcases" ] || return 0
+	case $(count_features "$BENCH/city$1/roads.fgb") in
+	'' | 0) return 1 ;;
+	esac
+	[ "$(count_features "$BENCH/city$1/sites.fgb")" = "$1" ] &&
+	    gdalinfo "$BENCH/city$1/pop.tif" >/dev/null 2>&1
 }
 
 # Median wall time and largest peak RSS (KB) of SIZE CASE TOOL in raw.tsv.
@@ -483,6 +686,199 @@ summary() {
 	    }' "$RAW"
 }
 
+# PostGIS for the coverage case: a throw-away cluster of the newest
+# PostgreSQL with the PostGIS extension installed, in a temporary folder
+# that also holds its socket (no TCP port), started before the first size
+# and removed when the script ends.  pg_bin stays empty when there is
+# none, and coverage times kcn alone.
+pg_bin='' pg_dir='' pg_pm='' pg_sampler='' pg_version='' PG_PORT=54329
+if [ -n "$cvcases" ]; then
+	# shellcheck disable=SC2012 # version numbers, one a line
+	for v in $(ls /usr/lib/postgresql 2>/dev/null | sort -n); do
+		[ -x "/usr/lib/postgresql/$v/bin/initdb" ] &&
+		    [ -x "/usr/lib/postgresql/$v/bin/psql" ] &&
+		    [ -f "/usr/share/postgresql/$v/extension/postgis.control" ] &&
+		    pg_bin=/usr/lib/postgresql/$v/bin
+	done
+	if [ -z "$pg_bin" ]; then
+		echo "bench: coverage: PostGIS is not installed (Debian:" \
+		    "apt-get install postgresql-15-postgis-3); kcn-coverage" \
+		    "is timed alone" >&2
+	elif [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+		echo "bench: coverage: running as root, and there is no user" \
+		    "postgres to run PostgreSQL; kcn-coverage is timed alone" >&2
+		pg_bin=''
+	fi
+fi
+
+# pg_as CMD...: runs CMD as the user postgres when root (PostgreSQL
+# refuses to run as root), else as ourselves.
+pg_as() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# pg_psql DB ARGS...: psql on database DB of the cluster.
+pg_psql() {
+	pg_db=$1
+	shift
+	"$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_dir" -p "$PG_PORT" \
+	    -U kcn -d "$pg_db" "$@"
+}
+
+# pg_cleanup: at exit, stops the memory sampler and the cluster, and
+# removes the cluster's folder.
+pg_cleanup() {
+	if [ -n "$pg_sampler" ]; then
+		kill "$pg_sampler" 2>/dev/null
+		pg_sampler=''
+	fi
+	if [ -n "$pg_dir" ]; then
+		[ -z "$pg_pm" ] || pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" \
+		    -m immediate -w stop >/dev/null 2>&1
+		rm -rf "$pg_dir"
+		pg_dir='' pg_pm=''
+	fi
+}
+
+# Durability is off (fsync, full page writes, synchronous commit): the
+# cluster is thrown away.  autovacuum is off so that it does not run in
+# the timing; the loading analyses every table.  A client gone (psql
+# stopped by timeout) ends its query within a second.
+pg_start() {
+	pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/kcn-bench-pg.XXXXXX") ||
+	    die "cannot make a folder for PostgreSQL"
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres "$pg_dir" || die "cannot give $pg_dir to postgres"
+	fi
+	pg_as "$pg_bin/initdb" -D "$pg_dir/data" -U kcn -A trust -E UTF8 \
+	    --locale=C --no-sync >"$pg_dir/initdb.log" 2>&1 || {
+		cat "$pg_dir/initdb.log" >&2
+		die "initdb failed"
+	}
+	# One line: pg_ctl hands the options to sh -c.
+	o="-c listen_addresses='' -k $pg_dir -p $PG_PORT -c fsync=off"
+	o="$o -c full_page_writes=off -c synchronous_commit=off"
+	o="$o -c autovacuum=off -c client_connection_check_interval=1000"
+	pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+	    -o "$o" start >/dev/null || {
+		cat "$pg_dir/server.log" >&2
+		die "cannot start PostgreSQL in $pg_dir"
+	}
+	pg_pm=$(head -n 1 "$pg_dir/data/postmaster.pid")
+	pg_psql postgres -c 'CREATE EXTENSION postgis' ||
+	    die "PostgreSQL has no PostGIS"
+	pg_version=$(pg_psql postgres -At -c "SELECT 'PostGIS ' ||
+	    postgis_lib_version() || ' (GEOS ' || postgis_geos_version() ||
+	    ') on PostgreSQL ' || current_setting('server_version')")
+	echo "bench: $pg_version, a throw-away cluster in $pg_dir" >&2
+}
+
+# pg_load SIZE DIR: database citySIZE holds the city in DIR: districts,
+# buildings, roads, points and sites as ogr2ogr loads them (GiST indexes),
+# and pop_cells, one square (in the raster's CRS, which is the
+# districts') per cell of pop.tif that holds data, with its value v.
+pg_load() {
+	pg_psql postgres -c 'SET client_min_messages = warning' \
+	    -c "DROP DATABASE IF EXISTS city$1" \
+	    -c "CREATE DATABASE city$1" || die "cannot create database city$1"
+	pg_psql "city$1" -c 'CREATE EXTENSION postgis' ||
+	    die "cannot create extension postgis in city$1"
+	for l in districts buildings roads points sites; do
+		ogr2ogr -f PostgreSQL \
+		    "PG:host=$pg_dir port=$PG_PORT user=kcn dbname=city$1" \
+		    "$2/$l.fgb" -nln "$l" -lco GEOMETRY_NAME=geom -lco FID=fid \
+		    -lco SPATIAL_INDEX=GIST -gt 65536 ||
+		    die "cannot load $2/$l.fgb into PostGIS"
+	done
+	# shellcheck disable=SC2046 # two words wanted
+	set -- "$1" "$2" $(gdalinfo "$2/pop.tif" 2>/dev/null | sed -n \
+	    's/^Pixel Size = (\([-0-9.]*\),\([-0-9.]*\))$/\1 \2/p')
+	nodata=$(gdalinfo "$2/pop.tif" 2>/dev/null |
+	    sed -n 's/^ *NoData Value=//p' | head -n 1)
+	if [ $# != 4 ] || [ -z "$nodata" ]; then
+		die "$2/pop.tif: no pixel size or no nodata value"
+	fi
+	gdal_translate -q -of XYZ -co COLUMN_SEPARATOR=, "$2/pop.tif" \
+	    "$2/pop.xyz" || die "cannot read $2/pop.tif"
+	pg_psql "city$1" -c 'CREATE TABLE pop_xyz (x float8, y float8, v float8)' \
+	    -c 'COPY pop_xyz FROM STDIN (FORMAT csv)' <"$2/pop.xyz" ||
+	    die "cannot load $2/pop.tif into PostGIS"
+	rm -f "$2/pop.xyz"
+	pg_psql "city$1" -c "CREATE TABLE pop_cells AS SELECT v,
+	    ST_MakeEnvelope(x - abs($3) / 2, y - abs($4) / 2, x + abs($3) / 2,
+	    y + abs($4) / 2, Find_SRID('public', 'districts', 'geom')) AS geom
+	    FROM pop_xyz WHERE v <> $nodata" -c 'DROP TABLE pop_xyz' \
+	    -c 'VACUUM ANALYZE' || die "cannot make the raster's cells"
+}
+
+# The cluster's memory now (KB): the private memory of all its processes,
+# plus the largest shared and file-backed part of any one.
+pg_kb() {
+	# shellcheck disable=SC2046 # process ids
+	for p in "$pg_pm" $(ps -o pid= --ppid "$pg_pm"); do
+		cat "/proc/$p/status"
+	done 2>/dev/null | awk '$1 == "RssAnon:" { a += $2 }
+	    $1 == "RssFile:" && $2 > f { f = $2 }
+	    $1 == "RssShmem:" && $2 > s { s = $2 }
+	    END { print a + f + s }'
+}
+
+# "USER SYS": clock ticks of the cluster so far, ended processes included
+# (the postmaster's cutime and cstime hold those of its children).
+pg_ticks() {
+	# shellcheck disable=SC2046 # process ids
+	for p in "$pg_pm" $(ps -o pid= --ppid "$pg_pm"); do
+		cat "/proc/$p/stat"
+	done 2>/dev/null | awk '{ u += $14 + $16; s += $15 + $17 }
+	    END { print u + 0, s + 0 }'
+}
+
+# pg_usage_begin, then pg_usage_end after the timed psql: adds the
+# server's peak memory to r_kb and its CPU time to r_user and r_sys.
+pg_usage_begin() {
+	pg_t0=$(pg_ticks)
+	rm -f "$BENCH/pg.stop"
+	echo 0 >"$BENCH/pg.peak"
+	(
+		peak=0
+		while [ ! -e "$BENCH/pg.stop" ]; do
+			kb=$(pg_kb)
+			if [ "${kb:-0}" -gt "$peak" ]; then
+				peak=$kb
+				echo "$peak" >"$BENCH/pg.peak"
+			fi
+			sleep 0.2
+		done
+	) &
+	pg_sampler=$!
+}
+
+pg_usage_end() {
+	: >"$BENCH/pg.stop"
+	wait "$pg_sampler"
+	pg_sampler=''
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	# shellcheck disable=SC2046,SC2086 # four words wanted
+	set -- $pg_t0 $(pg_ticks)
+	r_kb=$((r_kb + $(cat "$BENCH/pg.peak")))
+	r_user=$(awk -v a="$r_user" -v t="$(($3 - $1))" -v hz="$hz" \
+	    'BEGIN { printf "%.2f", a + t / hz }')
+	r_sys=$(awk -v a="$r_sys" -v t="$(($4 - $2))" -v hz="$hz" \
+	    'BEGIN { printf "%.2f", a + t / hz }')
+	rm -f "$BENCH/pg.stop" "$BENCH/pg.peak"
+}
+
+# pg_stop_queries: ends whatever clients left running (after a timeout).
+pg_stop_queries() {
+	pg_psql postgres -At -c "SELECT count(pg_terminate_backend(pid))
+	    FROM pg_stat_activity WHERE backend_type = 'client backend'
+	    AND pid <> pg_backend_pid()" >/dev/null
+}
+
 if [ -n "$mvcase" ]; then	# a bowtie must test invalid
 	v=$(ogrinfo -ro -q -dialect sqlite -sql "SELECT ST_IsValid(
 	    ST_GeomFromText('POLYGON((0 0,1 1,1 0,0 1,0 0))')) AS v" \
@@ -493,7 +889,12 @@ fi
 
 load0=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
 echo "bench: kcn vs its peers, sizes: $BENCH_SIZES, $BENCH_REPS reps," \
-    "cases:$copycases${mvcase:+ $mvcase}$rpcases${ovcase:+ $ovcase}${bdcase:+ $bdcase}" >&2
+    "cases:$copycases${mvcase:+ $mvcase}$rpcases${ovcase:+ $ovcase}${bdcase:+ $bdcase}${cvcases:+ coverage}" >&2
+if [ -n "$pg_bin" ]; then
+	trap pg_cleanup EXIT
+	trap 'exit 1' HUP INT TERM
+	pg_start
+fi
 
 for n in $BENCH_SIZES; do
 	city=$BENCH/city$n
@@ -502,13 +903,15 @@ for n in $BENCH_SIZES; do
 	isrc=$icity/buildings.fgb
 	districts=$city/districts.fgb
 	points=$city/points.fgb
-	if [ -n "$copycases$rpcases$ovcase$bdcase" ] && ! city_ok "$n"; then
+	if [ -n "$copycases$rpcases$ovcase$bdcase$cvcases" ] &&
+	    ! city_ok "$n"; then
 		echo "bench: generating $city" >&2
 		"$GENCITY" synth "$n" "$city" >&2 ||
 		    die "kcn-gencity synth $n failed"
 		city_ok "$n" || die "$city does not hold $n buildings" \
-		    "(and 300 districts and $((n / 10)) points for overlay" \
-		    "and buffer-dissolve)"
+		    "(and 300 districts and $((n / 10)) points for overlay," \
+		    "buffer-dissolve and coverage, $n sites, roads and" \
+		    "pop.tif for coverage)"
 	fi
 	if [ -n "$mvcase" ]; then
 		nbad=$(awk -v n="$n" -v f="$BENCH_INVALID" \
@@ -578,20 +981,29 @@ for n in $BENCH_SIZES; do
 		    FROM points;"
 		cat "$points" "$ptsdb" >/dev/null
 	fi
+	if [ -n "$cvcases" ] && [ -n "$pg_bin" ]; then
+		echo "bench: loading $city into PostGIS" >&2
+		pg_load "$n" "$city"
+	fi
+	[ -z "$cvcases" ] || cat "$districts" "$src" "$points" \
+	    "$city/sites.fgb" "$city/roads.fgb" "$city/pop.tif" >/dev/null
 
 	rep=1
 	while [ "$rep" -le "$BENCH_REPS" ]; do
 		if [ $((rep % 2)) = 1 ]; then order="kcn ogr2ogr"; else
 			order="ogr2ogr kcn"; fi
-		for case in $copycases $mvcase $rpcases $ovcase $bdcase; do
+		for case in $copycases $mvcase $rpcases $ovcase $bdcase \
+		    $cvcases; do
 			tools=$order
 			case $case in
 			utm-* | wgs84-*) tools="$order copy" ;;
 			overlay) tools=$OV_TOOLS ;;
 			buffer-dissolve) tools="kcn spatialite" ;;
+			coverage-*) tools="kcn${pg_bin:+ postgis}" ;;
 			esac
 			case $case.$((rep % 2)) in
-			overlay.0 | buffer-dissolve.0)	# the other way round
+			overlay.0 | buffer-dissolve.0 | coverage-*.0)
+				# the other way round
 				t=''
 				for tool in $tools; do t="$tool $t"; done
 				tools=$t ;;
@@ -732,12 +1144,66 @@ for n in $BENCH_SIZES; do
 						    $(count_area "$workdb" \
 						    result spatialite)
 					fi ;;
+				coverage-*.kcn)
+					cvname=${case#coverage-}
+					cvout=$city/$case-kcn.csv
+					rm -f "$cvout"
+					# shellcheck disable=SC2086 # options
+					run_limited "$n" "$case" kcn "$rep" \
+					    "$COVERAGE" $BENCH_KCN_ARGS -v \
+					    --zones "$districts" \
+					    --zone-id dist_id --zone-name name \
+					    --pop "$city/pop.tif" \
+					    --points "buildings=$src" \
+					    --lines "roads=$city/roads.fgb" \
+					    --segments "$CV_SEGMENTS" \
+					    -o "$cvout" \
+					    "$cvname=$city/$cvname.fgb:r=$CV_RADIUS"
+					cvkcrs=$(sed -n 's/.*\(+proj=laea .*+no_defs\).*/\1/p' \
+					    "$BENCH/last.stderr" | head -n 1)
+					# shellcheck disable=SC2046
+					output "$n" "$case" kcn "$rep" \
+					    $(cv_total "$cvout") ;;
+				coverage-*.postgis)
+					cvname=${case#coverage-}
+					cvpg=$city/$case-postgis.csv
+					rm -f "$cvpg" "$cvpg.crs"
+					run_limited "$n" "$case" postgis "$rep" \
+					    "$pg_bin/psql" -X -q \
+					    -h "$pg_dir" -p "$PG_PORT" -U kcn \
+					    -d "city$n" -v pts="$cvname" \
+					    -v cat="$cvname" -v r="$CV_RADIUS" \
+					    -v seg="$CV_SEGMENTS" -v out="$cvpg" \
+					    -v crsout="$cvpg.crs" \
+					    -f scripts/bench-coverage.sql
+					if [ "$r_status" = ok ]; then
+						# shellcheck disable=SC2046
+						output "$n" "$case" postgis \
+						    "$rep" $(cv_total "$cvpg")
+					else
+						pg_stop_queries
+						rm -f "$cvpg"
+					fi ;;
 				esac
 			done
+			# coverage: kcn's answers against PostGIS's, when
+			# both ran in this repetition.
+			case $case in
+			coverage-*)
+				cvout=$city/$case-kcn.csv
+				cvpg=$city/$case-postgis.csv
+				if [ -s "$cvpg" ] && [ -s "$cvout" ]; then
+					cv_check "$n" "$case" "$rep" "$cvout" \
+					    "$cvpg"
+					cv_crs "$n" "$case" "$cvkcrs" \
+					    "$(cat "$cvpg.crs")"
+				fi ;;
+			esac
 		done
 		rep=$((rep + 1))
 	done
-	# overlay and buffer-dissolve: every output against kcn's first.
+	# overlay and buffer-dissolve: every output against kcn's first
+	# (coverage's were checked in each repetition).
 	[ -z "$ovcase$bdcase" ] || check_outputs "$n"
 	for case in $copycases $mvcase $rpcases; do
 		# shellcheck disable=SC2046 # two words wanted
@@ -768,6 +1234,14 @@ for n in $BENCH_SIZES; do
 			rm -f "$city/overlay-$tool.fgb"
 		done
 		rm -f "$dindex" "$city/buffer-kcn.fgb" "$ptsdb" "$workdb"
+		for case in $cvcases; do
+			rm -f "$city/$case-kcn.csv" "$city/$case-postgis.csv" \
+			    "$city/$case-postgis.csv.crs"
+		done
+	fi
+	if [ -n "$cvcases" ] && [ -n "$pg_bin" ]; then
+		pg_psql postgres -c "DROP DATABASE city$n" ||
+		    die "cannot drop database city$n"
 	fi
 done
 rm -f "$BENCH/last.stderr" "$BENCH/last.time"
@@ -783,10 +1257,18 @@ if [ -n "$ovcase$bdcase" ]; then
 	ovnote="$ovnote $(spatialite :memory: 'SELECT spatialite_version()' \
 	    2>/dev/null)."
 fi
+if [ -n "$cvcases" ] && [ -n "$pg_bin" ]; then
+	ovnote="${ovnote:+$ovnote }coverage: against $pg_version, in a throw-away"
+	ovnote="$ovnote cluster (fsync off), limited to $BENCH_PEER_TIMEOUT s;"
+	ovnote="$ovnote PostGIS's CPU time and peak memory include the server's."
+elif [ -n "$cvcases" ]; then
+	ovnote="${ovnote:+$ovnote }coverage: PostGIS is not installed, so"
+	ovnote="$ovnote kcn-coverage ran alone."
+fi
 {
 	# shellcheck disable=SC2086 # the case names, one space apart
-	echo "# kcn against GDAL and SpatiaLite:" $copycases $mvcase $rpcases \
-	    $ovcase $bdcase
+	echo "# kcn against GDAL, SpatiaLite and PostGIS:" $copycases $mvcase \
+	    $rpcases $ovcase $bdcase ${cvcases:+coverage}
 	echo
 	rev=$(git describe --always --dirty 2>/dev/null)
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (${cpu:-unknown CPU})," \
@@ -922,7 +1404,8 @@ rm -f "$RPROWS"
 			}
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
-	NR > 1 && $2 != "overlay" && $2 != "buffer-dissolve" {
+	NR > 1 && $2 != "overlay" && $2 != "buffer-dissolve" &&
+	    $2 !~ /^coverage-/ {
 		k = $1 SUBSEP $2 SUBSEP $3
 		if (!(k in lo) || $5 < lo[k]) lo[k] = $5
 		if (!(k in hi) || $5 > hi[k]) hi[k] = $5
@@ -976,18 +1459,21 @@ rm -f "$RPROWS"
 	[ -z "$rpverdict" ] || { echo; echo "$rpverdict"; }
 } >>"$MD"
 
-# overlay and buffer-dissolve: every tool's median, against kcn's; a peer
-# that ran out of time counts as the limit, a lower bound.
+# overlay, buffer-dissolve and coverage: every tool's median, against
+# kcn's; a peer that ran out of time counts as the limit, a lower bound.
 OVVERDICT=$BENCH/last.verdict
 : >"$OVVERDICT"
-if [ -n "$ovcase$bdcase" ]; then
+if [ -n "$ovcase$bdcase$cvcases" ]; then
 	{
 		echo
-		echo "overlay and buffer-dissolve: median wall time (s) and its spread"
-		echo "(min - max), the tool's time over kcn's, median CPU time (user +"
-		echo "sys), peak RSS, and the output's features and total area. A peer"
-		echo "that ran out of time ran once and shows the limit: its time, its"
-		echo "ratio to kcn and its peak RSS are lower bounds (> and >=)."
+		echo "overlay, buffer-dissolve and coverage: median wall time (s) and"
+		echo "its spread (min - max), the tool's time over kcn's, median CPU"
+		echo "time (user + sys), peak RSS, and the output's features and total"
+		echo "area (coverage: the CSV's rows and the TOTAL row's covered_m2;"
+		echo "PostGIS: psql's time, psql's and the server's CPU time and"
+		echo "memory). A peer that ran out of time ran once and shows the"
+		echo "limit: its time, its ratio to kcn and its peak RSS are lower"
+		echo "bounds (> and >=)."
 		echo
 		echo "| buildings | case | tool | wall s | spread s | tool/kcn | CPU s | peak MB | features | area m2 |"
 		echo "|---:|---|---|---:|---|---:|---:|---:|---:|---:|"
@@ -997,7 +1483,7 @@ if [ -n "$ovcase$bdcase" ]; then
 	    tool "wall s" "spread s" tool/kcn "CPU s" "peak MB" features \
 	    "area m2"
 	awk -F '\t' -v md="$MD" -v lim="$BENCH_PEER_TIMEOUT" \
-	    -v vf="$OVVERDICT" -v ovtools="$OV_TOOLS" '
+	    -v vf="$OVVERDICT" -v ovtools="$OV_TOOLS" -v ncpu="$(nproc)" '
 	function median(a, n,   i, j, x) {	# sorts a[1..n]
 		for (i = 2; i <= n; i++)
 			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
@@ -1031,7 +1517,8 @@ if [ -n "$ovcase$bdcase" ]; then
 		return sprintf("%s%.2f", bound[k] ? ">= " : "", m[k] / m[kk])
 	}
 	FNR == 1 { file++; next }
-	file == 1 && ($2 == "overlay" || $2 == "buffer-dissolve") {
+	file == 1 && ($2 == "overlay" || $2 == "buffer-dissolve" ||
+	    $2 ~ /^coverage-/) {
 		k = $1 SUBSEP $2 SUBSEP $3
 		i = ++nw[k]
 		if ($10 == "timeout") { to[k] = 1; out[k, i] = 1; w[k, i] = lim }
@@ -1045,7 +1532,8 @@ if [ -n "$ovcase$bdcase" ]; then
 		for (s = 1; s <= nsc; s++) {
 			split(sc[s], f, SUBSEP)
 			n = f[1]; cs = f[2]
-			nt = split(cs == "overlay" ? ovtools : "kcn spatialite", t, " ")
+			tools = cs ~ /^coverage-/ ? "kcn postgis" : "kcn spatialite"
+			nt = split(cs == "overlay" ? ovtools : tools, t, " ")
 			kk = n SUBSEP cs SUBSEP "kcn"
 			if (!(kk in nw)) continue
 			stats(kk)
@@ -1074,28 +1562,77 @@ if [ -n "$ovcase$bdcase" ]; then
 				    (m[k] == m[best] && bound[best] && !bound[k]))
 					best = k
 			}
-			if (n + 0 != top || best == "") continue
+			if (n + 0 != top) continue
+			pts = cs == "overlay" ? "" : sprintf(" (%d points)",
+			    cs == "coverage-sites" ? n : n / 10)
+			minute = ""	# coverage-sites: the target for N points
+			if (cs == "coverage-sites")
+				minute = sprintf("; %d points in under a minute: %s (kcn %.3f s, %d CPUs)",
+				    n, m[kk] < 60 ? "yes" : "no", m[kk], ncpu)
+			if (best == "") {	# coverage without PostGIS
+				printf "%s at %s buildings%s: PostGIS not installed, kcn-coverage %.3f s alone%s; peak RSS %s.\n",
+				    cs, n, pts, m[kk], minute, peaks > vf
+				continue
+			}
 			r = m[best] / m[kk]
 			split(best, bt, SUBSEP)
 			if (cs == "overlay") {
 				goal = 5
 				what = "kcn-overlay intersect at least 5x faster than the fastest GDAL path"
+			} else if (cs ~ /^coverage-/) {
+				goal = 10
+				what = "kcn-coverage at least 10x faster than PostGIS"
 			} else {
 				goal = 3
 				what = "kcn-buffer --dissolve at least 3x faster than SpatiaLite"
 			}
 			yes = r >= goal ? "yes" : bound[best] ? "not known, every peer ran out of time" : "no"
-			printf "%s at %s buildings%s: %s: %s (%s %s%.3f s, kcn %.3f s: %s%.2fx)%s; peak RSS %s.\n",
-			    cs, n, cs == "overlay" ? "" : sprintf(" (%d points)",
-			    n / 10), what, yes, bt[3], lb(best), m[best], m[kk],
+			printf "%s at %s buildings%s: %s: %s (%s %s%.3f s, kcn %.3f s: %s%.2fx)%s%s; peak RSS %s.\n",
+			    cs, n, pts, what, yes, bt[3], lb(best), m[best], m[kk],
 			    bound[best] ? ">= " : "", r,
 			    cs == "overlay" ? "; every path: " each : "",
-			    peaks > vf
+			    minute, peaks > vf
 		}
 	}' "$RAW" "$OUTS"
 	{
 		echo
 		cat "$OVVERDICT"
+	} >>"$MD"
+fi
+# coverage: the largest difference of each column between kcn's answers
+# and PostGIS's, over the repetitions.
+if [ "$(wc -l <"$CVDIFFS")" -gt 1 ]; then
+	{
+		echo
+		echo "coverage: the largest difference between kcn-coverage's and"
+		echo "PostGIS's answers over all zones and repetitions, column by"
+		echo "column: areas as a share of the zone's area, population of the"
+		echo "zone's, lengths of the zone's road length, shares as they are;"
+		echo "counts, radius and segments as absolute differences. Limit 1e-6"
+		echo "(counts: 0)."
+		echo
+		awk -F '\t' '
+		NR > 1 {
+			k = $1 SUBSEP $2
+			if (!(k in seen)) { seen[k] = 1; row[++n] = k }
+			if (!(($2, $4) in cs)) { cs[$2, $4] = 1; cn[$2] = cn[$2] " " $4 }
+			if (!((k, $4) in d) || $5 + 0 > d[k, $4]) d[k, $4] = $5 + 0
+		}
+		END {
+			for (i = 1; i <= n; i++) {
+				split(row[i], f, SUBSEP)
+				m = split(cn[f[2]], c, " ")
+				line = ""
+				for (j = 1; j <= m; j++)
+					line = line sprintf("%s%s %.2g", j > 1 ? ", " : "",
+					    c[j], d[row[i], c[j]])
+				printf "- %s buildings, %s: %s\n", f[1], f[2], line
+			}
+		}' "$CVDIFFS"
+		if [ -s "$CVNOTES" ]; then
+			echo
+			sed 's/^/- note: /' "$CVNOTES"
+		fi
 	} >>"$MD"
 fi
 if [ -s "$MISMATCH" ]; then

@@ -7,7 +7,11 @@
  *                              encodings, with deliberate defects.
  *   kcn-gencity synth [--invalid FRACTION] N DIR
  *                              a synthetic city of N buildings near Seoul
- *                              (FlatGeobuf) for benchmarks.  With --invalid,
+ *                              (FlatGeobuf) for benchmarks: buildings,
+ *                              300 districts, N/10 points, and for the
+ *                              coverage benchmark about N/20 road segments,
+ *                              N sites and a 100 m population raster
+ *                              (GeoTIFF), all in EPSG:32652.  With --invalid,
  *                              round(N * FRACTION) footprints, picked at
  *                              random, are broken the ways partner data is
  *                              broken (see invalid_footprint); every one is
@@ -2572,6 +2576,221 @@ static void check_invalid(const Pts *shell, const Pts *hole, long id, int kind)
     GEOSGeom_destroy_r(G, p);
 }
 
+/* The population raster of the synthetic city: 100 m cells on multiples
+ * of 100 m of EPSG:32652, covering the city's extent; each cell the sum of
+ * the `pop` of the buildings whose centre falls in it. */
+#define S_POP_CELL 100.0
+#define S_POP_NODATA (-1.0)
+
+typedef struct {
+    double left, top; /* EPSG:32652 */
+    int nx, ny;
+    double *v;
+} SynthPop;
+
+static void synth_pop_init(SynthPop *sp, double x0, double y0, double width, double height)
+{
+    sp->left = floor(x0 / S_POP_CELL) * S_POP_CELL;
+    sp->top = ceil((y0 + height) / S_POP_CELL) * S_POP_CELL;
+    sp->nx = (int)lround((ceil((x0 + width) / S_POP_CELL) * S_POP_CELL - sp->left) / S_POP_CELL);
+    sp->ny = (int)lround((sp->top - floor(y0 / S_POP_CELL) * S_POP_CELL) / S_POP_CELL);
+    sp->v = xcalloc((size_t)sp->nx * sp->ny, sizeof(double));
+}
+
+static void synth_pop_add(SynthPop *sp, double x, double y, double pop)
+{
+    int i = (int)floor((x - sp->left) / S_POP_CELL), j = (int)floor((sp->top - y) / S_POP_CELL);
+    if (i < 0 || j < 0 || i >= sp->nx || j >= sp->ny)
+        die("synth", "building centre %.2f %.2f outside the population grid", x, y);
+    sp->v[(size_t)j * sp->nx + i] += pop;
+}
+
+static void synth_pop_write(const SynthPop *sp, const char *dir, OGRSpatialReferenceH srs)
+{
+    char *path = path_join(dir, "pop.tif");
+    remove_if_exists(path);
+    GDALDriverH d = GDALGetDriverByName("GTiff");
+    if (!d)
+        gdal_fail(path, "GDAL driver GTiff is not available");
+    char **opts = NULL;
+    opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+    opts = CSLSetNameValue(opts, "PREDICTOR", "3");
+    GDALDatasetH ds = GDALCreate(d, path, sp->nx, sp->ny, 1, GDT_Float32, opts);
+    CSLDestroy(opts);
+    if (!ds)
+        gdal_fail(path, "cannot create raster");
+    double gt[6] = {sp->left, S_POP_CELL, 0, sp->top, 0, -S_POP_CELL};
+    if (GDALSetGeoTransform(ds, gt) != CE_None)
+        gdal_fail(path, "cannot set geotransform");
+    if (GDALSetSpatialRef(ds, srs) != CE_None)
+        gdal_fail(path, "cannot set CRS");
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    if (!b)
+        gdal_fail(path, "no band");
+    if (GDALSetRasterNoDataValue(b, S_POP_NODATA) != CE_None)
+        gdal_fail(path, "cannot set nodata");
+    /* Sums of values rounded to 0.1, rounded again so that the order of
+     * the additions leaves no trace. */
+    size_t nc = (size_t)sp->nx * sp->ny;
+    float *row = xmalloc(nc * sizeof *row);
+    for (size_t k = 0; k < nc; k++)
+        row[k] = (float)round_to(sp->v[k], 0.1);
+    if (GDALRasterIO(b, GF_Write, 0, 0, sp->nx, sp->ny, row, sp->nx, sp->ny, GDT_Float32, 0, 0) !=
+        CE_None)
+        gdal_fail(path, "cannot write pixels");
+    free(row);
+    close_dataset(ds, path);
+    free(path);
+}
+
+/* Appends one straight road from (ax, ay) to (bx, by), city-relative. */
+static void synth_road(OGRLayerH l, OGRFeatureH f, int fid, long *id, double x0, double y0,
+                       double ax, double ay, double bx, double by, const char *path)
+{
+    OGRGeometryH g = OGR_G_CreateGeometry(wkbLineString);
+    if (!g)
+        gdal_fail(path, "cannot create line");
+    OGR_G_AddPoint_2D(g, round_to(x0 + ax, 0.01), round_to(y0 + ay, 0.01));
+    OGR_G_AddPoint_2D(g, round_to(x0 + bx, 0.01), round_to(y0 + by, 0.01));
+    OGR_F_SetFieldInteger(f, fid, (int)++*id);
+    if (OGR_F_SetGeometryDirectly(f, g) != OGRERR_NONE)
+        gdal_fail(path, "cannot set geometry");
+    write_feature(l, f, path);
+}
+
+/* Street positions across one axis of the city: every S_ROAD_BLOCK metres,
+ * each street moved by up to 15 m, none nearer the edge than half a block. */
+#define S_ROAD_BLOCK 120.0
+#define S_ROAD_DIAG 1500.0
+
+static int synth_streets(Rng *r, double extent, double *pos, int cap)
+{
+    int n = 0;
+    for (int i = 1; i * S_ROAD_BLOCK <= extent - S_ROAD_BLOCK / 2 && n < cap; i++)
+        pos[n++] = i * S_ROAD_BLOCK + rng_range(r, -15, 15);
+    return n;
+}
+
+/* roads.fgb: a street grid with blocks of about 120 m, each street cut at
+ * its crossings into segments of one or two blocks, and diagonal avenues
+ * every 1.5 km in both directions, cut into segments of 200 to 500 m (the
+ * last one 50 m or more).  About N/20 segments. */
+static void synth_roads(const char *dir, OGRSpatialReferenceH srs, char **lco, double x0,
+                        double y0, double width, double height)
+{
+    Rng r = rng_stream(102);
+    char *path = path_join(dir, "roads.fgb");
+    remove_if_exists(path);
+    GDALDatasetH ds = create_vector("FlatGeobuf", path, NULL);
+    OGRLayerH l = create_layer(ds, path, "roads", srs, wkbLineString, lco);
+    add_field(l, path, "road_id", OFTInteger, 0, 0);
+    int fid = field_index(l, path, "road_id");
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+    int cap = (int)(fmax(width, height) / S_ROAD_BLOCK) + 1;
+    double *xs = xmalloc((size_t)cap * sizeof *xs), *ys = xmalloc((size_t)cap * sizeof *ys);
+    int nxs = synth_streets(&r, width, xs, cap), nys = synth_streets(&r, height, ys, cap);
+    long id = 0;
+    for (int axis = 0; axis < 2; axis++) {
+        /* axis 0: streets running north (at xs, cut at ys); 1: east */
+        int ns = axis ? nys : nxs, nc = axis ? nxs : nys;
+        const double *at = axis ? ys : xs, *cut = axis ? xs : ys;
+        for (int s = 0; s < ns; s++)
+            for (int a = 0; a < nc - 1;) {
+                int b = a + 1 + rng_below(&r, 2);
+                if (b > nc - 1)
+                    b = nc - 1;
+                if (axis)
+                    synth_road(l, f, fid, &id, x0, y0, cut[a], at[s], cut[b], at[s], path);
+                else
+                    synth_road(l, f, fid, &id, x0, y0, at[s], cut[a], at[s], cut[b], path);
+                a = b;
+            }
+    }
+    /* Diagonals: y = x + c (south-west to north-east) and y = -x + c,
+     * clipped to the city less a 10 m margin. */
+    const double m = 10;
+    for (int sense = 0; sense < 2; sense++) {
+        double c = sense ? S_ROAD_DIAG / 2 : -width + S_ROAD_DIAG / 2;
+        double cmax = sense ? width + height : height;
+        for (; c < cmax; c += S_ROAD_DIAG) {
+            /* the line's part from x = ta to x = tb */
+            double ta, tb;
+            if (!sense) {
+                ta = fmax(m, m - c);
+                tb = fmin(width - m, height - m - c);
+            } else {
+                ta = fmax(m, c - (height - m));
+                tb = fmin(width - m, c - m);
+            }
+            double len = (tb - ta) * M_SQRT2;
+            if (len < 50)
+                continue;
+            double t = 0;
+            while (t < len) {
+                double piece = rng_range(&r, 200, 500);
+                if (len - t - piece < 50)
+                    piece = len - t <= 500 ? len - t : (len - t) / 2;
+                double u0 = ta + t / M_SQRT2, u1 = ta + (t + piece) / M_SQRT2;
+                double v0 = sense ? c - u0 : u0 + c, v1 = sense ? c - u1 : u1 + c;
+                synth_road(l, f, fid, &id, x0, y0, u0, v0, u1, v1, path);
+                t += piece;
+            }
+        }
+    }
+    OGR_F_Destroy(f);
+    close_dataset(ds, path);
+    free(path);
+    free(xs);
+    free(ys);
+}
+
+/* sites.fgb: N points for the coverage benchmark, at random over the city
+ * but outside "gaps" (parks, a port, rail yards: discs of 400 to 1,200 m
+ * radius, one per 4 km2 of city, at least two), so that 300 m service
+ * areas around them leave holes.  No gap is wider than 0.3 of the city,
+ * so that the gaps of a small city cannot cover all of it. */
+static void synth_sites(long n, const char *dir, OGRSpatialReferenceH srs, char **lco, double x0,
+                        double y0, double width, double height)
+{
+    Rng rg = rng_stream(103), r = rng_stream(104);
+    int ngap = (int)lround(width * height / 4e6);
+    if (ngap < 2)
+        ngap = 2;
+    double *gap = xmalloc((size_t)ngap * 3 * sizeof *gap);
+    for (int g = 0; g < ngap; g++) {
+        gap[3 * g] = rng_range(&rg, 0, width);
+        gap[3 * g + 1] = rng_range(&rg, 0, height);
+        gap[3 * g + 2] = fmin(rng_range(&rg, 400, 1200), 0.3 * fmin(width, height));
+    }
+    char *path = path_join(dir, "sites.fgb");
+    remove_if_exists(path);
+    GDALDatasetH ds = create_vector("FlatGeobuf", path, NULL);
+    OGRLayerH l = create_layer(ds, path, "sites", srs, wkbPoint, lco);
+    add_field(l, path, "site_id", OFTInteger, 0, 0);
+    int fi = field_index(l, path, "site_id");
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+    for (long k = 0; k < n;) {
+        double x = rng_range(&r, 0, width), y = rng_range(&r, 0, height);
+        int in_gap = 0;
+        for (int g = 0; g < ngap && !in_gap; g++)
+            in_gap = sq(x - gap[3 * g]) + sq(y - gap[3 * g + 1]) < sq(gap[3 * g + 2]);
+        if (in_gap)
+            continue;
+        OGRGeometryH pt = OGR_G_CreateGeometry(wkbPoint);
+        if (!pt)
+            gdal_fail(path, "cannot create point");
+        OGR_G_SetPoint_2D(pt, 0, round_to(x0 + x, 0.01), round_to(y0 + y, 0.01));
+        OGR_F_SetFieldInteger(f, fi, (int)++k);
+        if (OGR_F_SetGeometryDirectly(f, pt) != OGRERR_NONE)
+            gdal_fail(path, "cannot set geometry");
+        write_feature(l, f, path);
+    }
+    OGR_F_Destroy(f);
+    close_dataset(ds, path);
+    free(path);
+    free(gap);
+}
+
 static void synth(long n, double invalid, const char *dir)
 {
     Rng r = rng_stream(100);
@@ -2626,6 +2845,8 @@ static void synth(long n, double invalid, const char *dir)
             bad[bad[t] ? j : t] = 1;
         }
     }
+    SynthPop sp;
+    synth_pop_init(&sp, x0, y0, width, height);
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
     for (long k = 0; k < n; k++) {
         long i = k % nx, j = k / nx;
@@ -2680,6 +2901,7 @@ static void synth(long n, double invalid, const char *dir)
         double area = w * h + 0.5 * w * g;
         double pop = use == 0 ? round_to(area * levels / 35.0, 0.1) : 0.0;
         district_add(D, cx, cy, pop);
+        synth_pop_add(&sp, x0 + cx, y0 + cy, pop);
         OGR_F_SetFieldInteger(f, fb, (int)(k + 1));
         OGR_F_SetFieldInteger(f, fl, levels);
         OGR_F_SetFieldString(f, fu, USES[use]);
@@ -2757,6 +2979,13 @@ static void synth(long n, double invalid, const char *dir)
     close_dataset(ds, path);
     free(path);
 
+    /* The layers added for kcn-coverage, each from streams of its own, so
+     * the files above are the same bytes as before they existed. */
+    synth_pop_write(&sp, dir, srs);
+    free(sp.v);
+    synth_roads(dir, srs, lco, x0, y0, width, height);
+    synth_sites(n, dir, srs, lco, x0, y0, width, height);
+
     CSLDestroy(lco);
     OSRDestroySpatialReference(srs);
     free(D);
@@ -2796,7 +3025,8 @@ static void usage(FILE *fp)
           "\n"
           "  sample DIR   write the sample partner city (Da Nang) into DIR\n"
           "  synth N DIR  write a synthetic city of N buildings (1000 to 1000000)\n"
-          "               into DIR as FlatGeobuf, for benchmarks\n"
+          "               into DIR, for benchmarks: buildings, districts, points,\n"
+          "               roads and sites (FlatGeobuf) and pop.tif (GeoTIFF)\n"
           "  --invalid FRACTION\n"
           "               make round(N * FRACTION) footprints (FRACTION from 0 to 1,\n"
           "               such as 0.01), picked at random, invalid for GEOS: bowties,\n"

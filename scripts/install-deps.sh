@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages kcn needs to build, test, run the demo and
 # the benchmarks, when any is missing.  As root it runs apt-get; otherwise it
-# says what to install and fails.
+# says what to install and fails.  "install-deps.sh bench" adds what only
+# the benchmarks use: PostGIS, kcn-coverage's peer.
 set -e
 
 PKGS="gcc make pkg-config libc6-dev
@@ -9,6 +10,7 @@ libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
 libjson-c-dev libcairo2-dev
 check libsubunit-dev
 mandoc locales time python3-gdal spatialite-bin"
+[ "${1:-}" = bench ] && PKGS="$PKGS postgresql postgresql-15-postgis-3"
 
 missing=""
 for p in $PKGS; do
