@@ -10,8 +10,8 @@
 O       ?= .
 PREFIX  ?= /usr/local
 MANDIR  ?= $(PREFIX)/share/man
-PKGS     = gdal proj geos json-c
-TOOLS    = kcn-info kcn-ingest kcn-reproject kcn-buffer kcn-dissolve kcn-overlay kcn-coverage
+PKGS     = gdal proj geos json-c cairo libpng sqlite3 zlib
+TOOLS    = kcn-info kcn-ingest kcn-reproject kcn-buffer kcn-dissolve kcn-overlay kcn-coverage kcn-tile
 
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter $(WERROR)

@@ -4,6 +4,8 @@
 #ifndef KCN_INTERNAL_H
 #define KCN_INTERNAL_H
 
+#include <stdint.h>
+
 #include "kcn.h"
 
 #if defined(__GNUC__)
@@ -277,5 +279,122 @@ char *kcni_strdup(struct kcn_ctx *ctx, const char *s);
  */
 GEOSGeometry *kcni_union_areas(struct kcn_ctx *ctx, GEOSGeometry **parts,
     size_t n, size_t *dropped);
+
+/* ---- tiles (mvt.c, tilestore.c, tile.c) ---------------------------- */
+
+/* A growing byte buffer; OOM is set, and further puts ignored, when
+   memory runs out. */
+struct kcni_buf {
+	unsigned char *p;
+	size_t n, cap;
+	int oom;
+};
+int kcni_buf_grow(struct kcni_buf *b, size_t more);
+void kcni_buf_put(struct kcni_buf *b, const void *d, size_t n);
+void kcni_buf_free(struct kcni_buf *b);
+
+/* A growing array of 32-bit numbers, the same way. */
+struct kcni_u32v {
+	uint32_t *v;
+	size_t n, cap;
+	int oom;
+};
+int kcni_u32_push(struct kcni_u32v *v, uint32_t x);
+void kcni_u32_free(struct kcni_u32v *v);
+
+/* A protocol buffer varint. */
+void kcni_pbf_varint(struct kcni_buf *b, uint64_t v);
+
+/* B's N bytes at D gzipped into OUT (replacing its content); -1 when out
+   of memory. */
+int kcni_gzip(const void *d, size_t n, struct kcni_buf *out);
+
+/* One layer of a vector tile being made: its encoded features, keys and
+   values, in the order added. */
+struct kcni_mvt_layer {
+	struct kcni_buf features, keys, values;
+	size_t nfeatures;
+	int oom;
+};
+
+/* A feature's geometry commands, with the cursor they move. */
+struct kcni_mvt_geom {
+	struct kcni_u32v cmd;
+	int32_t cx, cy;
+};
+
+void kcni_mvt_key(struct kcni_mvt_layer *l, const char *name);
+void kcni_mvt_value_string(struct kcni_mvt_layer *l, const char *s);
+void kcni_mvt_value_double(struct kcni_mvt_layer *l, double d);
+void kcni_mvt_value_int(struct kcni_mvt_layer *l, int64_t i);
+void kcni_mvt_geom_begin(struct kcni_mvt_geom *g);
+/* N points XY[0..2N) in tile coordinates: a multipoint, a line, or a
+   polygon ring given without its closing point. */
+void kcni_mvt_geom_points(struct kcni_mvt_geom *g, const int32_t *xy,
+    size_t n);
+void kcni_mvt_geom_line(struct kcni_mvt_geom *g, const int32_t *xy,
+    size_t n);
+void kcni_mvt_geom_ring(struct kcni_mvt_geom *g, const int32_t *xy,
+    size_t n);
+/* Adds a feature of TYPE (1 point, 2 line, 3 polygon) with the key/value
+   index pairs TAGS; returns the bytes it took. */
+size_t kcni_mvt_feature(struct kcni_mvt_layer *l, uint64_t id, int has_id,
+    const uint32_t *tags, size_t ntags, int type,
+    const struct kcni_mvt_geom *g);
+void kcni_mvt_layer_reset(struct kcni_mvt_layer *l);
+void kcni_mvt_layer_free(struct kcni_mvt_layer *l);
+/* Appends L as a layer NAME of the tile message TILE. */
+void kcni_mvt_layer_end(struct kcni_buf *tile, const struct kcni_mvt_layer *l,
+    const char *name, unsigned extent);
+
+/* Where tiles go, by the output's name. */
+enum { KCNI_STORE_DIR, KCNI_STORE_MBTILES, KCNI_STORE_PMTILES };
+int kcni_store_kind(const char *path);
+
+/* The PMTiles tile id of Z/X/Y: its place along the Hilbert curves of
+   zooms 0, 1, ... Z. */
+uint64_t kcni_tile_id(int z, uint32_t x, uint32_t y);
+
+/* What a tile set is, for its metadata. */
+struct kcni_tilemeta {
+	const char *name, *format, *description;	/* format: png, pbf */
+	double bounds[4];		/* lon/lat */
+	int minzoom, maxzoom;
+	const char *vector_layers;	/* a JSON array, or NULL */
+};
+
+struct kcni_store;
+
+/* A new tile store for PATH (a folder, or by extension .mbtiles or
+   .pmtiles); VECTOR: MVT tiles, else PNG.  An existing PATH is refused
+   (KCN_ECREATE) unless FORCE.  NULL on error. */
+struct kcni_store *kcni_store_open(struct kcn_ctx *ctx, const char *path,
+    int vector, int force);
+/* Adds tile Z/X/Y (XYZ numbering); tiles come in ascending tile id. */
+enum kcn_status kcni_store_put(struct kcn_ctx *ctx, struct kcni_store *s,
+    int z, uint32_t x, uint32_t y, const void *d, size_t n);
+long long kcni_store_count(const struct kcni_store *s);
+/* Finishes the set with metadata M and renames it into place; frees S
+   in any case. */
+enum kcn_status kcni_store_close(struct kcn_ctx *ctx, struct kcni_store *s,
+    const struct kcni_tilemeta *m);
+/* Throws the unfinished set away.  NULL is accepted. */
+void kcni_store_abort(struct kcni_store *s);
+
+/* The W x H Cairo image PX (premultiplied native ARGB, STRIDE pixels a
+   row) as PNG bytes into OUT, indexed when it has at most 256 colours;
+   SCRATCH holds W * H bytes.  -1 on failure. */
+int kcni_png_encode(const uint32_t *px, int w, int h, int stride,
+    struct kcni_buf *out, unsigned char *scratch);
+
+/*
+ * A lon/lat geometry *G made fit for a projected target: parts beyond
+ * its edges (180 degrees either side of LON0) are cut and moved by whole
+ * turns when WRAP, points just moved; latitudes are cut at the poles, or
+ * at Web Mercator's limit when MERCATOR.  KCN_OK with *G replaced when it
+ * changed (and a note left); KCN_REJECTED when nothing is left.
+ */
+enum kcn_status kcni_fit_lonlat(struct kcn_ctx *ctx, OGRGeometryH *g,
+    int wrap, double lon0, int mercator);
 
 #endif /* KCN_INTERNAL_H */

@@ -92,19 +92,14 @@ reproj_moved(GEOSContextHandle_t h, const GEOSGeometry *g, double dx)
 	return c;
 }
 
-/*
- * A lon/lat geometry made fit for the target: for a projected one, parts
- * beyond its edges (180 degrees either side of its central meridian: the
- * antimeridian for most) are cut there and moved by whole turns, points
- * just moved; latitudes are cut at the poles, or at a Mercator's limit.
- * Returns KCN_OK with *G replaced when it changed.
- */
-static enum kcn_status
-reproj_fit(struct kcn_ctx *ctx, const struct reproj_conf *c, OGRGeometryH *gp)
+/* Cuts and moves a lon/lat shape to fit a projected target (kcn_internal.h). */
+enum kcn_status
+kcni_fit_lonlat(struct kcn_ctx *ctx, OGRGeometryH *gp, int wrap, double lon0,
+    int mercator)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
-	double lat = c->mercator ? REPROJ_MERC_LAT : 90.0;
-	double w = c->lon0 - 180, east = c->lon0 + 180;
+	double lat = mercator ? REPROJ_MERC_LAT : 90.0;
+	double w = lon0 - 180, east = lon0 + 180;
 	GEOSGeometry *gg, *parts[REPROJ_TURNS], *all;
 	OGRGeometryH back;
 	OGREnvelope e;
@@ -112,7 +107,7 @@ reproj_fit(struct kcn_ctx *ctx, const struct reproj_conf *c, OGRGeometryH *gp)
 
 	OGR_G_GetEnvelope(*gp, &e);
 	cut_lat = e.MinY < -lat || e.MaxY > lat;
-	cut_lon = c->wrap && (e.MinX < w || e.MaxX > east);
+	cut_lon = wrap && (e.MinX < w || e.MaxX > east);
 	if (!cut_lon && !cut_lat)
 		return KCN_OK;
 	if (cut_lon && !cut_lat && OGR_G_GetDimension(*gp) == 0) {
@@ -153,7 +148,7 @@ reproj_fit(struct kcn_ctx *ctx, const struct reproj_conf *c, OGRGeometryH *gp)
 	if (n == 0)
 		return kcni_error(ctx, KCN_REJECTED, "geometry", "wholly "
 		    "outside the latitudes %s can show (%g to %g)",
-		    c->mercator ? "Web Mercator" : "the target CRS", -lat, lat);
+		    mercator ? "Web Mercator" : "the target CRS", -lat, lat);
 	all = n == 1 ? parts[0] : GEOSGeom_createCollection_r(h,
 	    GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
 	if (all != NULL && n > 1) {
@@ -171,7 +166,7 @@ reproj_fit(struct kcn_ctx *ctx, const struct reproj_conf *c, OGRGeometryH *gp)
 	if (back == NULL)
 		return KCN_REJECTED;
 	kcni_note(ctx, "%s", !cut_lat ? "cut at the antimeridian" :
-	    c->mercator ? "clipped at Web Mercator's latitude limit" :
+	    mercator ? "clipped at Web Mercator's latitude limit" :
 	    "clipped at the poles");
 	OGR_G_DestroyGeometry(*gp);
 	*gp = back;
@@ -195,7 +190,8 @@ reproj_apply(struct kcn_ctx *wctx, void *state, OGRFeatureH *f)
 	if (c->geographic) {
 		OGRGeometryH fit = OGR_F_StealGeometry(*f);
 
-		st = reproj_fit(wctx, c, &fit);
+		st = kcni_fit_lonlat(wctx, &fit, c->wrap, c->lon0,
+		    c->mercator);
 		OGR_F_SetGeometryDirectly(*f, fit);
 		if (st != KCN_OK)
 			return st;

@@ -7,7 +7,7 @@ set -e
 
 PKGS="gcc make pkg-config libc6-dev
 libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
-libjson-c-dev libcairo2-dev
+libjson-c-dev libcairo2-dev libpng-dev libsqlite3-dev zlib1g-dev sqlite3
 check libsubunit-dev
 mandoc locales time python3-gdal spatialite-bin"
 [ "${1:-}" = bench ] && PKGS="$PKGS postgresql postgresql-15-postgis-3"

@@ -665,4 +665,106 @@ enum kcn_status kcn_coverage_layer_parse(struct kcn_ctx *ctx, char *arg,
 enum kcn_status kcn_coverage_run(struct kcn_ctx *ctx,
     const struct kcn_coverage_opts *opts, FILE *out);
 
+/* ---- styles (kcn-tile) ---------------------------------------------- */
+
+enum kcn_symbol { KCN_SYMBOL_CIRCLE, KCN_SYMBOL_SQUARE, KCN_SYMBOL_NONE };
+
+/* A class of a layer coloured by a field: a break or a value. */
+struct kcn_style_class {
+	double value;		/* graduated: this value and up */
+	char *text;		/* categorical: this value */
+	unsigned rgba;		/* 0xRRGGBBAA */
+};
+
+/* How a layer is drawn; see kcn-tile(1), STYLES. */
+struct kcn_style {
+	char *name;		/* the layer's name in tiles, or NULL */
+	unsigned fill, stroke;	/* 0xRRGGBBAA; alpha 0: none */
+	double width;		/* stroke width, pixels */
+	double opacity;		/* 0..1, applied to fill and stroke */
+	int symbol;		/* enum kcn_symbol, for points */
+	double size;		/* symbol diameter, pixels */
+	char *label;		/* a field to label with, or NULL */
+	char *by;		/* a field that picks the fill, or NULL */
+	int graduated;		/* classes are breaks, else values */
+	struct kcn_style_class *classes;
+	int nclasses;
+};
+
+/* The default style of the INDEXth layer (a colour of its own). */
+void kcn_style_default(struct kcn_style *s, int index);
+
+/* Parses a colour: #RGB, #RRGGBB, #RRGGBBAA or none (0); -1 if not one. */
+int kcn_style_color(const char *text, unsigned *rgba);
+
+/* Sets one KEY to VAL in S; KCN_EUSAGE, naming WHERE, when invalid. */
+enum kcn_status kcn_style_set(struct kcn_ctx *ctx, struct kcn_style *s,
+    const char *where, const char *key, const char *val);
+
+/* Applies "key=value,key=value..." to S. */
+enum kcn_status kcn_style_parse(struct kcn_ctx *ctx, struct kcn_style *s,
+    const char *where, const char *text);
+
+/*
+ * Applies the sections "[LAYER]" and "[*]" of the style file PATH to S,
+ * in the file's order; *FOUND (may be NULL) says whether "[LAYER]" was
+ * there.  Errors name the file and line.
+ */
+enum kcn_status kcn_style_file(struct kcn_ctx *ctx, const char *path,
+    const char *layer, struct kcn_style *s, int *found);
+
+/* The fill for a feature whose BY field holds TEXT (VALUE as a number
+   when HAS_VALUE): its class's colour, else the style's fill. */
+unsigned kcn_style_pick(const struct kcn_style *s, const char *text,
+    double value, int has_value);
+
+/* Frees what S holds.  NULL is accepted. */
+void kcn_style_free(struct kcn_style *s);
+
+/* ---- kcn-tile -------------------------------------------------------- */
+
+struct kcn_tile_layer {
+	const char *path;
+	struct kcn_style style;	/* style.name: the layer's name */
+};
+
+struct kcn_tile_opts {
+	struct kcn_tile_layer *layers;
+	int nlayers;
+	int zmin, zmax;		/* 0..24 */
+	const char *output;	/* a folder, NAME.mbtiles or NAME.pmtiles */
+	int vector;		/* Mapbox Vector Tiles, else PNG */
+	int scale;		/* PNG: 1 (256 px) or 2 (512 px) */
+	int force;		/* replace an existing output */
+	int allow_ballpark;	/* accept datum-less transformations */
+	int threads;		/* 0: one per core */
+	size_t max_bytes;	/* vector tile limit; 0: 500 KB */
+	long max_features;	/* vector tile limit; 0: 200,000 */
+};
+
+/* Parses "Z" or "ZMIN-ZMAX" (0..24). */
+enum kcn_status kcn_tile_zoom_parse(struct kcn_ctx *ctx, const char *text,
+    int *zmin, int *zmax);
+
+/*
+ * Parses ARG, "PATH" or "PATH:STYLE", into *L (pointing into ARG): the
+ * style is the INDEXth default, then the sections of STYLE_FILE (may be
+ * NULL) for the layer's name, then STYLE.  The name is the style's name=,
+ * else the file's base name.  Free L's style with kcn_style_free().
+ */
+enum kcn_status kcn_tile_layer_parse(struct kcn_ctx *ctx, char *arg,
+    int index, const char *style_file, struct kcn_tile_layer *l);
+
+/*
+ * Web map tiles of the layers of OPTS, from zoom zmin to zmax, brought
+ * to Web Mercator: PNG drawn with the layers' styles, or Mapbox Vector
+ * Tiles 2.1 (extent 4096, clipped with a buffer, polygons wound as the
+ * specification says, tiny polygons gathered into squares of a pixel,
+ * features dropped where a tile would pass the limits, each drop
+ * counted).  Written to a folder (z/x/y), an MBTiles or a PMTiles file,
+ * atomically; the same bytes for any number of threads.
+ */
+enum kcn_status kcn_tile_run(struct kcn_ctx *ctx,
+    const struct kcn_tile_opts *opts);
+
 #endif /* KCN_H */

@@ -20,6 +20,7 @@ Suite *transform_suite(void);
 Suite *buffer_suite(void);
 Suite *overlay_suite(void);
 Suite *coverage_suite(void);
+Suite *tile_suite(void);
 
 /* The context of the running test, made and freed by kt_setup/teardown. */
 extern struct kcn_ctx *kt_ctx;

@@ -176,6 +176,7 @@ main(void)
 	srunner_add_suite(sr, buffer_suite());
 	srunner_add_suite(sr, overlay_suite());
 	srunner_add_suite(sr, coverage_suite());
+	srunner_add_suite(sr, tile_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,1861 @@
+/*
+ * tile.c: kcn-tile's work.  Every layer is read once into compact arrays
+ * in Web Mercator metres; then, zoom by zoom, each feature is listed
+ * under the tiles its box (with the tile buffer) touches, the list is
+ * sorted along the tiles' Hilbert curve, and windows of tiles are made
+ * on all threads (PNG drawn with Cairo, or Mapbox Vector Tiles) and
+ * written in that order, so the output is the same for any thread count.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cairo.h>
+
+#include "kcn_internal.h"
+
+#define TL_W 20037508.342789244	/* half the side of Web Mercator's square */
+#define TL_MERC_LAT 85.0511287798066
+#define TL_EXTENT 4096		/* vector tile units a side */
+#define TL_BUFFER 64		/* units kept beyond a vector tile's edge */
+#define TL_TINY 256.0		/* a pixel of a 256 px tile, in square units */
+#define TL_OUTER 0x80000000u	/* a ring that starts a polygon */
+#define TL_WINDOW 512		/* tiles made between writes */
+#define TL_MAX_PAIRS 60000000	/* feature-in-tile entries a zoom may need */
+#define TL_MAX_BYTES 500000
+#define TL_MAX_FEATURES 200000
+
+enum { TL_POINT = 1, TL_LINE = 2, TL_POLY = 3 };
+enum { TV_STRING, TV_INT, TV_DOUBLE };
+
+/* One feature of a layer (a geometry collection's members are each
+   one, sharing the attributes). */
+struct tl_feat {
+	double bb[4];		/* in metres */
+	size_t xy;		/* its first point in the layer's xy */
+	uint32_t ring, nring;	/* its parts in the layer's rings */
+	uint32_t attr, nattr;	/* its key, value pairs in the layer's attr */
+	int64_t fid;		/* -1: none */
+	uint32_t fill;		/* 0xRRGGBBAA, by the style's field */
+	uint8_t kind;
+};
+
+struct tl_val {
+	int type;
+	union {
+		int64_t i;
+		double d;
+		size_t s;	/* offset in the layer's string pool */
+	} u;
+};
+
+struct tl_layer {
+	const char *path, *name;
+	const struct kcn_style *style;
+	struct tl_feat *f;
+	size_t nf, capf;
+	double *xy;		/* points, x y x y ... */
+	size_t nxy, capxy;	/* in points */
+	uint32_t *rings;	/* points a part, TL_OUTER on exteriors */
+	size_t nrings, caprings;
+	uint32_t *attr;		/* key index, value index, ... */
+	size_t nattr, capattr;
+	char **keys;
+	int *knum;		/* the key's field holds numbers */
+	int nkeys;
+	struct tl_val *vals;
+	size_t nvals, capvals;
+	uint32_t *vhash;	/* value index + 1; 0 empty */
+	size_t vcap;
+	char *pool;
+	size_t npool, cappool;
+	int kinds;		/* 1 << kind of each kind present */
+	double margin;		/* PNG: pixels drawn beyond a feature */
+	long long read, skipped, cut;
+};
+
+/* A feature listed under a tile. */
+struct tl_pair {
+	uint64_t key;		/* the tile's place along its Hilbert curve */
+	uint32_t x, y, l, i;
+};
+
+/* A made tile, waiting to be written. */
+struct tl_out {
+	unsigned char *p;
+	size_t n;
+	uint32_t x, y;
+};
+
+/* A feature kept in a vector tile: its commands in the worker's cmds. */
+struct tl_cand {
+	uint32_t l, i;
+	size_t cmd0, ncmd;
+	double weight;		/* what is dropped last */
+	int type, keep, square;
+};
+
+struct tl_run;
+
+struct tl_worker {
+	struct tl_run *r;
+	struct kcn_ctx *ctx;
+	/* the feature at hand, in tile coordinates */
+	double *pts;
+	size_t npts, cappts;
+	struct kcni_u32v parts;
+	int32_t *q;
+	size_t capq;
+	/* vector */
+	struct tl_cand *cand;
+	size_t ncand, capcand;
+	struct kcni_u32v cmds, tags;
+	struct kcni_mvt_geom g;
+	struct kcni_mvt_layer ml;
+	struct kcni_buf tile;
+	uint32_t *kstamp, *kloc, *vstamp, *vloc, stamp;
+	double *acc;		/* tiny polygon area gathered, a layer */
+	/* raster */
+	cairo_surface_t *surf;
+	cairo_t *cr;
+	unsigned char *scratch;
+	/* counts */
+	long long features, dropped, tiny, squares;
+	size_t biggest;
+};
+
+/* A window of tiles being made. */
+struct tl_job {
+	int z;
+	const struct tl_pair *pairs;
+	const size_t *first;	/* the tiles' first pairs, one more at end */
+	struct tl_out *out;
+	size_t n;
+	atomic_size_t next;
+	int quit;
+	unsigned gen;		/* windows posted */
+	int active;		/* threads still at the window */
+	pthread_mutex_t mu;
+	pthread_cond_t posted, done;
+	enum kcn_status st;
+	char where[256], what[1024];
+};
+
+struct tl_run {
+	struct kcn_ctx *ctx;
+	const struct kcn_tile_opts *o;
+	struct tl_layer *layers;
+	int nlayers;
+	double ll[4];		/* lon/lat bounds of everything */
+	size_t maxvals;
+	int maxkeys, px;	/* px: a PNG tile's side */
+	size_t max_bytes;
+	long max_features;
+	struct tl_job job;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int
+tl_grow(void *pp, size_t *cap, size_t need, size_t size)
+{
+	void **p = pp, *np;
+	size_t c;
+
+	if (need <= *cap)
+		return 0;
+	c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	if ((np = realloc(*p, c * size)) == NULL)
+		return -1;
+	*p = np;
+	*cap = c;
+	return 0;
+}
+
+static uint64_t
+tl_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+enum kcn_status
+kcn_tile_zoom_parse(struct kcn_ctx *ctx, const char *text, int *zmin,
+    int *zmax)
+{
+	char *end;
+	long a, b;
+
+	a = strtol(text, &end, 10);
+	b = a;
+	if (end != text && *end == '-' && end[1] != '\0')
+		b = strtol(end + 1, &end, 10);
+	if (end == text || *end != '\0' || a < 0 || b > 24 || a > b)
+		return kcni_error(ctx, KCN_EUSAGE, "-z", "'%s' is not a zoom "
+		    "or range of zooms from 0 to 24 (such as 10-16)", text);
+	*zmin = (int)a;
+	*zmax = (int)b;
+	return KCN_OK;
+}
+
+enum kcn_status
+kcn_tile_layer_parse(struct kcn_ctx *ctx, char *arg, int index,
+    const char *style_file, struct kcn_tile_layer *l)
+{
+	char *colon = strrchr(arg, ':'), *style = NULL, *base, *dot, name[256];
+	enum kcn_status st;
+
+	memset(l, 0, sizeof(*l));
+	if (colon != NULL && strchr(colon, '=') != NULL) {
+		*colon = '\0';
+		style = colon + 1;
+	}
+	l->path = arg;
+	if (*arg == '\0')
+		return kcni_error(ctx, KCN_EUSAGE, style ? style : arg,
+		    "no layer before the style");
+	kcn_style_default(&l->style, index);
+	/* The name first: the style file's sections go by it. */
+	if (style != NULL && (st = kcn_style_parse(ctx, &l->style, arg,
+	    style)) != KCN_OK)
+		return st;
+	if (l->style.name == NULL) {
+		base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+		snprintf(name, sizeof(name), "%s", strcmp(arg, "-") == 0 ?
+		    "stdin" : base);
+		if ((dot = strrchr(name, '.')) != NULL && dot != name)
+			*dot = '\0';
+		if ((st = kcn_style_set(ctx, &l->style, arg, "name", name)) !=
+		    KCN_OK)
+			return st;
+	}
+	if (style_file != NULL) {
+		struct kcn_style s;
+		char *keep = kcni_strdup(ctx, l->style.name);
+
+		if (keep == NULL)
+			return KCN_EOS;
+		kcn_style_default(&s, index);
+		s.name = keep;
+		kcn_style_free(&l->style);
+		l->style = s;
+		if ((st = kcn_style_file(ctx, style_file, keep, &l->style,
+		    NULL)) != KCN_OK)
+			return st;
+		if (style != NULL && (st = kcn_style_parse(ctx, &l->style, arg,
+		    style)) != KCN_OK)
+			return st;
+	}
+	for (const char *c = l->style.name; *c != '\0'; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			return kcni_error(ctx, KCN_EUSAGE, arg, "a layer name "
+			    "without quotes, backslashes or control "
+			    "characters, please (name=)");
+	return KCN_OK;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static uint64_t
+tl_val_hash(const struct tl_layer *L, const struct tl_val *v)
+{
+	uint64_t h = (uint64_t)v->type * 0x100000001b3ULL;
+
+	if (v->type == TV_STRING) {
+		for (const char *s = L->pool + v->u.s; *s != '\0'; s++)
+			h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+		return tl_mix(h);
+	}
+	return tl_mix(h ^ (uint64_t)v->u.i);
+}
+
+static int
+tl_val_same(const struct tl_layer *L, const struct tl_val *a,
+    const struct tl_val *b)
+{
+	if (a->type != b->type)
+		return 0;
+	if (a->type == TV_STRING)
+		return strcmp(L->pool + a->u.s, L->pool + b->u.s) == 0;
+	return a->u.i == b->u.i;	/* doubles: the same bits */
+}
+
+/* The index of value V (a string: at the pool's end, taken or dropped)
+   in L's table; -1 when out of memory. */
+static long long
+tl_val_add(struct tl_layer *L, struct tl_val *v, size_t pool_end)
+{
+	uint64_t h;
+	size_t j;
+
+	if ((L->nvals + 1) * 2 > L->vcap) {
+		size_t cap = L->vcap ? L->vcap * 2 : 1024;
+		uint32_t *t = calloc(cap, sizeof(*t));
+
+		if (t == NULL)
+			return -1;
+		for (size_t i = 0; i < L->nvals; i++) {
+			for (j = tl_val_hash(L, &L->vals[i]) & (cap - 1); t[j];
+			    j = (j + 1) & (cap - 1))
+				;
+			t[j] = (uint32_t)i + 1;
+		}
+		free(L->vhash);
+		L->vhash = t;
+		L->vcap = cap;
+	}
+	h = tl_val_hash(L, v);
+	for (j = h & (L->vcap - 1); L->vhash[j]; j = (j + 1) & (L->vcap - 1))
+		if (tl_val_same(L, &L->vals[L->vhash[j] - 1], v)) {
+			L->npool = pool_end;	/* a string seen before */
+			return L->vhash[j] - 1;
+		}
+	if (tl_grow(&L->vals, &L->capvals, L->nvals + 1, sizeof(*L->vals)))
+		return -1;
+	L->vals[L->nvals] = *v;
+	L->vhash[j] = (uint32_t)++L->nvals;
+	return (long long)L->nvals - 1;
+}
+
+/* The attributes of F into L's tables; the feature's first pair into
+   *FIRST and their number into *N. */
+static int
+tl_attrs(struct tl_layer *L, OGRFeatureH f, uint32_t *first, uint32_t *n)
+{
+	*first = (uint32_t)(L->nattr / 2);
+	*n = 0;
+	for (int k = 0; k < L->nkeys; k++) {
+		struct tl_val v;
+		OGRFieldType t;
+		long long idx;
+		size_t start = L->npool;
+
+		if (!OGR_F_IsFieldSetAndNotNull(f, k))
+			continue;
+		t = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, k));
+		if (t == OFTInteger || t == OFTInteger64) {
+			v.type = TV_INT;
+			v.u.i = OGR_F_GetFieldAsInteger64(f, k);
+		} else if (t == OFTReal) {
+			v.type = TV_DOUBLE;
+			v.u.d = OGR_F_GetFieldAsDouble(f, k);
+		} else {
+			const char *s = OGR_F_GetFieldAsString(f, k);
+			size_t len = strlen(s) + 1;
+
+			if (tl_grow(&L->pool, &L->cappool, L->npool + len, 1))
+				return -1;
+			memcpy(L->pool + L->npool, s, len);
+			v.type = TV_STRING;
+			v.u.s = L->npool;
+			L->npool += len;
+		}
+		if ((idx = tl_val_add(L, &v, start)) < 0 ||
+		    tl_grow(&L->attr, &L->capattr, L->nattr + 2,
+		    sizeof(*L->attr)))
+			return -1;
+		L->attr[L->nattr++] = (uint32_t)k;
+		L->attr[L->nattr++] = (uint32_t)idx;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Adds the points of line or ring G (FLAG on the part) to L. */
+static int
+tl_part(struct tl_layer *L, OGRGeometryH g, uint32_t flag, double bb[4])
+{
+	int n = OGR_G_GetPointCount(g);
+
+	if (n <= 0)
+		return 0;
+	if (tl_grow(&L->xy, &L->capxy, L->nxy + (size_t)n, 2 * sizeof(double))
+	    || tl_grow(&L->rings, &L->caprings, L->nrings + 1,
+	    sizeof(*L->rings)))
+		return -1;
+	OGR_G_GetPoints(g, L->xy + 2 * L->nxy, 2 * sizeof(double),
+	    L->xy + 2 * L->nxy + 1, 2 * sizeof(double), NULL, 0);
+	for (int i = 0; i < n; i++) {
+		double x = L->xy[2 * (L->nxy + (size_t)i)];
+		double y = L->xy[2 * (L->nxy + (size_t)i) + 1];
+
+		bb[0] = fmin(bb[0], x), bb[1] = fmin(bb[1], y);
+		bb[2] = fmax(bb[2], x), bb[3] = fmax(bb[3], y);
+	}
+	L->nxy += (size_t)n;
+	L->rings[L->nrings++] = (uint32_t)n | flag;
+	return 1;
+}
+
+/* Adds G as one feature like TMPL (a collection: each member one). */
+static int
+tl_geom(struct tl_layer *L, OGRGeometryH g, const struct tl_feat *tmpl)
+{
+	OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+	struct tl_feat f = *tmpl;
+	int n = OGR_G_GetGeometryCount(g), rc = 0;
+
+	if (t == wkbGeometryCollection) {
+		for (int i = 0; i < n && rc == 0; i++)
+			rc = tl_geom(L, OGR_G_GetGeometryRef(g, i), tmpl);
+		return rc;
+	}
+	f.xy = L->nxy;
+	f.ring = (uint32_t)L->nrings;
+	f.bb[0] = f.bb[1] = INFINITY;
+	f.bb[2] = f.bb[3] = -INFINITY;
+	switch (t) {
+	case wkbPoint:
+	case wkbLineString:
+		f.kind = t == wkbPoint ? TL_POINT : TL_LINE;
+		rc = tl_part(L, g, 0, f.bb);
+		break;
+	case wkbMultiPoint:
+		/* One part of all the points. */
+		f.kind = TL_POINT;
+		if (tl_grow(&L->xy, &L->capxy, L->nxy + (size_t)n,
+		    2 * sizeof(double)) || tl_grow(&L->rings, &L->caprings,
+		    L->nrings + 1, sizeof(*L->rings)))
+			return -1;
+		for (int i = 0; i < n; i++) {
+			OGRGeometryH p = OGR_G_GetGeometryRef(g, i);
+
+			if (OGR_G_IsEmpty(p))
+				continue;
+			L->xy[2 * L->nxy] = OGR_G_GetX(p, 0);
+			L->xy[2 * L->nxy + 1] = OGR_G_GetY(p, 0);
+			f.bb[0] = fmin(f.bb[0], OGR_G_GetX(p, 0));
+			f.bb[1] = fmin(f.bb[1], OGR_G_GetY(p, 0));
+			f.bb[2] = fmax(f.bb[2], OGR_G_GetX(p, 0));
+			f.bb[3] = fmax(f.bb[3], OGR_G_GetY(p, 0));
+			L->nxy++;
+		}
+		rc = L->nxy > f.xy;
+		if (rc)
+			L->rings[L->nrings++] = (uint32_t)(L->nxy - f.xy);
+		break;
+	case wkbMultiLineString:
+		f.kind = TL_LINE;
+		for (int i = 0; i < n && rc >= 0; i++)
+			rc = tl_part(L, OGR_G_GetGeometryRef(g, i), 0, f.bb);
+		break;
+	case wkbPolygon:
+	case wkbMultiPolygon:
+		f.kind = TL_POLY;
+		for (int i = 0; i < (t == wkbPolygon ? 1 : n) && rc >= 0; i++) {
+			OGRGeometryH p = t == wkbPolygon ? g :
+			    OGR_G_GetGeometryRef(g, i);
+			int nr = OGR_G_GetGeometryCount(p);
+
+			for (int j = 0; j < nr && rc >= 0; j++) {
+				int k = tl_part(L, OGR_G_GetGeometryRef(p, j),
+				    j == 0 ? TL_OUTER : 0, f.bb);
+
+				if (j == 0 && k == 0)
+					break;	/* no exterior: no holes */
+				rc = k < 0 ? k : rc;
+			}
+		}
+		break;
+	default:
+		return 0;	/* nothing else is left by then */
+	}
+	if (rc < 0)
+		return -1;
+	f.nring = (uint32_t)L->nrings - f.ring;
+	if (f.nring == 0)
+		return 0;
+	if (tl_grow(&L->f, &L->capf, L->nf + 1, sizeof(*L->f)))
+		return -1;
+	L->f[L->nf++] = f;
+	L->kinds |= 1 << f.kind;
+	return 0;
+}
+
+/* The lon/lat extent of LAYER in SRS when it is quick to know. */
+static int
+tl_area(struct kcn_ctx *ctx, OGRLayerH layer, OGRSpatialReferenceH srs,
+    double ll[4])
+{
+	OGREnvelope e;
+	double ext[4];
+
+	if (!OGR_L_TestCapability(layer, OLCFastGetExtent) ||
+	    OGR_L_GetExtent(layer, &e, FALSE) != OGRERR_NONE)
+		return 0;
+	ext[0] = e.MinX, ext[1] = e.MinY, ext[2] = e.MaxX, ext[3] = e.MaxY;
+	if (kcn_extent_lonlat(ctx, srs, ext, ll) != KCN_OK) {
+		kcn_ctx_clear(ctx);
+		return 0;
+	}
+	return 1;
+}
+
+/* The fill of feature F of layer L: its class by the style's field. */
+static uint32_t
+tl_fill(const struct kcn_style *s, OGRFeatureH f, int by)
+{
+	OGRFieldType t;
+
+	if (by < 0 || !OGR_F_IsFieldSetAndNotNull(f, by))
+		return kcn_style_pick(s, NULL, 0, 0);
+	t = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, by));
+	return kcn_style_pick(s, OGR_F_GetFieldAsString(f, by),
+	    OGR_F_GetFieldAsDouble(f, by), t == OFTInteger ||
+	    t == OFTInteger64 || t == OFTReal);
+}
+
+/* Reads the layer of IN into L, in Web Mercator metres. */
+static enum kcn_status
+tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
+{
+	struct kcn_ctx *ctx = r->ctx;
+	struct kcn_source *src;
+	struct kcn_reader *rd = NULL;
+	struct kcn_transform *to_ll = NULL, *to_m = NULL;
+	OGRSpatialReferenceH srs = NULL, wgs = kcn_crs_wgs84(), merc = NULL;
+	OGRFeatureDefnH defn;
+	OGRFeatureH f = NULL;
+	double area[4];
+	int by = -1, have_area;
+	enum kcn_status st = KCN_OK, rs;
+
+	L->path = in->path;
+	L->name = in->style.name;
+	L->style = &in->style;
+	if ((src = kcn_source_open(ctx, in->path, KCN_OPEN_VECTOR)) == NULL) {
+		OSRRelease(wgs);
+		return kcn_ctx_status(ctx);
+	}
+	if ((rd = kcn_reader_new(ctx, src, NULL)) == NULL ||
+	    (st = kcni_layer_crs(ctx, in->path, kcn_reader_layer(rd), NULL, 0,
+	    &srs)) != KCN_OK) {
+		st = kcn_ctx_status(ctx);
+		goto out;
+	}
+	have_area = tl_area(ctx, kcn_reader_layer(rd), srs, area);
+	if ((merc = kcn_crs_parse(ctx, "EPSG:3857", NULL)) == NULL ||
+	    (to_ll = kcn_transform_new(ctx, srs, wgs, have_area ? area : NULL,
+	    r->o->allow_ballpark)) == NULL ||
+	    (to_m = kcn_transform_new(ctx, wgs, merc, NULL, 0)) == NULL) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", kcn_ctx_errmsg(ctx));
+		st = kcni_error(ctx, kcn_ctx_status(ctx), in->path, "%s", msg);
+		goto out;
+	}
+	kcni_msg(ctx, KCN_MSG_INFO, in->path, "layer \"%s\", to Web Mercator "
+	    "through %s", L->name, kcn_transform_info(to_ll)->name);
+	defn = OGR_L_GetLayerDefn(kcn_reader_layer(rd));
+	L->nkeys = OGR_FD_GetFieldCount(defn);
+	if (L->nkeys > 0 && ((L->keys = calloc((size_t)L->nkeys,
+	    sizeof(*L->keys))) == NULL || (L->knum = calloc((size_t)L->nkeys,
+	    sizeof(*L->knum))) == NULL)) {
+		st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
+		goto out;
+	}
+	for (int k = 0; k < L->nkeys; k++) {
+		OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, k);
+		OGRFieldType t = OGR_Fld_GetType(fd);
+
+		if ((L->keys[k] = kcni_strdup(ctx, OGR_Fld_GetNameRef(fd))) ==
+		    NULL) {
+			st = KCN_EOS;
+			goto out;
+		}
+		L->knum[k] = t == OFTInteger || t == OFTInteger64 || t == OFTReal;
+	}
+	if (in->style.by != NULL &&
+	    (by = OGR_FD_GetFieldIndex(defn, in->style.by)) < 0) {
+		st = kcni_error(ctx, KCN_EUSAGE, in->path, "by=%s: no such "
+		    "field", in->style.by);
+		goto out;
+	}
+	for (;;) {
+		OGRGeometryH g;
+		struct tl_feat tmpl;
+		char where[1100], *note;
+		OGREnvelope e;
+
+		if ((rs = kcn_reader_next(ctx, rd, &f)) == KCN_OK && f == NULL)
+			break;
+		if (f == NULL)
+			break;	/* a read error: said below */
+		L->read++;
+		snprintf(where, sizeof(where), "%s:%lld", in->path,
+		    kcn_reader_count(rd));
+		if (rs != KCN_OK || (g = OGR_F_StealGeometry(f)) == NULL ||
+		    OGR_G_IsEmpty(g)) {
+			if (rs != KCN_OK) {
+				kcni_msg(ctx, KCN_MSG_WARNING, where, "%s",
+				    kcn_ctx_errmsg(ctx));
+				L->skipped++;
+			} else if (g != NULL) {
+				OGR_G_DestroyGeometry(g);
+			}
+			OGR_F_Destroy(f);
+			continue;
+		}
+		if (OGR_G_HasCurveGeometry(g, TRUE)) {
+			OGRGeometryH lin = OGR_G_GetLinearGeometry(g, 0, NULL);
+
+			OGR_G_DestroyGeometry(g);
+			g = lin;
+		}
+		rs = g == NULL ? KCN_REJECTED : kcn_transform_geom(ctx, to_ll, g);
+		if (rs == KCN_OK)
+			rs = kcni_fit_lonlat(ctx, &g, 1, 0, 1);
+		if ((note = kcni_note_take(ctx)) != NULL) {
+			L->cut++;
+			kcni_msg(ctx, KCN_MSG_INFO, where, "%s", note);
+			free(note);
+		}
+		if (rs == KCN_OK) {
+			OGR_G_GetEnvelope(g, &e);
+			r->ll[0] = fmin(r->ll[0], e.MinX);
+			r->ll[1] = fmin(r->ll[1], e.MinY);
+			r->ll[2] = fmax(r->ll[2], e.MaxX);
+			r->ll[3] = fmax(r->ll[3], e.MaxY);
+			rs = kcn_transform_geom(ctx, to_m, g);
+		}
+		if (rs != KCN_OK) {
+			kcni_msg(ctx, KCN_MSG_WARNING, where, "%s",
+			    kcn_ctx_errmsg(ctx));
+			L->skipped++;
+			if (g != NULL)
+				OGR_G_DestroyGeometry(g);
+			OGR_F_Destroy(f);
+			continue;
+		}
+		memset(&tmpl, 0, sizeof(tmpl));
+		tmpl.fid = OGR_F_GetFID(f);
+		tmpl.fill = tl_fill(&in->style, f, by);
+		if (tl_attrs(L, f, &tmpl.attr, &tmpl.nattr) != 0 ||
+		    tl_geom(L, g, &tmpl) != 0) {
+			OGR_G_DestroyGeometry(g);
+			OGR_F_Destroy(f);
+			f = NULL;
+			st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
+			goto out;
+		}
+		OGR_G_DestroyGeometry(g);
+		OGR_F_Destroy(f);
+		f = NULL;
+		if ((L->read & 4095) == 0)
+			kcni_progress(ctx, L->name, (double)L->read, 0, 0);
+	}
+	if (rs != KCN_OK)
+		st = rs;
+	else if (L->nf == 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "no features to tile");
+	if (L->cut > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "%lld features cut at "
+		    "Web Mercator's latitude limit or the antimeridian (-v "
+		    "lists them)", L->cut);
+	if (L->skipped > 0)
+		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "%lld features "
+		    "skipped (each reported)", L->skipped);
+out:
+	kcn_transform_free(to_ll);
+	kcn_transform_free(to_m);
+	kcn_reader_free(rd);
+	if (srs != NULL)
+		OSRRelease(srs);
+	if (merc != NULL)
+		OSRRelease(merc);
+	OSRRelease(wgs);
+	if (kcn_source_close(ctx, src) != KCN_OK && st == KCN_OK)
+		st = kcn_ctx_status(ctx);
+	return st;
+}
+
+static void
+tl_layer_free(struct tl_layer *L)
+{
+	for (int k = 0; k < L->nkeys; k++)
+		free(L->keys[k]);
+	free(L->keys);
+	free(L->knum);
+	free(L->f);
+	free(L->xy);
+	free(L->rings);
+	free(L->attr);
+	free(L->vals);
+	free(L->vhash);
+	free(L->pool);
+}
+
+/* ---- a feature in tile coordinates ------------------------------------ */
+
+static int
+tl_pts_grow(struct tl_worker *w, size_t n)
+{
+	return tl_grow(&w->pts, &w->cappts, n, 2 * sizeof(double));
+}
+
+/* The GEOS geometry of the parts in W (of KIND), NULL on failure. */
+static GEOSGeometry *
+tl_to_geos(struct tl_worker *w, int kind)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(w->ctx);
+	GEOSGeometry **polys = NULL, **holes = NULL, *shell = NULL, *g = NULL;
+	size_t off = 0, np = 0, nh = 0;
+	int ok = 1;
+
+	if ((polys = calloc(w->parts.n, sizeof(*polys))) == NULL ||
+	    (holes = calloc(w->parts.n, sizeof(*holes))) == NULL)
+		goto out;
+	for (size_t i = 0; i <= w->parts.n && ok; i++) {
+		uint32_t n = i < w->parts.n ? w->parts.v[i] & ~TL_OUTER : 0;
+		GEOSCoordSequence *cs;
+		GEOSGeometry *ring;
+
+		if (kind == TL_POLY && (i == w->parts.n ||
+		    (w->parts.v[i] & TL_OUTER)) && shell != NULL) {
+			if ((polys[np] = GEOSGeom_createPolygon_r(h, shell,
+			    holes, (unsigned)nh)) == NULL)
+				ok = 0;
+			else
+				np++;
+			shell = NULL;
+			nh = 0;
+		}
+		if (i == w->parts.n || !ok)
+			break;
+		cs = GEOSCoordSeq_copyFromBuffer_r(h, w->pts + 2 * off, n, 0, 0);
+		off += n;
+		if (cs == NULL) {
+			ok = 0;
+			break;
+		}
+		if (kind == TL_LINE) {
+			if ((polys[np] = GEOSGeom_createLineString_r(h, cs)) ==
+			    NULL)
+				ok = 0;
+			else
+				np++;
+			continue;
+		}
+		if (n < 4 || (ring = GEOSGeom_createLinearRing_r(h, cs)) ==
+		    NULL) {
+			if (n < 4)
+				GEOSCoordSeq_destroy_r(h, cs);
+			continue;	/* too few points: left out */
+		}
+		if (w->parts.v[i] & TL_OUTER)
+			shell = ring;
+		else if (shell != NULL)
+			holes[nh++] = ring;
+		else
+			GEOSGeom_destroy_r(h, ring);
+	}
+	if (shell != NULL)
+		GEOSGeom_destroy_r(h, shell);
+	for (size_t i = 0; i < nh; i++)
+		if (!ok || shell != NULL)
+			GEOSGeom_destroy_r(h, holes[i]);
+	if (ok)
+		g = GEOSGeom_createCollection_r(h, kind == TL_POLY ?
+		    GEOS_MULTIPOLYGON : GEOS_MULTILINESTRING, polys,
+		    (unsigned)np);
+	if (g == NULL)
+		for (size_t i = 0; i < np; i++)
+			GEOSGeom_destroy_r(h, polys[i]);
+out:
+	free(polys);
+	free(holes);
+	return g;
+}
+
+/* Appends the points of line or ring G to W's parts with FLAG. */
+static int
+tl_from_seq(struct tl_worker *w, const GEOSGeometry *g, uint32_t flag)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(w->ctx);
+	const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, g);
+	unsigned n = 0;
+
+	if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &n) || n == 0)
+		return 0;
+	if (tl_pts_grow(w, w->npts + n) ||
+	    !GEOSCoordSeq_copyToBuffer_r(h, cs, w->pts + 2 * w->npts, 0, 0) ||
+	    kcni_u32_push(&w->parts, n | flag))
+		return -1;
+	w->npts += n;
+	return 0;
+}
+
+/* Replaces W's parts by those of G (polygons or lines, any nesting). */
+static int
+tl_from_geos(struct tl_worker *w, const GEOSGeometry *g)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(w->ctx);
+	int t = GEOSGeomTypeId_r(h, g), n;
+
+	switch (t) {
+	case GEOS_LINESTRING:
+	case GEOS_LINEARRING:
+		return tl_from_seq(w, g, 0);
+	case GEOS_POLYGON:
+		if (tl_from_seq(w, GEOSGetExteriorRing_r(h, g), TL_OUTER))
+			return -1;
+		n = GEOSGetNumInteriorRings_r(h, g);
+		for (int i = 0; i < n; i++)
+			if (tl_from_seq(w, GEOSGetInteriorRingN_r(h, g, i), 0))
+				return -1;
+		return 0;
+	case GEOS_MULTILINESTRING:
+	case GEOS_MULTIPOLYGON:
+	case GEOS_GEOMETRYCOLLECTION:
+		n = GEOSGetNumGeometries_r(h, g);
+		for (int i = 0; i < n; i++)
+			if (tl_from_geos(w, GEOSGetGeometryN_r(h, g, i)))
+				return -1;
+		return 0;
+	default:
+		return 0;	/* points of a cut line: nothing to draw */
+	}
+}
+
+/* Twice the signed area of N points P (a closed or open ring). */
+static double
+tl_area2(const double *p, size_t n)
+{
+	double a = 0;
+
+	for (size_t i = 0, j = n - 1; i < n; j = i++)
+		a += (p[2 * j] - p[2 * i]) * (p[2 * j + 1] + p[2 * i + 1]);
+	return a;
+}
+
+static void
+tl_reverse(double *p, size_t n)
+{
+	for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+		double x = p[2 * i], y = p[2 * i + 1];
+
+		p[2 * i] = p[2 * j], p[2 * i + 1] = p[2 * j + 1];
+		p[2 * j] = x, p[2 * j + 1] = y;
+	}
+}
+
+/*
+ * Feature F of L in the coordinates of the tile whose top left corner is
+ * X0, Y1 at K units a metre, into W's points and parts: cut to the
+ * square [LO, HI] when it reaches beyond it, polygon rings wound with
+ * exteriors positive in those (y down) coordinates.  0: nothing left.
+ */
+static int
+tl_shape(struct tl_worker *w, const struct tl_layer *L,
+    const struct tl_feat *F, double x0, double y1, double k, double lo,
+    double hi)
+{
+	const double *src = L->xy + 2 * F->xy;
+	size_t n = 0, off;
+	int inside;
+
+	w->npts = 0;
+	w->parts.n = 0;
+	for (uint32_t i = 0; i < F->nring; i++) {
+		uint32_t m = L->rings[F->ring + i];
+
+		n += m & ~TL_OUTER;
+		if (kcni_u32_push(&w->parts, m))
+			return -1;
+	}
+	if (tl_pts_grow(w, n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		w->pts[2 * i] = (src[2 * i] - x0) * k;
+		w->pts[2 * i + 1] = (y1 - src[2 * i + 1]) * k;
+	}
+	w->npts = n;
+	inside = (F->bb[0] - x0) * k >= lo && (F->bb[2] - x0) * k <= hi &&
+	    (y1 - F->bb[3]) * k >= lo && (y1 - F->bb[1]) * k <= hi;
+	if (F->kind == TL_POINT) {
+		size_t j = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			double x = w->pts[2 * i], y = w->pts[2 * i + 1];
+
+			if (x >= lo && x <= hi && y >= lo && y <= hi) {
+				w->pts[2 * j] = x, w->pts[2 * j + 1] = y;
+				j++;
+			}
+		}
+		w->npts = j;
+		w->parts.v[0] = (uint32_t)j;
+		w->parts.n = j > 0;
+		return j > 0;
+	}
+	if (!inside) {
+		GEOSContextHandle_t h = kcn_ctx_geos(w->ctx);
+		GEOSGeometry *g = tl_to_geos(w, F->kind), *c = NULL;
+
+		if (g != NULL)
+			c = GEOSClipByRect_r(h, g, lo, lo, hi, hi);
+		if (c != NULL) {
+			w->npts = 0;
+			w->parts.n = 0;
+			if (tl_from_geos(w, c) != 0) {
+				GEOSGeom_destroy_r(h, c);
+				GEOSGeom_destroy_r(h, g);
+				return -1;
+			}
+			GEOSGeom_destroy_r(h, c);
+		}
+		/* Else (an invalid shape GEOS cannot cut) it goes whole. */
+		if (g != NULL)
+			GEOSGeom_destroy_r(h, g);
+	}
+	if (F->kind == TL_POLY)
+		for (size_t i = 0, o = 0; i < w->parts.n; i++) {
+			uint32_t m = w->parts.v[i] & ~TL_OUTER;
+			double a = m >= 3 ? tl_area2(w->pts + 2 * o, m) : 0;
+
+			if ((w->parts.v[i] & TL_OUTER) ? a < 0 : a > 0)
+				tl_reverse(w->pts + 2 * o, m);
+			o += m;
+		}
+	off = w->parts.n;
+	return off > 0;
+}
+
+/* ---- vector tiles ----------------------------------------------------- */
+
+/* Rounds W's points to whole units into W->q; the parts' sizes shrink
+   as repeated points go (rings lose their closing point), and rings
+   that rounding flattens or turns over go, with the holes of an
+   exterior that goes.  *MEASURE: twice the area (polygons: exteriors
+   less holes) or the length.  -1 when out of memory. */
+static int
+tl_quantize(struct tl_worker *w, int kind, double *measure)
+{
+	size_t in = 0, out = 0;
+	int dropped_outer = 0;
+
+	*measure = 0;
+	if (tl_grow(&w->q, &w->capq, w->npts + 1, 2 * sizeof(int32_t)))
+		return -1;
+	for (size_t i = 0; i < w->parts.n; i++) {
+		uint32_t m = w->parts.v[i] & ~TL_OUTER, flag =
+		    w->parts.v[i] & TL_OUTER;
+		size_t start = out;
+
+		for (uint32_t j = 0; j < m; j++) {
+			double x = w->pts[2 * (in + j)], y = w->pts[2 * (in +
+			    j) + 1];
+			int32_t qx = (int32_t)floor(fmax(fmin(x, 1 << 28),
+			    -(1 << 28)) + 0.5);
+			int32_t qy = (int32_t)floor(fmax(fmin(y, 1 << 28),
+			    -(1 << 28)) + 0.5);
+
+			if (kind != TL_POINT && out > start &&
+			    w->q[2 * (out - 1)] == qx &&
+			    w->q[2 * (out - 1) + 1] == qy)
+				continue;
+			w->q[2 * out] = qx;
+			w->q[2 * out + 1] = qy;
+			out++;
+		}
+		in += m;
+		if (kind == TL_POLY && out - start >= 2 &&
+		    w->q[2 * start] == w->q[2 * (out - 1)] &&
+		    w->q[2 * start + 1] == w->q[2 * (out - 1) + 1])
+			out--;	/* the closing point: ClosePath draws it */
+		if (kind == TL_POLY) {
+			double a = 0;
+
+			for (size_t s = start, t = out - 1; s < out; t = s++)
+				a += ((double)w->q[2 * t] - w->q[2 * s]) *
+				    ((double)w->q[2 * t + 1] + w->q[2 * s + 1]);
+			/* Exteriors positive, holes negative. */
+			if (flag)
+				dropped_outer = 0;
+			if (out - start < 3 || (flag ? a <= 0 : a >= 0) ||
+			    dropped_outer) {
+				out = start;
+				dropped_outer |= flag != 0;
+			} else {
+				*measure += a;
+			}
+		} else if (kind == TL_LINE) {
+			if (out - start < 2)
+				out = start;
+			for (size_t s = start + 1; s < out; s++)
+				*measure += hypot((double)w->q[2 * s] -
+				    w->q[2 * s - 2], (double)w->q[2 * s + 1] -
+				    w->q[2 * s - 1]);
+		}
+		w->parts.v[i] = (uint32_t)(out - start) | flag;
+	}
+	return 0;
+}
+
+/* Adds a candidate of layer L, feature I, with W->g's commands. */
+static int
+tl_cand_add(struct tl_worker *w, uint32_t l, uint32_t i, int type,
+    double weight, int square)
+{
+	struct tl_cand *c;
+
+	if (w->g.cmd.n == 0)
+		return 0;
+	if (tl_grow(&w->cand, &w->capcand, w->ncand + 1, sizeof(*w->cand)))
+		return -1;
+	c = &w->cand[w->ncand++];
+	c->l = l;
+	c->i = i;
+	c->type = type;
+	c->weight = weight;
+	c->square = square;
+	c->keep = 1;
+	c->cmd0 = w->cmds.n;
+	c->ncmd = w->g.cmd.n;
+	for (size_t j = 0; j < w->g.cmd.n; j++)
+		if (kcni_u32_push(&w->cmds, w->g.cmd.v[j]))
+			return -1;
+	return 0;
+}
+
+/* The candidate feature F (index I of layer number LI) of a tile. */
+static int
+tl_candidate(struct tl_worker *w, uint32_t li, uint32_t i, double x0,
+    double y1, double k)
+{
+	const struct tl_layer *L = &w->r->layers[li];
+	const struct tl_feat *F = &L->f[i];
+	double measure;
+	int rc;
+
+	rc = tl_shape(w, L, F, x0, y1, k, -TL_BUFFER, TL_EXTENT + TL_BUFFER);
+	if (rc <= 0)
+		return rc;
+	kcni_mvt_geom_begin(&w->g);
+	if (F->kind == TL_POLY && w->r->job.z < w->r->o->zmax) {
+		double area = 0;
+
+		for (size_t p = 0, o = 0; p < w->parts.n; p++) {
+			uint32_t m = w->parts.v[p] & ~TL_OUTER;
+
+			area += m >= 3 ? tl_area2(w->pts + 2 * o, m) / 2 : 0;
+			o += m;
+		}
+		if (area < TL_TINY) {
+			/* Too small to draw: its area is gathered, and
+			   every pixel's worth becomes a square of one
+			   pixel where the last of it lies. */
+			int32_t sq[8], cx, cy, hs = (int32_t)(sqrt(TL_TINY) /
+			    2);
+
+			w->tiny++;
+			w->acc[li] += fmax(area, 0);
+			if (w->acc[li] < TL_TINY)
+				return 0;
+			w->acc[li] -= TL_TINY;
+			cx = (int32_t)floor(w->pts[0] + 0.5);
+			cy = (int32_t)floor(w->pts[1] + 0.5);
+			sq[0] = cx - hs, sq[1] = cy - hs;
+			sq[2] = cx + hs, sq[3] = cy - hs;
+			sq[4] = cx + hs, sq[5] = cy + hs;
+			sq[6] = cx - hs, sq[7] = cy + hs;
+			kcni_mvt_geom_ring(&w->g, sq, 4);
+			w->squares++;
+			return tl_cand_add(w, li, i, 3, TL_TINY, 1);
+		}
+	}
+	if (tl_quantize(w, F->kind, &measure) != 0)
+		return -1;
+	for (size_t p = 0, o = 0; p < w->parts.n; p++) {
+		uint32_t m = w->parts.v[p] & ~TL_OUTER;
+
+		if (F->kind == TL_POINT)
+			kcni_mvt_geom_points(&w->g, w->q + 2 * o, m);
+		else if (F->kind == TL_LINE)
+			kcni_mvt_geom_line(&w->g, w->q + 2 * o, m);
+		else
+			kcni_mvt_geom_ring(&w->g, w->q + 2 * o, m);
+		o += m;
+	}
+	if (w->g.cmd.oom)
+		return -1;
+	return tl_cand_add(w, li, i, F->kind, F->kind == TL_POINT ?
+	    (double)(tl_mix((uint64_t)F->fid ^ ((uint64_t)i << 32)) >> 11) :
+	    measure, 0);
+}
+
+/* Encodes the kept candidates as the tile in W->tile. */
+static int
+tl_encode(struct tl_worker *w)
+{
+	struct tl_run *r = w->r;
+	size_t c = 0;
+
+	w->tile.n = 0;
+	for (int li = 0; li < r->nlayers; li++) {
+		const struct tl_layer *L = &r->layers[li];
+		uint32_t nk = 0, nv = 0;
+
+		kcni_mvt_layer_reset(&w->ml);
+		w->stamp++;
+		for (; c < w->ncand && w->cand[c].l == (uint32_t)li; c++) {
+			const struct tl_cand *cd = &w->cand[c];
+			const struct tl_feat *F = &L->f[cd->i];
+			struct kcni_mvt_geom g = { 0 };
+
+			if (!cd->keep)
+				continue;
+			w->tags.n = 0;
+			for (uint32_t a = 0; a < F->nattr; a++) {
+				uint32_t key = L->attr[2 * (F->attr + a)];
+				uint32_t val = L->attr[2 * (F->attr + a) + 1];
+				const struct tl_val *v = &L->vals[val];
+
+				if (w->kstamp[key] != w->stamp) {
+					w->kstamp[key] = w->stamp;
+					w->kloc[key] = nk++;
+					kcni_mvt_key(&w->ml, L->keys[key]);
+				}
+				if (w->vstamp[val] != w->stamp) {
+					w->vstamp[val] = w->stamp;
+					w->vloc[val] = nv++;
+					if (v->type == TV_STRING)
+						kcni_mvt_value_string(&w->ml,
+						    L->pool + v->u.s);
+					else if (v->type == TV_INT)
+						kcni_mvt_value_int(&w->ml,
+						    v->u.i);
+					else
+						kcni_mvt_value_double(&w->ml,
+						    v->u.d);
+				}
+				kcni_u32_push(&w->tags, w->kloc[key]);
+				kcni_u32_push(&w->tags, w->vloc[val]);
+			}
+			g.cmd.v = w->cmds.v + cd->cmd0;
+			g.cmd.n = cd->ncmd;
+			kcni_mvt_feature(&w->ml, (uint64_t)F->fid, F->fid >= 0,
+			    w->tags.v, w->tags.n, cd->type, &g);
+		}
+		if (w->ml.nfeatures > 0)
+			kcni_mvt_layer_end(&w->tile, &w->ml, L->name,
+			    TL_EXTENT);
+	}
+	return w->tile.oom || w->tags.oom ? -1 : 0;
+}
+
+/* A candidate's place and weight, for sorting. */
+struct tl_rank {
+	double weight;
+	size_t i;
+};
+
+static int
+tl_by_weight(const void *a, const void *b)
+{
+	const struct tl_rank *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return x->i < y->i ? -1 : 1;
+}
+
+/* Keeps the share FRAC of each layer's candidates, the heaviest. */
+static int
+tl_thin(struct tl_worker *w, double frac)
+{
+	struct tl_rank *rk = malloc((w->ncand + 1) * sizeof(*rk));
+	size_t a = 0;
+
+	if (rk == NULL)
+		return -1;
+	while (a < w->ncand) {
+		size_t b = a, keep;
+
+		while (b < w->ncand && w->cand[b].l == w->cand[a].l)
+			b++;
+		for (size_t i = a; i < b; i++) {
+			rk[i - a].weight = w->cand[i].weight;
+			rk[i - a].i = i;
+		}
+		qsort(rk, b - a, sizeof(*rk), tl_by_weight);
+		keep = (size_t)ceil(frac * (double)(b - a));
+		for (size_t i = 0; i < b - a; i++)
+			w->cand[rk[i].i].keep = i < keep;
+		a = b;
+	}
+	free(rk);
+	return 0;
+}
+
+static int
+tl_vector_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
+    const struct tl_pair *p, size_t n)
+{
+	struct tl_run *r = w->r;
+	double size = 2 * TL_W / (double)(1u << z), x0 = -TL_W + x * size;
+	double y1 = TL_W - y * size, k = TL_EXTENT / size, frac = 1;
+	size_t kept;
+
+	w->ncand = 0;
+	w->cmds.n = 0;
+	for (int l = 0; l < r->nlayers; l++)
+		w->acc[l] = 0;
+	for (size_t j = 0; j < n; j++)
+		if (tl_candidate(w, p[j].l, p[j].i, x0, y1, k) < 0)
+			return -1;
+	if (w->cmds.oom)
+		return -1;
+	for (int round = 0; ; round++) {
+		if (tl_encode(w) != 0)
+			return -1;
+		kept = 0;
+		for (size_t c = 0; c < w->ncand; c++)
+			kept += (size_t)w->cand[c].keep;
+		if ((w->tile.n <= r->max_bytes && kept <= (size_t)
+		    r->max_features) || round == 12)
+			break;
+		frac *= 0.95 * fmin((double)r->max_bytes / (double)w->tile.n,
+		    (double)r->max_features / (double)kept);
+		if (tl_thin(w, frac) != 0)
+			return -1;
+	}
+	w->features += (long long)kept;
+	w->dropped += (long long)(w->ncand - kept);
+	return 0;
+}
+
+/* ---- raster tiles ----------------------------------------------------- */
+
+static void
+tl_rgba(cairo_t *cr, uint32_t c, double opacity)
+{
+	cairo_set_source_rgba(cr, (c >> 24) / 255.0, ((c >> 16) & 0xff) /
+	    255.0, ((c >> 8) & 0xff) / 255.0, (c & 0xff) / 255.0 * opacity);
+}
+
+/* Draws W's shape of a feature of L with fill FILL. */
+static void
+tl_draw(struct tl_worker *w, const struct tl_layer *L, int kind,
+    uint32_t fill)
+{
+	const struct kcn_style *s = L->style;
+	cairo_t *cr = w->cr;
+	double sc = w->r->o->scale, lw = s->width * sc;
+	int stroke = (s->stroke & 0xff) != 0 && lw > 0;
+
+	cairo_new_path(cr);
+	if (kind == TL_POINT) {
+		double rad = s->size * sc / 2;
+
+		if (s->symbol == KCN_SYMBOL_NONE)
+			return;
+		for (size_t i = 0; i < w->npts; i++) {
+			double x = w->pts[2 * i], y = w->pts[2 * i + 1];
+
+			cairo_new_sub_path(cr);
+			if (s->symbol == KCN_SYMBOL_CIRCLE)
+				cairo_arc(cr, x, y, rad, 0, 2 * M_PI);
+			else
+				cairo_rectangle(cr, x - rad, y - rad, 2 * rad,
+				    2 * rad);
+		}
+	} else {
+		for (size_t p = 0, o = 0; p < w->parts.n; p++) {
+			uint32_t m = w->parts.v[p] & ~TL_OUTER;
+
+			for (uint32_t j = 0; j < m; j++)
+				(j ? cairo_line_to : cairo_move_to)(cr,
+				    w->pts[2 * (o + j)], w->pts[2 * (o + j) + 1]);
+			if (kind == TL_POLY)
+				cairo_close_path(cr);
+			o += m;
+		}
+	}
+	if (kind != TL_LINE && (fill & 0xff) != 0) {
+		tl_rgba(cr, fill, s->opacity);
+		cairo_fill_preserve(cr);
+	}
+	if (kind == TL_LINE && !stroke && (fill & 0xff) != 0) {
+		/* A line without a stroke colour takes its fill's. */
+		tl_rgba(cr, fill | 0xff, s->opacity);
+		cairo_set_line_width(cr, fmax(lw, sc));
+		cairo_stroke(cr);
+	} else if (stroke) {
+		tl_rgba(cr, s->stroke, s->opacity);
+		cairo_set_line_width(cr, lw);
+		cairo_stroke(cr);
+	}
+	cairo_new_path(cr);
+}
+
+static int
+tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
+    const struct tl_pair *p, size_t n)
+{
+	struct tl_run *r = w->r;
+	double size = 2 * TL_W / (double)(1u << z), x0 = -TL_W + x * size;
+	double y1 = TL_W - y * size, k = r->px / size;
+	const uint32_t *px;
+	int stride, any = 0;
+
+	cairo_save(w->cr);
+	cairo_set_operator(w->cr, CAIRO_OPERATOR_CLEAR);
+	cairo_paint(w->cr);
+	cairo_restore(w->cr);
+	for (size_t j = 0; j < n; j++) {
+		const struct tl_layer *L = &r->layers[p[j].l];
+		const struct tl_feat *F = &L->f[p[j].i];
+		double m = L->margin * r->o->scale;
+		int rc = tl_shape(w, L, F, x0, y1, k, -m, r->px + m);
+
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			tl_draw(w, L, F->kind, F->fill);
+	}
+	cairo_surface_flush(w->surf);
+	px = (const uint32_t *)cairo_image_surface_get_data(w->surf);
+	stride = cairo_image_surface_get_stride(w->surf) / 4;
+	for (int i = 0; i < r->px && !any; i++)
+		for (int j = 0; j < r->px; j++)
+			if (px[(size_t)i * (size_t)stride + (size_t)j] != 0) {
+				any = 1;
+				break;
+			}
+	w->tile.n = 0;
+	if (!any)
+		return 0;	/* empty tiles are left out */
+	w->features += (long long)n;
+	return kcni_png_encode(px, r->px, r->px, stride, &w->tile,
+	    w->scratch);
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+static int
+tl_worker_init(struct tl_worker *w, struct tl_run *r, struct kcn_ctx *ctx)
+{
+	memset(w, 0, sizeof(*w));
+	w->r = r;
+	w->ctx = ctx;
+	if ((w->acc = calloc((size_t)r->nlayers, sizeof(*w->acc))) == NULL)
+		return -1;
+	if (r->o->vector) {
+		if ((w->kstamp = calloc((size_t)r->maxkeys + 1, 4)) == NULL ||
+		    (w->kloc = calloc((size_t)r->maxkeys + 1, 4)) == NULL ||
+		    (w->vstamp = calloc(r->maxvals + 1, 4)) == NULL ||
+		    (w->vloc = calloc(r->maxvals + 1, 4)) == NULL)
+			return -1;
+		return 0;
+	}
+	w->surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, r->px, r->px);
+	if (cairo_surface_status(w->surf) != CAIRO_STATUS_SUCCESS)
+		return -1;
+	w->cr = cairo_create(w->surf);
+	if (cairo_status(w->cr) != CAIRO_STATUS_SUCCESS ||
+	    (w->scratch = malloc((size_t)r->px * (size_t)r->px)) == NULL)
+		return -1;
+	cairo_set_line_join(w->cr, CAIRO_LINE_JOIN_ROUND);
+	cairo_set_line_cap(w->cr, CAIRO_LINE_CAP_ROUND);
+	cairo_set_fill_rule(w->cr, CAIRO_FILL_RULE_WINDING);
+	return 0;
+}
+
+static void
+tl_worker_free(struct tl_worker *w)
+{
+	free(w->pts);
+	kcni_u32_free(&w->parts);
+	free(w->q);
+	free(w->cand);
+	kcni_u32_free(&w->cmds);
+	kcni_u32_free(&w->tags);
+	kcni_u32_free(&w->g.cmd);
+	kcni_mvt_layer_free(&w->ml);
+	kcni_buf_free(&w->tile);
+	free(w->kstamp);
+	free(w->kloc);
+	free(w->vstamp);
+	free(w->vloc);
+	free(w->acc);
+	if (w->cr != NULL)
+		cairo_destroy(w->cr);
+	if (w->surf != NULL)
+		cairo_surface_destroy(w->surf);
+	free(w->scratch);
+}
+
+/* Makes tiles of the job until none is left or one fails. */
+static void
+tl_work(struct tl_worker *w)
+{
+	struct tl_job *j = &w->r->job;
+	size_t t;
+
+	while (j->st == KCN_OK && (t = atomic_fetch_add(&j->next, 1)) < j->n) {
+		const struct tl_pair *p = j->pairs + j->first[t];
+		size_t n = j->first[t + 1] - j->first[t];
+		struct tl_out *o = &j->out[t];
+		int rc;
+
+		o->x = p->x;
+		o->y = p->y;
+		rc = w->r->o->vector ? tl_vector_tile(w, j->z, p->x, p->y, p, n) :
+		    tl_raster_tile(w, j->z, p->x, p->y, p, n);
+		if (rc == 0 && w->tile.n > 0) {
+			if ((o->p = malloc(w->tile.n)) == NULL)
+				rc = -1;
+			else
+				memcpy(o->p, w->tile.p, w->tile.n);
+			o->n = w->tile.n;
+			if (o->n > w->biggest)
+				w->biggest = o->n;
+		}
+		if (rc != 0) {
+			pthread_mutex_lock(&j->mu);
+			if (j->st == KCN_OK) {
+				j->st = KCN_EOS;
+				snprintf(j->where, sizeof(j->where), "tile "
+				    "%d/%u/%u", j->z, p->x, p->y);
+				snprintf(j->what, sizeof(j->what), "out of "
+				    "memory or a drawing failure");
+			}
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+}
+
+static void *
+tl_thread(void *ud)
+{
+	struct tl_worker *w = ud;
+	struct tl_run *r = w->r;
+	struct tl_job *j = &r->job;
+	struct kcn_ctx *ctx = kcn_ctx_new();
+	int ok = ctx != NULL && tl_worker_init(w, r, ctx) == 0;
+	unsigned seen = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		while (j->gen == seen && !j->quit)
+			pthread_cond_wait(&j->posted, &j->mu);
+		seen = j->gen;
+		if (j->quit) {
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		if (!ok && j->st == KCN_OK) {
+			j->st = KCN_EOS;
+			snprintf(j->where, sizeof(j->where), "threads");
+			snprintf(j->what, sizeof(j->what), "out of memory");
+		}
+		pthread_mutex_unlock(&j->mu);
+		if (ok)
+			tl_work(w);
+		pthread_mutex_lock(&j->mu);
+		if (--j->active == 0)
+			pthread_cond_signal(&j->done);
+		pthread_mutex_unlock(&j->mu);
+	}
+	tl_worker_free(w);
+	kcn_ctx_free(ctx);
+	return NULL;
+}
+
+/* Makes the job's tiles on every thread; STARTED threads besides this
+   one, whose worker is MAIN_W. */
+static void
+tl_run_job(struct tl_run *r, struct tl_worker *main_w, int started)
+{
+	struct tl_job *j = &r->job;
+
+	pthread_mutex_lock(&j->mu);
+	j->gen++;
+	j->active = started;
+	pthread_cond_broadcast(&j->posted);
+	pthread_mutex_unlock(&j->mu);
+	tl_work(main_w);
+	pthread_mutex_lock(&j->mu);
+	while (j->active > 0)
+		pthread_cond_wait(&j->done, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* ---- zooms ------------------------------------------------------------ */
+
+static int
+tl_pair_cmp(const void *a, const void *b)
+{
+	const struct tl_pair *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->l != y->l)
+		return x->l < y->l ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Lists every feature under the tiles of zoom Z it reaches. */
+static enum kcn_status
+tl_pairs(struct tl_run *r, int z, struct tl_pair **out, size_t *nout)
+{
+	double size = 2 * TL_W / (double)(1u << z);
+	long long max = (1LL << z) - 1;
+	struct tl_pair *p = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t base = kcni_tile_id(z, 0, 0);
+
+	for (int l = 0; l < r->nlayers; l++) {
+		const struct tl_layer *L = &r->layers[l];
+		double m = r->o->vector ? size * TL_BUFFER / TL_EXTENT :
+		    size * L->margin * r->o->scale / r->px;
+
+		for (size_t i = 0; i < L->nf; i++) {
+			const double *bb = L->f[i].bb;
+			long long x0 = (long long)floor((bb[0] - m + TL_W) /
+			    size), x1 = (long long)floor((bb[2] + m + TL_W) /
+			    size), y0 = (long long)floor((TL_W - bb[3] - m) /
+			    size), y1 = (long long)floor((TL_W - bb[1] + m) /
+			    size);
+
+			x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
+			x1 = x1 > max ? max : x1, y1 = y1 > max ? max : y1;
+			if (x1 < x0 || y1 < y0)
+				continue;
+			if (n + (size_t)((x1 - x0 + 1) * (y1 - y0 + 1)) >
+			    TL_MAX_PAIRS) {
+				free(p);
+				return kcni_error(r->ctx, KCN_EUSAGE, "-z",
+				    "zoom %d needs more than %d feature "
+				    "tiles; lower the highest zoom", z,
+				    TL_MAX_PAIRS);
+			}
+			if (tl_grow(&p, &cap, n + (size_t)((x1 - x0 + 1) *
+			    (y1 - y0 + 1)), sizeof(*p))) {
+				free(p);
+				return kcni_error(r->ctx, KCN_EOS, "tiles",
+				    "out of memory");
+			}
+			for (long long ty = y0; ty <= y1; ty++)
+				for (long long tx = x0; tx <= x1; tx++) {
+					p[n].key = kcni_tile_id(z, (uint32_t)tx,
+					    (uint32_t)ty) - base;
+					p[n].x = (uint32_t)tx;
+					p[n].y = (uint32_t)ty;
+					p[n].l = (uint32_t)l;
+					p[n].i = (uint32_t)i;
+					n++;
+				}
+		}
+	}
+	qsort(p, n, sizeof(*p), tl_pair_cmp);
+	*out = p;
+	*nout = n;
+	return KCN_OK;
+}
+
+/* Makes and writes the tiles of zoom Z. */
+static enum kcn_status
+tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
+    struct kcni_store *s, int z, long long *ntiles)
+{
+	struct tl_job *j = &r->job;
+	struct tl_pair *p = NULL;
+	size_t np = 0, nt = 0, *first = NULL;
+	struct tl_out *out = NULL;
+	enum kcn_status st;
+	char label[32];
+	long long written = 0;
+
+	if ((st = tl_pairs(r, z, &p, &np)) != KCN_OK)
+		return st;
+	if ((first = malloc((np + 1) * sizeof(*first))) == NULL ||
+	    (out = calloc(TL_WINDOW, sizeof(*out))) == NULL) {
+		st = kcni_error(r->ctx, KCN_EOS, "tiles", "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < np; i++)
+		if (i == 0 || p[i].key != p[i - 1].key)
+			first[nt++] = i;
+	first[nt] = np;
+	snprintf(label, sizeof(label), "zoom %d", z);
+	for (size_t w0 = 0; w0 < nt && st == KCN_OK; w0 += TL_WINDOW) {
+		size_t cnt = nt - w0 < TL_WINDOW ? nt - w0 : TL_WINDOW;
+
+		j->z = z;
+		j->pairs = p;
+		j->first = first + w0;
+		j->out = out;
+		j->n = cnt;
+		atomic_store(&j->next, 0);
+		tl_run_job(r, main_w, started);
+		if ((st = j->st) != KCN_OK)
+			kcni_error(r->ctx, st, j->where, "%s", j->what);
+		for (size_t i = 0; i < cnt; i++) {
+			if (st == KCN_OK && out[i].n > 0) {
+				st = kcni_store_put(r->ctx, s, z, out[i].x,
+				    out[i].y, out[i].p, out[i].n);
+				written++;
+			}
+			free(out[i].p);
+			out[i].p = NULL;
+			out[i].n = 0;
+		}
+		kcni_progress(r->ctx, label, (double)(w0 + cnt), (double)nt,
+		    0);
+	}
+	kcni_progress(r->ctx, label, (double)nt, (double)nt, 1);
+	*ntiles += written;
+done:
+	free(out);
+	free(first);
+	free(p);
+	return st;
+}
+
+/* The layers and their fields as TileJSON's vector_layers. */
+static char *
+tl_vector_layers(struct tl_run *r)
+{
+	struct kcni_buf b = { 0 };
+	char t[128];
+
+	kcni_buf_put(&b, "[", 1);
+	for (int l = 0; l < r->nlayers; l++) {
+		const struct tl_layer *L = &r->layers[l];
+
+		kcni_buf_put(&b, l ? ",{\"id\":\"" : "{\"id\":\"", l ? 8 : 7);
+		kcni_buf_put(&b, L->name, strlen(L->name));
+		kcni_buf_put(&b, "\",\"fields\":{", 12);
+		for (int k = 0; k < L->nkeys; k++) {
+			if (k)
+				kcni_buf_put(&b, ",", 1);
+			kcni_buf_put(&b, "\"", 1);
+			for (const char *c = L->keys[k]; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					kcni_buf_put(&b, "\\", 1);
+				if ((unsigned char)*c >= 0x20)
+					kcni_buf_put(&b, c, 1);
+			}
+			snprintf(t, sizeof(t), "\":\"%s\"", L->knum[k] ?
+			    "Number" : "String");
+			kcni_buf_put(&b, t, strlen(t));
+		}
+		snprintf(t, sizeof(t), "},\"minzoom\":%d,\"maxzoom\":%d}",
+		    r->o->zmin, r->o->zmax);
+		kcni_buf_put(&b, t, strlen(t));
+	}
+	kcni_buf_put(&b, "]", 2);
+	if (b.oom) {
+		kcni_buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.p;
+}
+
+/* The tile set's name: the output's base name without extension. */
+static void
+tl_setname(const char *path, char *name, size_t size)
+{
+	const char *b = strrchr(path, '/');
+	char *dot;
+
+	while (b != NULL && b[1] == '\0' && b > path) {
+		/* "out/tiles/": the folder's own name */
+		const char *c = b - 1;
+
+		while (c > path && *c != '/')
+			c--;
+		snprintf(name, size, "%.*s", (int)(b - c - (*c == '/')),
+		    c + (*c == '/'));
+		return;
+	}
+	snprintf(name, size, "%s", b != NULL ? b + 1 : path);
+	if ((dot = strrchr(name, '.')) != NULL && dot != name)
+		*dot = '\0';
+}
+
+enum kcn_status
+kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
+{
+	struct tl_run r;
+	struct tl_worker *w = NULL;
+	pthread_t tid[64];
+	struct kcni_store *s = NULL;
+	struct kcni_tilemeta m;
+	char name[256], desc[1024], *vl = NULL;
+	long long ntiles = 0, total = 0, skipped = 0;
+	int nthreads, started = 0;
+	enum kcn_status st = KCN_OK;
+	double t0 = kcni_now();
+
+	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	r.o = o;
+	r.nlayers = o->nlayers;
+	r.ll[0] = r.ll[1] = INFINITY;
+	r.ll[2] = r.ll[3] = -INFINITY;
+	r.px = 256 * (o->scale == 2 ? 2 : 1);
+	r.max_bytes = o->max_bytes ? o->max_bytes : TL_MAX_BYTES;
+	r.max_features = o->max_features ? o->max_features : TL_MAX_FEATURES;
+	if (o->nlayers < 1)
+		return kcni_error(ctx, KCN_EUSAGE, "layers", "no layer to tile");
+	if (o->zmin < 0 || o->zmax > 24 || o->zmin > o->zmax)
+		return kcni_error(ctx, KCN_EUSAGE, "-z", "zooms %d-%d: from 0 "
+		    "to 24, please", o->zmin, o->zmax);
+	if (o->output == NULL || *o->output == '\0')
+		return kcni_error(ctx, KCN_EUSAGE, "-o", "no output given");
+	if ((r.layers = calloc((size_t)o->nlayers, sizeof(*r.layers))) ==
+	    NULL)
+		return kcni_error(ctx, KCN_EOS, "layers", "out of memory");
+	/* Refused before the reading, not after. */
+	if (!o->force && access(o->output, F_OK) == 0) {
+		st = kcni_error(ctx, KCN_ECREATE, o->output, "exists (--force "
+		    "replaces it)");
+		goto out;
+	}
+	for (int l = 0; l < o->nlayers && st == KCN_OK; l++) {
+		struct tl_layer *L = &r.layers[l];
+		const struct kcn_style *sy = &o->layers[l].style;
+
+		for (int k = 0; k < l; k++)
+			if (strcmp(r.layers[k].name, sy->name) == 0)
+				st = kcni_error(ctx, KCN_EUSAGE, o->layers[l].path,
+				    "a second layer named \"%s\" (name= "
+				    "gives another)", sy->name);
+		if (st == KCN_OK)
+			st = tl_read(&r, L, &o->layers[l]);
+		L->margin = fmax(sy->width, sy->size + sy->width) / 2 + 2;
+		total += (long long)L->nf;
+		skipped += L->skipped;
+		if ((size_t)L->nvals > r.maxvals)
+			r.maxvals = L->nvals;
+		if (L->nkeys > r.maxkeys)
+			r.maxkeys = L->nkeys;
+	}
+	if (st != KCN_OK)
+		goto out;
+	if (total == 0) {
+		st = kcni_error(ctx, KCN_EDATA, "layers", "no features to tile");
+		goto out;
+	}
+	kcni_msg(ctx, KCN_MSG_INFO, "layers", "%lld features read in %.1f s",
+	    total, kcni_now() - t0);
+	if ((s = kcni_store_open(ctx, o->output, o->vector, o->force)) ==
+	    NULL) {
+		st = kcn_ctx_status(ctx);
+		goto out;
+	}
+	nthreads = o->threads > 0 ? o->threads : (int)sysconf(
+	    _SC_NPROCESSORS_ONLN);
+	nthreads = nthreads < 1 ? 1 : nthreads > 64 ? 64 : nthreads;
+	if ((w = calloc((size_t)nthreads, sizeof(*w))) == NULL ||
+	    tl_worker_init(&w[0], &r, ctx) != 0) {
+		st = kcni_error(ctx, KCN_EOS, "tiles", "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&r.job.mu, NULL);
+	pthread_cond_init(&r.job.posted, NULL);
+	pthread_cond_init(&r.job.done, NULL);
+	for (int i = 1; i < nthreads; i++) {
+		w[i].r = &r;
+		if (pthread_create(&tid[started], NULL, tl_thread, &w[i]) != 0)
+			break;	/* fewer threads, that is all */
+		started++;
+	}
+	for (int z = o->zmin; z <= o->zmax && st == KCN_OK; z++) {
+		long long before = ntiles, f0 = 0, d0 = 0, t0s = 0, sq0 = 0;
+
+		for (int i = 0; i < nthreads; i++) {
+			f0 += w[i].features, d0 += w[i].dropped;
+			t0s += w[i].tiny, sq0 += w[i].squares;
+		}
+		st = tl_zoom(&r, &w[0], started, s, z, &ntiles);
+		if (st == KCN_OK) {
+			long long f = 0, d = 0, t = 0, sq = 0;
+
+			for (int i = 0; i < nthreads; i++) {
+				f += w[i].features, d += w[i].dropped;
+				t += w[i].tiny, sq += w[i].squares;
+			}
+			kcni_msg(ctx, KCN_MSG_INFO, "tiles", "zoom %d: %lld "
+			    "tiles, %lld features%s", z, ntiles - before,
+			    f - f0, "");
+			if (t - t0s > 0)
+				kcni_msg(ctx, KCN_MSG_INFO, "tiles", "zoom %d: "
+				    "%lld polygons smaller than a pixel "
+				    "gathered into %lld squares", z, t - t0s,
+				    sq - sq0);
+			if (d - d0 > 0)
+				kcni_msg(ctx, KCN_MSG_WARNING, "tiles", "zoom "
+				    "%d: %lld features dropped to keep tiles "
+				    "under %zu bytes and %ld features", z,
+				    d - d0, r.max_bytes, r.max_features);
+		}
+	}
+	pthread_mutex_lock(&r.job.mu);
+	r.job.quit = 1;
+	pthread_cond_broadcast(&r.job.posted);
+	pthread_mutex_unlock(&r.job.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	pthread_cond_destroy(&r.job.posted);
+	pthread_cond_destroy(&r.job.done);
+	pthread_mutex_destroy(&r.job.mu);
+	if (st != KCN_OK)
+		goto out;
+	if (ntiles == 0) {
+		st = kcni_error(ctx, KCN_EDATA, o->output, "no tiles: nothing "
+		    "was drawn at zooms %d-%d", o->zmin, o->zmax);
+		goto out;
+	}
+	tl_setname(o->output, name, sizeof(name));
+	snprintf(desc, sizeof(desc), "kcn-tile %s:", KCN_VERSION);
+	for (int l = 0; l < r.nlayers; l++) {
+		size_t n = strlen(desc);
+
+		snprintf(desc + n, sizeof(desc) - n, " %s", r.layers[l].name);
+	}
+	if (o->vector && (vl = tl_vector_layers(&r)) == NULL) {
+		st = kcni_error(ctx, KCN_EOS, "tiles", "out of memory");
+		goto out;
+	}
+	memset(&m, 0, sizeof(m));
+	m.name = name;
+	m.description = desc;
+	m.format = o->vector ? "pbf" : "png";
+	m.bounds[0] = fmax(r.ll[0], -180);
+	m.bounds[1] = fmax(r.ll[1], -TL_MERC_LAT);
+	m.bounds[2] = fmin(r.ll[2], 180);
+	m.bounds[3] = fmin(r.ll[3], TL_MERC_LAT);
+	m.minzoom = o->zmin;
+	m.maxzoom = o->zmax;
+	m.vector_layers = vl;
+	st = kcni_store_close(ctx, s, &m);
+	s = NULL;
+	if (st == KCN_OK) {
+		kcni_msg(ctx, KCN_MSG_INFO, o->output, "%lld tiles written in "
+		    "%.1f s", ntiles, kcni_now() - t0);
+		if (skipped > 0)
+			st = KCN_REJECTED;
+	}
+out:
+	kcni_store_abort(s);
+	if (w != NULL) {
+		tl_worker_free(&w[0]);
+		free(w);
+	}
+	free(vl);
+	for (int l = 0; l < o->nlayers; l++)
+		tl_layer_free(&r.layers[l]);
+	free(r.layers);
+	return st;
+}
