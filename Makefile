@@ -50,6 +50,11 @@ $(O)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(KCN_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+# Where kcn-tile --preview finds the page's files: the build's, then the
+# installed ones.
+$(O)/lib/preview.o: KCN_CFLAGS += -DKCN_WEBDIR='"$(abspath web/dist)"' \
+	-DKCN_WEBDIR_INSTALLED='"$(PREFIX)/share/kcn/web"'
+
 $(LIB_A): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)

@@ -387,6 +387,17 @@ void kcni_store_abort(struct kcni_store *s);
 int kcni_png_encode(const uint32_t *px, int w, int h, int stride,
     struct kcni_buf *out, unsigned char *scratch);
 
+/* Whether kcn-tile can write a preview page next to OUTPUT: not for
+   MBTiles, and only with the page's files installed. */
+enum kcn_status kcni_preview_check(struct kcn_ctx *ctx, const char *output);
+
+/* Writes the preview page of the tile set of O (NAME, lon/lat bounds LL,
+   the kind of each layer: 1 points, 2 lines, 3 polygons, 0 mixed) next
+   to O->output, with its files in kcn-web/. */
+enum kcn_status kcni_preview_write(struct kcn_ctx *ctx,
+    const struct kcn_tile_opts *o, const char *name, const double ll[4],
+    const int *kinds);
+
 /*
  * A lon/lat geometry *G made fit for a projected target: parts beyond
  * its edges (180 degrees either side of LON0) are cut and moved by whole

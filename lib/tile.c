@@ -27,6 +27,9 @@
 #define TL_MAX_PAIRS 60000000	/* feature-in-tile entries a zoom may need */
 #define TL_MAX_BYTES 500000
 #define TL_MAX_FEATURES 200000
+#ifndef TL_BATCH
+#define TL_BATCH 1000		/* features drawn in one Cairo path at most */
+#endif
 
 enum { TL_POINT = 1, TL_LINE = 2, TL_POLY = 3 };
 enum { TV_STRING, TV_INT, TV_DOUBLE };
@@ -209,13 +212,20 @@ enum kcn_status
 kcn_tile_layer_parse(struct kcn_ctx *ctx, char *arg, int index,
     const char *style_file, struct kcn_tile_layer *l)
 {
-	char *colon = strrchr(arg, ':'), *style = NULL, *base, *dot, name[256];
+	char *colon, *style = NULL, *base, *dot, name[256];
 	enum kcn_status st;
 
 	memset(l, 0, sizeof(*l));
-	if (colon != NULL && strchr(colon, '=') != NULL) {
-		*colon = '\0';
-		style = colon + 1;
+	/* The style starts at the first colon followed by "key=". */
+	for (colon = strchr(arg, ':'); colon != NULL;
+	    colon = strchr(colon + 1, ':')) {
+		size_t k = strspn(colon + 1, "abcdefghijklmnopqrstuvwxyz");
+
+		if (k > 0 && colon[1 + k] == '=') {
+			*colon = '\0';
+			style = colon + 1;
+			break;
+		}
 	}
 	l->path = arg;
 	if (*arg == '\0')
@@ -512,6 +522,10 @@ tl_fill(const struct kcn_style *s, OGRFeatureH f, int by)
 	    t == OFTInteger64 || t == OFTReal);
 }
 
+/* "PATH:N", the feature being read, for a message. */
+#define TL_WHERE(w, path, rd) snprintf((w), sizeof(w), "%s:%lld", (path), \
+    kcn_reader_count(rd))
+
 /* Reads the layer of IN into L, in Web Mercator metres. */
 static enum kcn_status
 tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
@@ -589,11 +603,10 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 		if (f == NULL)
 			break;	/* a read error: said below */
 		L->read++;
-		snprintf(where, sizeof(where), "%s:%lld", in->path,
-		    kcn_reader_count(rd));
 		if (rs != KCN_OK || (g = OGR_F_StealGeometry(f)) == NULL ||
 		    OGR_G_IsEmpty(g)) {
 			if (rs != KCN_OK) {
+				TL_WHERE(where, in->path, rd);
 				kcni_msg(ctx, KCN_MSG_WARNING, where, "%s",
 				    kcn_ctx_errmsg(ctx));
 				L->skipped++;
@@ -614,6 +627,7 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 			rs = kcni_fit_lonlat(ctx, &g, 1, 0, 1);
 		if ((note = kcni_note_take(ctx)) != NULL) {
 			L->cut++;
+			TL_WHERE(where, in->path, rd);
 			kcni_msg(ctx, KCN_MSG_INFO, where, "%s", note);
 			free(note);
 		}
@@ -626,6 +640,7 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 			rs = kcn_transform_geom(ctx, to_m, g);
 		}
 		if (rs != KCN_OK) {
+			TL_WHERE(where, in->path, rd);
 			kcni_msg(ctx, KCN_MSG_WARNING, where, "%s",
 			    kcn_ctx_errmsg(ctx));
 			L->skipped++;
@@ -1241,19 +1256,15 @@ tl_rgba(cairo_t *cr, uint32_t c, double opacity)
 	    255.0, ((c >> 8) & 0xff) / 255.0, (c & 0xff) / 255.0 * opacity);
 }
 
-/* Draws W's shape of a feature of L with fill FILL. */
+/* Adds W's shape of a feature of L (of KIND) to the path being drawn. */
 static void
-tl_draw(struct tl_worker *w, const struct tl_layer *L, int kind,
-    uint32_t fill)
+tl_path(struct tl_worker *w, const struct tl_layer *L, int kind)
 {
 	const struct kcn_style *s = L->style;
 	cairo_t *cr = w->cr;
-	double sc = w->r->o->scale, lw = s->width * sc;
-	int stroke = (s->stroke & 0xff) != 0 && lw > 0;
 
-	cairo_new_path(cr);
 	if (kind == TL_POINT) {
-		double rad = s->size * sc / 2;
+		double rad = s->size * w->r->o->scale / 2;
 
 		if (s->symbol == KCN_SYMBOL_NONE)
 			return;
@@ -1267,18 +1278,34 @@ tl_draw(struct tl_worker *w, const struct tl_layer *L, int kind,
 				cairo_rectangle(cr, x - rad, y - rad, 2 * rad,
 				    2 * rad);
 		}
-	} else {
-		for (size_t p = 0, o = 0; p < w->parts.n; p++) {
-			uint32_t m = w->parts.v[p] & ~TL_OUTER;
-
-			for (uint32_t j = 0; j < m; j++)
-				(j ? cairo_line_to : cairo_move_to)(cr,
-				    w->pts[2 * (o + j)], w->pts[2 * (o + j) + 1]);
-			if (kind == TL_POLY)
-				cairo_close_path(cr);
-			o += m;
-		}
+		return;
 	}
+	for (size_t p = 0, o = 0; p < w->parts.n; p++) {
+		uint32_t m = w->parts.v[p] & ~TL_OUTER;
+
+		for (uint32_t j = 0; j < m; j++)
+			(j ? cairo_line_to : cairo_move_to)(cr,
+			    w->pts[2 * (o + j)], w->pts[2 * (o + j) + 1]);
+		if (kind == TL_POLY)
+			cairo_close_path(cr);
+		o += m;
+	}
+}
+
+/*
+ * Fills and strokes the path of features of L (of KIND, with fill FILL)
+ * at once: one pass of Cairo's rasteriser for many features, and where
+ * features of a layer overlap, their union drawn once.
+ */
+static void
+tl_paint(struct tl_worker *w, const struct tl_layer *L, int kind,
+    uint32_t fill)
+{
+	const struct kcn_style *s = L->style;
+	cairo_t *cr = w->cr;
+	double sc = w->r->o->scale, lw = s->width * sc;
+	int stroke = (s->stroke & 0xff) != 0 && lw > 0;
+
 	if (kind != TL_LINE && (fill & 0xff) != 0) {
 		tl_rgba(cr, fill, s->opacity);
 		cairo_fill_preserve(cr);
@@ -1310,6 +1337,11 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 	cairo_set_operator(w->cr, CAIRO_OPERATOR_CLEAR);
 	cairo_paint(w->cr);
 	cairo_restore(w->cr);
+	const struct tl_layer *cl = NULL;
+	uint32_t cfill = 0;
+	int ckind = 0, batched = 0;
+
+	cairo_new_path(w->cr);
 	for (size_t j = 0; j < n; j++) {
 		const struct tl_layer *L = &r->layers[p[j].l];
 		const struct tl_feat *F = &L->f[p[j].i];
@@ -1318,9 +1350,20 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 
 		if (rc < 0)
 			return -1;
-		if (rc > 0)
-			tl_draw(w, L, F->kind, F->fill);
+		if (rc == 0)
+			continue;
+		/* Features of a layer drawn alike go in one path. */
+		if (cl != NULL && (cl != L || cfill != F->fill ||
+		    ckind != F->kind || batched == TL_BATCH)) {
+			tl_paint(w, cl, ckind, cfill);
+			batched = 0;
+		}
+		cl = L, cfill = F->fill, ckind = F->kind;
+		tl_path(w, L, F->kind);
+		batched++;
 	}
+	if (cl != NULL)
+		tl_paint(w, cl, ckind, cfill);
 	cairo_surface_flush(w->surf);
 	px = (const uint32_t *)cairo_image_surface_get_data(w->surf);
 	stride = cairo_image_surface_get_stride(w->surf) / 4;
@@ -1706,8 +1749,9 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 	r.px = 256 * (o->scale == 2 ? 2 : 1);
 	r.max_bytes = o->max_bytes ? o->max_bytes : TL_MAX_BYTES;
 	r.max_features = o->max_features ? o->max_features : TL_MAX_FEATURES;
-	if (o->nlayers < 1)
-		return kcni_error(ctx, KCN_EUSAGE, "layers", "no layer to tile");
+	if (o->nlayers < 1 || o->nlayers > 64)
+		return kcni_error(ctx, KCN_EUSAGE, "layers", "%d layers: from "
+		    "1 to 64, please", o->nlayers);
 	if (o->zmin < 0 || o->zmax > 24 || o->zmin > o->zmax)
 		return kcni_error(ctx, KCN_EUSAGE, "-z", "zooms %d-%d: from 0 "
 		    "to 24, please", o->zmin, o->zmax);
@@ -1717,6 +1761,8 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 	    NULL)
 		return kcni_error(ctx, KCN_EOS, "layers", "out of memory");
 	/* Refused before the reading, not after. */
+	if (o->preview && (st = kcni_preview_check(ctx, o->output)) != KCN_OK)
+		goto out;
 	if (!o->force && access(o->output, F_OK) == 0) {
 		st = kcni_error(ctx, KCN_ECREATE, o->output, "exists (--force "
 		    "replaces it)");
@@ -1841,6 +1887,17 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 	m.vector_layers = vl;
 	st = kcni_store_close(ctx, s, &m);
 	s = NULL;
+	if (st == KCN_OK && o->preview) {
+		int kinds[64];
+
+		for (int l = 0; l < r.nlayers && l < 64; l++) {
+			int k = r.layers[l].kinds;
+
+			kinds[l] = k == 1 << TL_POINT ? 1 : k == 1 << TL_LINE ?
+			    2 : k == 1 << TL_POLY ? 3 : 0;
+		}
+		st = kcni_preview_write(ctx, o, name, m.bounds, kinds);
+	}
 	if (st == KCN_OK) {
 		kcni_msg(ctx, KCN_MSG_INFO, o->output, "%lld tiles written in "
 		    "%.1f s", ntiles, kcni_now() - t0);

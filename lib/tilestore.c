@@ -680,7 +680,8 @@ pmt_close(struct kcn_ctx *ctx, struct kcni_store *s,
 	fwrite(h, 1, sizeof(h), fp);
 	fwrite(root.p, 1, root.n, fp);
 	fwrite(meta.p, 1, meta.n, fp);
-	fwrite(leaves.p, 1, leaves.n, fp);
+	if (leaves.n > 0)
+		fwrite(leaves.p, 1, leaves.n, fp);
 	for (off = 0; off < s->data_len; ) {
 		ssize_t r = pread(s->data_fd, buf, sizeof(buf), (off_t)off);
 

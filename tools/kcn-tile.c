@@ -12,7 +12,7 @@
 
 static const char usage[] =
     "usage: kcn-tile [-qv] [-j threads] -z zooms -o output [--allow-ballpark]\n"
-    "                [--force] [--format png | mvt] [--scale 1 | 2]\n"
+    "                [--force] [--format png | mvt] [--preview] [--scale 1 | 2]\n"
     "                [--style file] [--progress | --no-progress]\n"
     "                layer[:style] ...\n";
 
@@ -26,6 +26,8 @@ static const char help[] =
     "  -o output        folder, NAME.mbtiles or NAME.pmtiles\n"
     "  -j, --threads n  threads (default: one per core)\n"
     "      --format f   png (default) or mvt\n"
+    "      --preview    write index.html next to the tiles: a web map of them\n"
+    "                   that works offline (not for .mbtiles)\n"
     "      --scale n    PNG tiles of 256 (1, default) or 512 pixels (2)\n"
     "      --style file styles by layer: [name] sections of key = value\n"
     "      --force      replace an output that exists\n"
@@ -45,6 +47,7 @@ enum {
 	OPT_ALLOW_BALLPARK = KCN_OPT_FIRST_TOOL,
 	OPT_FORCE,
 	OPT_FORMAT,
+	OPT_PREVIEW,
 	OPT_SCALE,
 	OPT_STYLE
 };
@@ -53,6 +56,7 @@ static const struct option longopts[] = {
 	{ "allow-ballpark", no_argument, NULL, OPT_ALLOW_BALLPARK },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "preview", no_argument, NULL, OPT_PREVIEW },
 	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "style", required_argument, NULL, OPT_STYLE },
 	{ "threads", required_argument, NULL, 'j' },
@@ -104,6 +108,9 @@ main(int argc, char **argv)
 			else
 				rc = kcn_cli_usage_error(&cli, "--format: '%s' "
 				    "is not png or mvt", optarg);
+			break;
+		case OPT_PREVIEW:
+			opts.preview = 1;
 			break;
 		case OPT_SCALE:
 			if ((n = kcn_cli_number(&cli, "--scale", optarg, 1,

@@ -737,6 +737,7 @@ struct kcn_tile_opts {
 	int scale;		/* PNG: 1 (256 px) or 2 (512 px) */
 	int force;		/* replace an existing output */
 	int allow_ballpark;	/* accept datum-less transformations */
+	int preview;		/* write index.html next to the tiles */
 	int threads;		/* 0: one per core */
 	size_t max_bytes;	/* vector tile limit; 0: 500 KB */
 	long max_features;	/* vector tile limit; 0: 200,000 */
