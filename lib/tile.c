@@ -27,6 +27,7 @@
 #define TL_MAX_PAIRS 60000000	/* feature-in-tile entries a zoom may need */
 #define TL_MAX_BYTES 500000
 #define TL_MAX_FEATURES 200000
+#define TL_SIMPLIFY 1.0		/* units a simplified shape may move */
 #ifndef TL_BATCH
 #define TL_BATCH 1000		/* features drawn in one Cairo path at most */
 #endif
@@ -112,6 +113,10 @@ struct tl_worker {
 	struct kcni_u32v parts;
 	int32_t *q;
 	size_t capq;
+	unsigned char *keep;	/* simplification: points kept */
+	size_t *stack;
+	size_t capkeep, capstack;
+	int simplify;		/* below the highest zoom */
 	/* vector */
 	struct tl_cand *cand;
 	size_t ncand, capcand;
@@ -522,9 +527,194 @@ tl_fill(const struct kcn_style *s, OGRFeatureH f, int by)
 	    t == OFTInteger64 || t == OFTReal);
 }
 
-/* "PATH:N", the feature being read, for a message. */
-#define TL_WHERE(w, path, rd) snprintf((w), sizeof(w), "%s:%lld", (path), \
-    kcn_reader_count(rd))
+/* A feature read, on its way to the layer's arrays. */
+struct tl_item {
+	OGRGeometryH g;		/* taken; NULL once appended or dropped */
+	struct tl_feat tmpl;	/* its fid, fill and fields */
+	long long n;		/* its number in the source */
+	enum kcn_status st;	/* KCN_OK, or why it is skipped */
+	char *msg;		/* the reason, or the note on a cut */
+};
+
+/*
+ * A thread that brings batches of geometries to Web Mercator (through
+ * lon/lat, cut at the latitude limit and the antimeridian) while the
+ * next batch is read: GDAL's reading and PROJ's arithmetic on two cores.
+ */
+struct tl_xform {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct kcn_transform *src_ll, *src_m;	/* to clone */
+	struct tl_item *it;
+	int n, busy, quit;
+	int started, ok;	/* it tried to clone the operations; it did */
+	double ll[4];		/* lon/lat bounds of what it did */
+};
+
+#define TL_READ_BATCH 2048
+
+/* Brings items IT[0..N) to Web Mercator with TO_LL and TO_M, widening
+   LL by their lon/lat bounds. */
+static void
+tl_fit_items(struct kcn_ctx *ctx, struct kcn_transform *to_ll,
+    struct kcn_transform *to_m, struct tl_item *it, int n, double ll[4])
+{
+	for (int i = 0; i < n; i++) {
+		struct tl_item *t = &it[i];
+		enum kcn_status rs;
+		OGREnvelope e;
+		char *note;
+
+		if (t->g == NULL)
+			continue;
+		if (OGR_G_HasCurveGeometry(t->g, TRUE)) {
+			OGRGeometryH lin = OGR_G_GetLinearGeometry(t->g, 0, NULL);
+
+			OGR_G_DestroyGeometry(t->g);
+			t->g = lin;
+		}
+		rs = t->g == NULL ? kcni_error(ctx, KCN_REJECTED, "geometry",
+		    "cannot make it linear") : kcn_transform_geom(ctx, to_ll,
+		    t->g);
+		if (rs == KCN_OK)
+			rs = kcni_fit_lonlat(ctx, &t->g, 1, 0, 1);
+		if ((note = kcni_note_take(ctx)) != NULL)
+			t->msg = note;
+		if (rs == KCN_OK) {
+			OGR_G_GetEnvelope(t->g, &e);
+			ll[0] = fmin(ll[0], e.MinX), ll[1] = fmin(ll[1], e.MinY);
+			ll[2] = fmax(ll[2], e.MaxX), ll[3] = fmax(ll[3], e.MaxY);
+			rs = kcn_transform_geom(ctx, to_m, t->g);
+		}
+		if (rs != KCN_OK) {
+			free(t->msg);
+			t->msg = strdup(kcn_ctx_errmsg(ctx));
+			t->st = rs;
+			if (t->g != NULL)
+				OGR_G_DestroyGeometry(t->g);
+			t->g = NULL;
+		}
+	}
+}
+
+static void *
+tl_xform_thread(void *ud)
+{
+	struct tl_xform *x = ud;
+	struct kcn_ctx *ctx = kcn_ctx_new();
+	struct kcn_transform *a = NULL, *b = NULL;
+
+	if (ctx != NULL && (a = kcn_transform_clone(ctx, x->src_ll)) != NULL)
+		b = kcn_transform_clone(ctx, x->src_m);
+	pthread_mutex_lock(&x->mu);
+	x->ok = b != NULL;
+	x->started = 1;
+	pthread_cond_broadcast(&x->cv);
+	while (x->ok) {
+		while (!x->busy && !x->quit)
+			pthread_cond_wait(&x->cv, &x->mu);
+		if (x->quit)
+			break;
+		pthread_mutex_unlock(&x->mu);
+		tl_fit_items(ctx, a, b, x->it, x->n, x->ll);
+		pthread_mutex_lock(&x->mu);
+		x->busy = 0;
+		pthread_cond_broadcast(&x->cv);
+	}
+	pthread_mutex_unlock(&x->mu);
+	kcn_transform_free(a);
+	kcn_transform_free(b);
+	kcn_ctx_free(ctx);
+	return NULL;
+}
+
+/* Frees the geometries and messages of items IT[0..N). */
+static void
+tl_items_clear(struct tl_item *it, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (it[i].g != NULL)
+			OGR_G_DestroyGeometry(it[i].g);
+		free(it[i].msg);
+		memset(&it[i], 0, sizeof(it[i]));
+	}
+}
+
+/* Reads up to TL_READ_BATCH features of RD into IT (*N of them), their
+   fields into L; KCN_OK at the end too (*N 0), else what stops it. */
+static enum kcn_status
+tl_read_batch(struct kcn_ctx *ctx, struct kcn_reader *rd, struct tl_layer *L,
+    int by, struct tl_item *it, int *n)
+{
+	OGRFeatureH f;
+	enum kcn_status rs;
+
+	*n = 0;
+	while (*n < TL_READ_BATCH) {
+		struct tl_item *t = &it[*n];
+		OGRGeometryH g;
+
+		if ((rs = kcn_reader_next(ctx, rd, &f)) != KCN_OK && f == NULL)
+			return rs;
+		if (f == NULL)
+			break;
+		L->read++;
+		if (rs != KCN_OK) {
+			/* Read with an error: said in its turn, skipped. */
+			t->n = kcn_reader_count(rd);
+			t->st = rs;
+			t->msg = strdup(kcn_ctx_errmsg(ctx));
+			(*n)++;
+			OGR_F_Destroy(f);
+			continue;
+		}
+		if ((g = OGR_F_StealGeometry(f)) == NULL || OGR_G_IsEmpty(g)) {
+			if (g != NULL)
+				OGR_G_DestroyGeometry(g);
+			OGR_F_Destroy(f);
+			continue;
+		}
+		t->g = g;
+		t->n = kcn_reader_count(rd);
+		t->tmpl.fid = OGR_F_GetFID(f);
+		t->tmpl.fill = tl_fill(L->style, f, by);
+		(*n)++;
+		if (tl_attrs(L, f, &t->tmpl.attr, &t->tmpl.nattr) != 0) {
+			OGR_F_Destroy(f);
+			return kcni_error(ctx, KCN_EOS, L->path, "out of memory");
+		}
+		OGR_F_Destroy(f);
+	}
+	return KCN_OK;
+}
+
+/* Adds the items IT[0..N), brought to Web Mercator, to L in order,
+   saying why those skipped were. */
+static enum kcn_status
+tl_append(struct kcn_ctx *ctx, struct tl_layer *L, struct tl_item *it, int n)
+{
+	char where[1100];
+
+	for (int i = 0; i < n; i++) {
+		struct tl_item *t = &it[i];
+
+		if (t->msg != NULL) {
+			snprintf(where, sizeof(where), "%s:%lld", L->path, t->n);
+			kcni_msg(ctx, t->st == KCN_OK ? KCN_MSG_INFO :
+			    KCN_MSG_WARNING, where, "%s", t->msg);
+		}
+		if (t->st != KCN_OK) {
+			L->skipped++;
+			continue;
+		}
+		if (t->msg != NULL)
+			L->cut++;
+		if (t->g != NULL && tl_geom(L, t->g, &t->tmpl) != 0)
+			return kcni_error(ctx, KCN_EOS, L->path, "out of memory");
+	}
+	return KCN_OK;
+}
 
 /* Reads the layer of IN into L, in Web Mercator metres. */
 static enum kcn_status
@@ -536,11 +726,13 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 	struct kcn_transform *to_ll = NULL, *to_m = NULL;
 	OGRSpatialReferenceH srs = NULL, wgs = kcn_crs_wgs84(), merc = NULL;
 	OGRFeatureDefnH defn;
-	OGRFeatureH f = NULL;
+	struct tl_item *a = NULL, *b = NULL, *t;
+	struct tl_xform x;
 	double area[4];
-	int by = -1, have_area;
-	enum kcn_status st = KCN_OK, rs;
+	int by = -1, have_area, na = 0, nb = 0, thread = 0;
+	enum kcn_status st = KCN_OK;
 
+	memset(&x, 0, sizeof(x));
 	L->path = in->path;
 	L->name = in->style.name;
 	L->style = &in->style;
@@ -577,14 +769,15 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 	}
 	for (int k = 0; k < L->nkeys; k++) {
 		OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, k);
-		OGRFieldType t = OGR_Fld_GetType(fd);
+		OGRFieldType ft = OGR_Fld_GetType(fd);
 
 		if ((L->keys[k] = kcni_strdup(ctx, OGR_Fld_GetNameRef(fd))) ==
 		    NULL) {
 			st = KCN_EOS;
 			goto out;
 		}
-		L->knum[k] = t == OFTInteger || t == OFTInteger64 || t == OFTReal;
+		L->knum[k] = ft == OFTInteger || ft == OFTInteger64 ||
+		    ft == OFTReal;
 	}
 	if (in->style.by != NULL &&
 	    (by = OGR_FD_GetFieldIndex(defn, in->style.by)) < 0) {
@@ -592,83 +785,68 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 		    "field", in->style.by);
 		goto out;
 	}
-	for (;;) {
-		OGRGeometryH g;
-		struct tl_feat tmpl;
-		char where[1100], *note;
-		OGREnvelope e;
-
-		if ((rs = kcn_reader_next(ctx, rd, &f)) == KCN_OK && f == NULL)
-			break;
-		if (f == NULL)
-			break;	/* a read error: said below */
-		L->read++;
-		if (rs != KCN_OK || (g = OGR_F_StealGeometry(f)) == NULL ||
-		    OGR_G_IsEmpty(g)) {
-			if (rs != KCN_OK) {
-				TL_WHERE(where, in->path, rd);
-				kcni_msg(ctx, KCN_MSG_WARNING, where, "%s",
-				    kcn_ctx_errmsg(ctx));
-				L->skipped++;
-			} else if (g != NULL) {
-				OGR_G_DestroyGeometry(g);
-			}
-			OGR_F_Destroy(f);
-			continue;
-		}
-		if (OGR_G_HasCurveGeometry(g, TRUE)) {
-			OGRGeometryH lin = OGR_G_GetLinearGeometry(g, 0, NULL);
-
-			OGR_G_DestroyGeometry(g);
-			g = lin;
-		}
-		rs = g == NULL ? KCN_REJECTED : kcn_transform_geom(ctx, to_ll, g);
-		if (rs == KCN_OK)
-			rs = kcni_fit_lonlat(ctx, &g, 1, 0, 1);
-		if ((note = kcni_note_take(ctx)) != NULL) {
-			L->cut++;
-			TL_WHERE(where, in->path, rd);
-			kcni_msg(ctx, KCN_MSG_INFO, where, "%s", note);
-			free(note);
-		}
-		if (rs == KCN_OK) {
-			OGR_G_GetEnvelope(g, &e);
-			r->ll[0] = fmin(r->ll[0], e.MinX);
-			r->ll[1] = fmin(r->ll[1], e.MinY);
-			r->ll[2] = fmax(r->ll[2], e.MaxX);
-			r->ll[3] = fmax(r->ll[3], e.MaxY);
-			rs = kcn_transform_geom(ctx, to_m, g);
-		}
-		if (rs != KCN_OK) {
-			TL_WHERE(where, in->path, rd);
-			kcni_msg(ctx, KCN_MSG_WARNING, where, "%s",
-			    kcn_ctx_errmsg(ctx));
-			L->skipped++;
-			if (g != NULL)
-				OGR_G_DestroyGeometry(g);
-			OGR_F_Destroy(f);
-			continue;
-		}
-		memset(&tmpl, 0, sizeof(tmpl));
-		tmpl.fid = OGR_F_GetFID(f);
-		tmpl.fill = tl_fill(&in->style, f, by);
-		if (tl_attrs(L, f, &tmpl.attr, &tmpl.nattr) != 0 ||
-		    tl_geom(L, g, &tmpl) != 0) {
-			OGR_G_DestroyGeometry(g);
-			OGR_F_Destroy(f);
-			f = NULL;
-			st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
-			goto out;
-		}
-		OGR_G_DestroyGeometry(g);
-		OGR_F_Destroy(f);
-		f = NULL;
-		if ((L->read & 4095) == 0)
-			kcni_progress(ctx, L->name, (double)L->read, 0, 0);
+	if ((a = calloc(TL_READ_BATCH, sizeof(*a))) == NULL ||
+	    (b = calloc(TL_READ_BATCH, sizeof(*b))) == NULL) {
+		st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
+		goto out;
 	}
-	if (rs != KCN_OK)
-		st = rs;
-	else if (L->nf == 0)
+	/* The transforming thread, when there are two cores to share. */
+	x.src_ll = to_ll;
+	x.src_m = to_m;
+	x.ll[0] = x.ll[1] = INFINITY;
+	x.ll[2] = x.ll[3] = -INFINITY;
+	pthread_mutex_init(&x.mu, NULL);
+	pthread_cond_init(&x.cv, NULL);
+	if (r->o->threads != 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+	    pthread_create(&x.tid, NULL, tl_xform_thread, &x) == 0) {
+		thread = 1;
+		pthread_mutex_lock(&x.mu);
+		while (!x.started)
+			pthread_cond_wait(&x.cv, &x.mu);
+		pthread_mutex_unlock(&x.mu);
+	}
+	st = tl_read_batch(ctx, rd, L, by, a, &na);
+	while (st == KCN_OK && na > 0) {
+		if (thread && x.ok) {
+			pthread_mutex_lock(&x.mu);
+			x.it = a;
+			x.n = na;
+			x.busy = 1;
+			pthread_cond_broadcast(&x.cv);
+			pthread_mutex_unlock(&x.mu);
+			st = tl_read_batch(ctx, rd, L, by, b, &nb);
+			pthread_mutex_lock(&x.mu);
+			while (x.busy)
+				pthread_cond_wait(&x.cv, &x.mu);
+			pthread_mutex_unlock(&x.mu);
+		} else {
+			tl_fit_items(ctx, to_ll, to_m, a, na, r->ll);
+			if (st == KCN_OK)
+				st = tl_read_batch(ctx, rd, L, by, b, &nb);
+		}
+		if (st == KCN_OK)
+			st = tl_append(ctx, L, a, na);
+		tl_items_clear(a, na);
+		t = a, a = b, b = t;
+		na = nb;
+		nb = 0;
+		kcni_progress(ctx, L->name, (double)L->read, 0, 0);
+	}
+	tl_items_clear(a, na);
+	if (thread) {
+		pthread_mutex_lock(&x.mu);
+		x.quit = 1;
+		pthread_cond_broadcast(&x.cv);
+		pthread_mutex_unlock(&x.mu);
+		pthread_join(x.tid, NULL);
+		r->ll[0] = fmin(r->ll[0], x.ll[0]);
+		r->ll[1] = fmin(r->ll[1], x.ll[1]);
+		r->ll[2] = fmax(r->ll[2], x.ll[2]);
+		r->ll[3] = fmax(r->ll[3], x.ll[3]);
+	}
+	pthread_cond_destroy(&x.cv);
+	pthread_mutex_destroy(&x.mu);
+	if (st == KCN_OK && L->nf == 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "no features to tile");
 	if (L->cut > 0)
 		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "%lld features cut at "
@@ -678,6 +856,8 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "%lld features "
 		    "skipped (each reported)", L->skipped);
 out:
+	free(a);
+	free(b);
 	kcn_transform_free(to_ll);
 	kcn_transform_free(to_m);
 	kcn_reader_free(rd);
@@ -945,6 +1125,70 @@ tl_shape(struct tl_worker *w, const struct tl_layer *L,
 
 /* ---- vector tiles ----------------------------------------------------- */
 
+/* The distance of point P from the segment A B, all in tile units. */
+static double
+tl_seg_dist(const int32_t *p, const int32_t *a, const int32_t *b)
+{
+	double dx = (double)b[0] - a[0], dy = (double)b[1] - a[1];
+	double px = (double)p[0] - a[0], py = (double)p[1] - a[1];
+	double l2 = dx * dx + dy * dy, t;
+
+	if (l2 == 0)
+		return hypot(px, py);
+	t = fmax(0, fmin(1, (px * dx + py * dy) / l2));
+	return hypot(px - t * dx, py - t * dy);
+}
+
+/*
+ * Simplifies the N points at W->q[START...] in place (Douglas and
+ * Peucker: a point goes when the line without it stays within TOL of
+ * it); the ends stay, so a closed ring stays closed.  Returns the points
+ * left, or 0 when out of memory.
+ */
+static size_t
+tl_simplify(struct tl_worker *w, size_t start, size_t n, double tol)
+{
+	int32_t *q = w->q + 2 * start;
+	size_t top = 0, j = 0;
+
+	if (n < 4)
+		return n;
+	if (tl_grow(&w->keep, &w->capkeep, n, 1) ||
+	    tl_grow(&w->stack, &w->capstack, 2 * n, sizeof(*w->stack)))
+		return 0;
+	memset(w->keep, 0, n);
+	w->keep[0] = w->keep[n - 1] = 1;
+	w->stack[top++] = 0;
+	w->stack[top++] = n - 1;
+	while (top > 0) {
+		size_t b = w->stack[--top], a = w->stack[--top], far = a;
+		double dmax = tol;
+
+		for (size_t i = a + 1; i < b; i++) {
+			double d = tl_seg_dist(q + 2 * i, q + 2 * a, q + 2 * b);
+
+			if (d > dmax) {
+				dmax = d;
+				far = i;
+			}
+		}
+		if (far == a)
+			continue;
+		w->keep[far] = 1;
+		w->stack[top++] = a;
+		w->stack[top++] = far;
+		w->stack[top++] = far;
+		w->stack[top++] = b;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (w->keep[i]) {
+			q[2 * j] = q[2 * i];
+			q[2 * j + 1] = q[2 * i + 1];
+			j++;
+		}
+	return j;
+}
+
 /* Rounds W's points to whole units into W->q; the parts' sizes shrink
    as repeated points go (rings lose their closing point), and rings
    that rounding flattens or turns over go, with the holes of an
@@ -981,6 +1225,14 @@ tl_quantize(struct tl_worker *w, int kind, double *measure)
 			out++;
 		}
 		in += m;
+		if (w->simplify && kind != TL_POINT && out - start >= 4) {
+			size_t left = tl_simplify(w, start, out - start,
+			    TL_SIMPLIFY);
+
+			if (left == 0)
+				return -1;
+			out = start + left;
+		}
 		if (kind == TL_POLY && out - start >= 2 &&
 		    w->q[2 * start] == w->q[2 * (out - 1)] &&
 		    w->q[2 * start + 1] == w->q[2 * (out - 1) + 1])
@@ -1221,6 +1473,7 @@ tl_vector_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 
 	w->ncand = 0;
 	w->cmds.n = 0;
+	w->simplify = z < r->o->zmax;
 	for (int l = 0; l < r->nlayers; l++)
 		w->acc[l] = 0;
 	for (size_t j = 0; j < n; j++)
@@ -1418,6 +1671,8 @@ tl_worker_free(struct tl_worker *w)
 	free(w->pts);
 	kcni_u32_free(&w->parts);
 	free(w->q);
+	free(w->keep);
+	free(w->stack);
 	free(w->cand);
 	kcni_u32_free(&w->cmds);
 	kcni_u32_free(&w->tags);

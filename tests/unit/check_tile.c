@@ -71,7 +71,7 @@ dec_field(struct dec *d, int *wire, struct dec *sub, uint64_t *val)
 /* What a decoded tile holds, summed over its layers. */
 struct tile_sum {
 	int nlayers, nfeatures, npoly, nline, npoint;
-	int bad_winding, outside, bad_tags;
+	int bad_winding, outside, bad_tags, nverts;
 	double area;		/* polygons, square units */
 	char names[8][64];
 	int counts[8];
@@ -116,6 +116,7 @@ dec_geometry(const uint32_t *g, size_t n, int type, struct tile_sum *s)
 			ck_assert_uint_lt(i + 1, n);
 			x += unzig(g[i++]);
 			y += unzig(g[i++]);
+			s->nverts++;
 			if (x < -64 || x > 4160 || y < -64 || y > 4160)
 				s->outside++;
 			if (id == 1 && type == 3)
@@ -668,6 +669,43 @@ START_TEST(test_tiny_polygons)
 }
 END_TEST
 
+/* A line of many points along a straight road keeps its ends below
+   the highest zoom, and every point at it. */
+START_TEST(test_simplify)
+{
+	struct kcn_tile_opts o;
+	struct kcn_tile_layer l;
+	const char *in = kt_path("road.geojson");
+	char wkt[40000], *p = wkt, path[4300], *t;
+	const char *w[1] = { wkt };
+	size_t n;
+	struct tile_sum s;
+
+	p += sprintf(p, "LINESTRING (");
+	for (int i = 0; i <= 1000; i++)
+		p += sprintf(p, "%s%.7f 16.05", i ? "," : "", 108.2 + i * 1e-5);
+	sprintf(p, ")");
+	tt_layer(in, w, 1);
+	tt_opts(&o, &l, in, kt_path("t"), 13, 14, 1);
+	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
+	kcn_style_free(&l.style);
+	snprintf(path, sizeof(path), "%s/13/6558/3725.pbf", kt_path("t"));
+	t = kt_slurp(path, &n);
+	ck_assert_ptr_nonnull(t);
+	dec_tile((unsigned char *)t, n, &s);
+	ck_assert_int_eq(s.nline, 1);
+	ck_assert_int_eq(s.nverts, 2);
+	free(t);
+	snprintf(path, sizeof(path), "%s/14/13116/7451.pbf", kt_path("t"));
+	t = kt_slurp(path, &n);
+	ck_assert_ptr_nonnull(t);
+	dec_tile((unsigned char *)t, n, &s);
+	ck_assert_int_eq(s.nline, 1);
+	ck_assert_int_gt(s.nverts, 500);
+	free(t);
+}
+END_TEST
+
 /* A tile over the limits keeps under them, dropping the smallest. */
 START_TEST(test_limits)
 {
@@ -862,6 +900,25 @@ START_TEST(test_bad_input)
 	tt_opts(&o, &l, kt_path("polar.geojson"), kt_path("p"), 3, 5, 1);
 	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_EDATA);
 	kcn_style_free(&l.style);
+	/* Cut at the latitude limit, and across the antimeridian: tiles
+	   on both edges of the world. */
+	{
+		const char *cut[] = { "POLYGON ((10 80,20 80,20 89,10 89,10 80))",
+		    "POLYGON ((179 10,181 10,181 11,179 11,179 10))" };
+		struct stat sb;
+		char p[4300];
+
+		tt_layer(kt_path("cut.geojson"), cut, 2);
+		tt_opts(&o, &l, kt_path("cut.geojson"), kt_path("c"), 2, 2, 1);
+		ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
+		kcn_style_free(&l.style);
+		snprintf(p, sizeof(p), "%s/2/2/0.pbf", kt_path("c"));
+		ck_assert_int_eq(stat(p, &sb), 0);
+		snprintf(p, sizeof(p), "%s/2/3/1.pbf", kt_path("c"));
+		ck_assert_int_eq(stat(p, &sb), 0);
+		snprintf(p, sizeof(p), "%s/2/0/1.pbf", kt_path("c"));
+		ck_assert_int_eq(stat(p, &sb), 0);
+	}
 	/* Empty layer. */
 	tt_layer(kt_path("empty.geojson"), empty, 0);
 	tt_opts(&o, &l, kt_path("empty.geojson"), kt_path("e"), 3, 5, 1);
@@ -891,6 +948,7 @@ tile_suite(void)
 	tcase_add_test(tc, test_mvt_encoding);
 	tcase_add_test(tc, test_three_stores);
 	tcase_add_test(tc, test_tiny_polygons);
+	tcase_add_test(tc, test_simplify);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_png);
