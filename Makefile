@@ -36,8 +36,8 @@ BENCHPROJ = $(O)/tests/bench_proj
 GENCITY  = $(O)/scripts/kcn-gencity
 MANPAGES = $(wildcard docs/*.1) $(wildcard docs/*.7)
 
-.PHONY: all build deps check check-run check-unit check-cli check-man \
-	demo demo-run bench bench-run install clean sample-data
+.PHONY: all build deps web check check-run check-unit check-cli check-man \
+	check-preview demo demo-run bench bench-run install clean sample-data
 
 all: build
 
@@ -45,6 +45,10 @@ build: $(LIB_A) $(TOOL_BIN) $(GENCITY)
 
 deps:
 	@sh scripts/install-deps.sh
+
+# The preview page of kcn-tile: its libraries from npm, into web/dist/.
+web:
+	@sh scripts/install-web.sh
 
 $(O)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -90,8 +94,9 @@ $(NUMDIFF): tests/numdiff.c
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: build $(UNIT_BIN) $(NUMDIFF)
-	@$(MAKE) --no-print-directory check-unit check-man check-cli
+check-run: build web $(UNIT_BIN) $(NUMDIFF)
+	@$(MAKE) --no-print-directory check-unit check-man check-cli \
+		check-preview
 
 check-unit: $(UNIT_BIN)
 	cd tests/unit && $(abspath $(UNIT_BIN))
@@ -105,10 +110,15 @@ check-cli: $(TOOL_BIN) $(NUMDIFF) $(GENCITY)
 	TOOLDIR=$(abspath $(O)/tools) NUMDIFF=$(abspath $(NUMDIFF)) \
 	GENCITY=$(abspath $(GENCITY)) sh tests/cli/run.sh
 
+# The preview page in headless Chromium.
+check-preview: $(TOOL_BIN) web
+	TOOLDIR=$(abspath $(O)/tools) KCN_WEBDIR=$(abspath web/dist) \
+	sh tests/preview/run.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
-demo-run: build
+demo-run: build web
 	TOOLDIR=$(abspath $(O)/tools) sh scripts/demo.sh
 
 bench:
@@ -130,6 +140,9 @@ install: build
 		install -m 755 $$t $(DESTDIR)$(PREFIX)/bin/ || exit 1; done
 	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(wildcard docs/*.7) $(DESTDIR)$(MANDIR)/man7/
+	if [ -f web/dist/index.html ]; then \
+		mkdir -p $(DESTDIR)$(PREFIX)/share/kcn/web && \
+		install -m 644 web/dist/* $(DESTDIR)$(PREFIX)/share/kcn/web/; fi
 
 clean:
 	rm -f $(LIB_OBJ) $(LIB_A) $(O)/tools/*.o $(TOOL_BIN) $(UNIT_BIN) \

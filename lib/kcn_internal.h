@@ -393,10 +393,12 @@ enum kcn_status kcni_preview_check(struct kcn_ctx *ctx, const char *output);
 
 /* Writes the preview page of the tile set of O (NAME, lon/lat bounds LL,
    the kind of each layer: 1 points, 2 lines, 3 polygons, 0 mixed) next
-   to O->output, with its files in kcn-web/. */
+   to O->output, with its files in kcn-web/; a folder's page gets the
+   NRUNS runs of tile ids written, RUNS (start, count, ...), so that it
+   asks for no tile that is not there. */
 enum kcn_status kcni_preview_write(struct kcn_ctx *ctx,
     const struct kcn_tile_opts *o, const char *name, const double ll[4],
-    const int *kinds);
+    const int *kinds, const uint64_t *runs, size_t nruns);
 
 /*
  * A lon/lat geometry *G made fit for a projected target: parts beyond

@@ -135,7 +135,8 @@ pv_color(struct kcni_buf *b, unsigned c)
 /* The page's configuration: the tile set and its layers' styles. */
 static void
 pv_config(struct kcni_buf *b, const struct kcn_tile_opts *o,
-    const char *name, const char *url, const double ll[4], const int *kinds)
+    const char *name, const char *url, const double ll[4], const int *kinds,
+    const uint64_t *runs, size_t nruns)
 {
 	static const char *const kind[] = { "mixed", "point", "line",
 	    "polygon" };
@@ -188,12 +189,23 @@ pv_config(struct kcni_buf *b, const struct kcn_tile_opts *o,
 		}
 		kcni_buf_put(b, "]}", 2);
 	}
-	kcni_buf_put(b, "]};\n", 4);
+	kcni_buf_put(b, "]", 1);
+	if (kcni_store_kind(o->output) == KCNI_STORE_DIR) {
+		/* The tiles there: start and length of each run of ids. */
+		kcni_buf_put(b, ",\"tiles\":[", 10);
+		for (size_t i = 0; i < nruns; i++)
+			pv_printf(b, "%s%llu,%llu", i ? "," : "",
+			    (unsigned long long)runs[2 * i],
+			    (unsigned long long)runs[2 * i + 1]);
+		kcni_buf_put(b, "]", 1);
+	}
+	kcni_buf_put(b, "};\n", 3);
 }
 
 enum kcn_status
 kcni_preview_write(struct kcn_ctx *ctx, const struct kcn_tile_opts *o,
-    const char *name, const double ll[4], const int *kinds)
+    const char *name, const double ll[4], const int *kinds,
+    const uint64_t *runs, size_t nruns)
 {
 	const char *web = pv_webdir(), *slash;
 	char dir[4096], p[4400], q[4400], url[1100], line[65536];
@@ -218,7 +230,7 @@ kcni_preview_write(struct kcn_ctx *ctx, const struct kcn_tile_opts *o,
 			snprintf(dir, sizeof(dir), "/");
 		snprintf(url, sizeof(url), "%s", slash ? slash + 1 : o->output);
 	}
-	pv_config(&cfg, o, name, url, ll, kinds);
+	pv_config(&cfg, o, name, url, ll, kinds, runs, nruns);
 	/* The page's files. */
 	snprintf(p, sizeof(p), "%s/kcn-web", dir);
 	if (mkdir(p, 0777) != 0 && errno != EEXIST)

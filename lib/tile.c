@@ -163,6 +163,9 @@ struct tl_run {
 	size_t max_bytes;
 	long max_features;
 	struct tl_job job;
+	uint64_t *runs;		/* tiles written, as runs of tile ids: start,
+				   count, ... (for a folder's preview) */
+	size_t nruns, capruns;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1563,8 +1566,10 @@ tl_paint(struct tl_worker *w, const struct tl_layer *L, int kind,
 		tl_rgba(cr, fill, s->opacity);
 		cairo_fill_preserve(cr);
 	}
-	if (kind == TL_LINE && !stroke && (fill & 0xff) != 0) {
-		/* A line without a stroke colour takes its fill's. */
+	if (kind == TL_LINE && (!stroke || (s->by != NULL &&
+	    s->nclasses > 0)) && (fill & 0xff) != 0) {
+		/* A line takes its fill's colour, opaque, when it has no
+		   stroke colour or is coloured by a field. */
 		tl_rgba(cr, fill | 0xff, s->opacity);
 		cairo_set_line_width(cr, fmax(lw, sc));
 		cairo_stroke(cr);
@@ -1860,6 +1865,22 @@ tl_pairs(struct tl_run *r, int z, struct tl_pair **out, size_t *nout)
 	return KCN_OK;
 }
 
+/* Adds tile ID (ascending) to the runs of tiles written. */
+static int
+tl_run_add(struct tl_run *r, uint64_t id)
+{
+	if (r->nruns > 0 && r->runs[r->nruns - 2] + r->runs[r->nruns - 1] ==
+	    id) {
+		r->runs[r->nruns - 1]++;
+		return 0;
+	}
+	if (tl_grow(&r->runs, &r->capruns, r->nruns + 2, sizeof(*r->runs)))
+		return -1;
+	r->runs[r->nruns++] = id;
+	r->runs[r->nruns++] = 1;
+	return 0;
+}
+
 /* Makes and writes the tiles of zoom Z. */
 static enum kcn_status
 tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
@@ -1902,6 +1923,11 @@ tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
 				st = kcni_store_put(r->ctx, s, z, out[i].x,
 				    out[i].y, out[i].p, out[i].n);
 				written++;
+				if (st == KCN_OK && r->o->preview &&
+				    tl_run_add(r, kcni_tile_id(z, out[i].x,
+				    out[i].y)) != 0)
+					st = kcni_error(r->ctx, KCN_EOS, "tiles",
+					    "out of memory");
 			}
 			free(out[i].p);
 			out[i].p = NULL;
@@ -2151,7 +2177,8 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 			kinds[l] = k == 1 << TL_POINT ? 1 : k == 1 << TL_LINE ?
 			    2 : k == 1 << TL_POLY ? 3 : 0;
 		}
-		st = kcni_preview_write(ctx, o, name, m.bounds, kinds);
+		st = kcni_preview_write(ctx, o, name, m.bounds, kinds,
+		    r.runs, r.nruns / 2);
 	}
 	if (st == KCN_OK) {
 		kcni_msg(ctx, KCN_MSG_INFO, o->output, "%lld tiles written in "
@@ -2166,6 +2193,7 @@ out:
 		free(w);
 	}
 	free(vl);
+	free(r.runs);
 	for (int l = 0; l < o->nlayers; l++)
 		tl_layer_free(&r.layers[l]);
 	free(r.layers);

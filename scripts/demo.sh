@@ -104,14 +104,34 @@ set -- --zones "$out/utm/wards.gpkg" --zone-id ma_phuong \
     5g="$out/utm/small_cells.gpkg:r=250" \
     poles="$out/utm/smart_poles.gpkg:r=100" \
     zones="$out/utm/smart_zones.gpkg"
-kcn-coverage -q --gaps "$out/gaps.gpkg" -o "$out/coverage.csv" "$@"
+kcn-coverage -q --gaps "$out/gaps.gpkg" --covered "$out/covered.gpkg" \
+    -o "$out/coverage.csv" "$@"
 kcn-coverage -q --markdown -o "$out/coverage.md" "$@"
 grep -E '^\| (Zone|\*\*TOTAL)' "$out/coverage.md" | cut -d '|' -f 2-6,8 |
     sed 's/^/  /'
+
+echo
+echo "== 9. The plan as web map tiles: PNG in out/demo/tiles/ (open its"
+echo "      index.html) and vector tiles in out/demo/plan.pmtiles (serve"
+echo "      out/demo, e.g. python3 -m http.server -d out/demo, and open it)"
+rm -rf "$out/tiles" "$out/plan.pmtiles"
+set -- "$out/utm/wards.gpkg:fill=#f4f1e8,stroke=#6b6b6b,width=1.2" \
+    "$out/covered.gpkg:name=covered,by=category,stroke=none,opacity=0.55,colors=cctv:#1f78b4 ev:#33a02c 5g:#6a3d9a poles:#ff7f00 zones:#e31a1c all:#00000000" \
+    "$out/gaps.gpkg:name=gaps,fill=#e31a1c33,stroke=#e31a1c,width=0.5" \
+    "$out/utm/roads.gpkg:stroke=#444444,width=1" \
+    "$out/utm/buildings.gpkg:fill=#9e9e9e,stroke=none" \
+    "$out/utm/cctv.gpkg:fill=#1f78b4,stroke=#ffffff,size=5" \
+    "$out/utm/ev_chargers.gpkg:fill=#33a02c,stroke=#ffffff,symbol=square,size=7"
+kcn-tile -v --preview -z 12-16 -o "$out/tiles" "$@" 2>&1 |
+    grep -E 'written' | sed "s|$top/||; s/^/  /"
+kcn-tile -v --preview --format mvt -z 10-16 -o "$out/plan.pmtiles" "$@" 2>&1 |
+    grep -E 'gathered|written' | sed "s|$top/||; s/^/  /"
 
 echo
 echo "Results in out/demo/: info.txt, info.json, wards.gpkg, buildings.fgb,"
 echo "clean/ (one GeoPackage and one JSON report per layer), utm/ (the"
 echo "clean layers in WGS 84 / UTM zone 49N), service/ (service areas by"
 echo "ward, buildings in and outside the smart zones), coverage.csv and"
-echo "coverage.md (the coverage report) and gaps.gpkg (what nothing covers)"
+echo "coverage.md (the coverage report), gaps.gpkg (what nothing covers),"
+echo "covered.gpkg (what each kind covers), tiles/ and plan.pmtiles with"
+echo "their preview pages (index.html)"

@@ -9,7 +9,8 @@ PKGS="gcc make pkg-config libc6-dev
 libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
 libjson-c-dev libcairo2-dev libpng-dev libsqlite3-dev zlib1g-dev sqlite3
 check libsubunit-dev
-mandoc locales time python3-gdal spatialite-bin"
+mandoc locales time python3-gdal spatialite-bin
+nodejs chromium"
 [ "${1:-}" = bench ] && PKGS="$PKGS postgresql postgresql-15-postgis-3"
 
 missing=""
@@ -19,6 +20,8 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# npm comes with some builds of nodejs, and apart in Debian's.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
