@@ -201,11 +201,10 @@ kcni_mvt_geom_points(struct kcni_mvt_geom *g, const int32_t *xy, size_t n)
 		mvt_xy(g, xy[2 * i], xy[2 * i + 1]);
 }
 
-void
-kcni_mvt_geom_line(struct kcni_mvt_geom *g, const int32_t *xy, size_t n)
+/* MoveTo the first of N points, LineTo the others. */
+static void
+mvt_path(struct kcni_mvt_geom *g, const int32_t *xy, size_t n)
 {
-	if (n < 2)
-		return;
 	mvt_cmd(g, 1, 1);
 	mvt_xy(g, xy[0], xy[1]);
 	mvt_cmd(g, 2, (uint32_t)(n - 1));
@@ -214,16 +213,19 @@ kcni_mvt_geom_line(struct kcni_mvt_geom *g, const int32_t *xy, size_t n)
 }
 
 void
+kcni_mvt_geom_line(struct kcni_mvt_geom *g, const int32_t *xy, size_t n)
+{
+	if (n >= 2)
+		mvt_path(g, xy, n);
+}
+
+void
 kcni_mvt_geom_ring(struct kcni_mvt_geom *g, const int32_t *xy, size_t n)
 {
 	/* N points without the closing one; ClosePath draws back. */
 	if (n < 3)
 		return;
-	mvt_cmd(g, 1, 1);
-	mvt_xy(g, xy[0], xy[1]);
-	mvt_cmd(g, 2, (uint32_t)(n - 1));
-	for (size_t i = 1; i < n; i++)
-		mvt_xy(g, xy[2 * i], xy[2 * i + 1]);
+	mvt_path(g, xy, n);
 	mvt_cmd(g, 7, 1);
 }
 

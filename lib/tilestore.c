@@ -167,6 +167,19 @@ store_remove(const char *p)
 		unlink(p);
 }
 
+/* *D and *N, the tile, gzipped in S's buffer when S gzips. */
+static enum kcn_status
+store_gzip(struct kcn_ctx *ctx, struct kcni_store *s, const void **d,
+    size_t *n)
+{
+	if (kcni_gzip(*d, *n, &s->zbuf) != 0)
+		return kcni_error(ctx, KCN_EOS, s->path, "cannot compress a "
+		    "tile");
+	*d = s->zbuf.p;
+	*n = s->zbuf.n;
+	return KCN_OK;
+}
+
 /* ---- folder ----------------------------------------------------------- */
 
 static enum kcn_status
@@ -315,13 +328,8 @@ static enum kcn_status
 mb_put(struct kcn_ctx *ctx, struct kcni_store *s, int z, uint32_t x,
     uint32_t y, const void *d, size_t n)
 {
-	if (s->gzip) {
-		if (kcni_gzip(d, n, &s->zbuf) != 0)
-			return kcni_error(ctx, KCN_EOS, s->path, "cannot "
-			    "compress a tile");
-		d = s->zbuf.p;
-		n = s->zbuf.n;
-	}
+	if (s->gzip && store_gzip(ctx, s, &d, &n) != KCN_OK)
+		return KCN_EOS;
 	sqlite3_bind_int(s->ins, 1, z);
 	sqlite3_bind_int64(s->ins, 2, x);
 	/* MBTiles counts rows from the south (TMS). */
@@ -471,13 +479,8 @@ pmt_put(struct kcn_ctx *ctx, struct kcni_store *s, int z, uint32_t x,
 	struct pmt_entry *last = s->nent ? &s->ent[s->nent - 1] : NULL;
 	size_t j;
 
-	if (s->gzip) {
-		if (kcni_gzip(d, n, &s->zbuf) != 0)
-			return kcni_error(ctx, KCN_EOS, s->path, "cannot "
-			    "compress a tile");
-		d = s->zbuf.p;
-		n = s->zbuf.n;
-	}
+	if (s->gzip && store_gzip(ctx, s, &d, &n) != KCN_OK)
+		return KCN_EOS;
 	if (last != NULL && id <= last->id + last->run - 1)
 		return kcni_error(ctx, KCN_EINTERNAL, s->path, "tile %d/%u/%u "
 		    "out of order", z, x, y);

@@ -398,6 +398,21 @@ pm_zxy(uint64_t id, int *z, uint32_t *x, uint32_t *y)
 	ck_assert_uint_eq(kcni_tile_id(*z, *x, *y), id);
 }
 
+/* Decodes vector tile DIR/ZXY.pbf into *S; returns its size. */
+static size_t
+tt_tile(const char *dir, const char *zxy, struct tile_sum *s)
+{
+	char p[4400], *t;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/%s.pbf", dir, zxy);
+	t = kt_slurp(p, &n);
+	ck_assert_msg(t != NULL, "no tile %s", zxy);
+	dec_tile((unsigned char *)t, n, s);
+	free(t);
+	return n;
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 START_TEST(test_style)
@@ -639,8 +654,6 @@ START_TEST(test_tiny_polygons)
 	struct kcn_tile_opts o;
 	struct kcn_tile_layer l;
 	const char *in = kt_path("city.geojson");
-	char p[4300], *t;
-	size_t n;
 	struct tile_sum s;
 	double one;
 
@@ -648,24 +661,16 @@ START_TEST(test_tiny_polygons)
 	tt_opts(&o, &l, in, kt_path("t"), 10, 16, 1);
 	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
 	kcn_style_free(&l.style);
-	/* Zoom 10 (tile 816/460 holds the city): 2,000 squares of 0.0001
+	/* Zoom 10 (tile 819/465 holds the city): 2,000 squares of 0.0001
 	   degrees, each about 0.11 square units, in about 220 units. */
-	snprintf(p, sizeof(p), "%s/10/819/465.pbf", kt_path("t"));
-	t = kt_slurp(p, &n);
-	ck_assert_ptr_nonnull(t);
-	dec_tile((unsigned char *)t, n, &s);
+	tt_tile(kt_path("t"), "10/819/465", &s);
 	one = pow(4096.0 / 360 * 1024 * 0.0001, 2) / cos(16.06 * M_PI / 180);
 	ck_assert_int_ge(s.npoly, 1 + (int)(2000 * one / 256) - 2);
 	ck_assert_int_le(s.npoly, 1 + (int)(2000 * one / 256) + 2);
-	free(t);
 	/* Zoom 16, the highest: every footprint of a tile as drawn. */
-	snprintf(p, sizeof(p), "%s/16/52467/29808.pbf", kt_path("t"));
-	t = kt_slurp(p, &n);
-	ck_assert_ptr_nonnull(t);
-	dec_tile((unsigned char *)t, n, &s);
+	tt_tile(kt_path("t"), "16/52467/29808", &s);
 	ck_assert_int_gt(s.npoly, 100);
 	ck_assert_int_eq(s.bad_winding, 0);
-	free(t);
 }
 END_TEST
 
@@ -676,9 +681,8 @@ START_TEST(test_simplify)
 	struct kcn_tile_opts o;
 	struct kcn_tile_layer l;
 	const char *in = kt_path("road.geojson");
-	char wkt[40000], *p = wkt, path[4300], *t;
+	char wkt[40000], *p = wkt;
 	const char *w[1] = { wkt };
-	size_t n;
 	struct tile_sum s;
 
 	p += sprintf(p, "LINESTRING (");
@@ -689,20 +693,12 @@ START_TEST(test_simplify)
 	tt_opts(&o, &l, in, kt_path("t"), 13, 14, 1);
 	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
 	kcn_style_free(&l.style);
-	snprintf(path, sizeof(path), "%s/13/6558/3725.pbf", kt_path("t"));
-	t = kt_slurp(path, &n);
-	ck_assert_ptr_nonnull(t);
-	dec_tile((unsigned char *)t, n, &s);
+	tt_tile(kt_path("t"), "13/6558/3725", &s);
 	ck_assert_int_eq(s.nline, 1);
 	ck_assert_int_eq(s.nverts, 2);
-	free(t);
-	snprintf(path, sizeof(path), "%s/14/13116/7451.pbf", kt_path("t"));
-	t = kt_slurp(path, &n);
-	ck_assert_ptr_nonnull(t);
-	dec_tile((unsigned char *)t, n, &s);
+	tt_tile(kt_path("t"), "14/13116/7451", &s);
 	ck_assert_int_eq(s.nline, 1);
 	ck_assert_int_gt(s.nverts, 500);
-	free(t);
 }
 END_TEST
 
@@ -712,8 +708,6 @@ START_TEST(test_limits)
 	struct kcn_tile_opts o;
 	struct kcn_tile_layer l;
 	const char *in = kt_path("city.geojson");
-	char p[4300], *t;
-	size_t n;
 	struct tile_sum s;
 
 	tt_city(in, 2000);
@@ -722,14 +716,9 @@ START_TEST(test_limits)
 	o.max_bytes = 6000;
 	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
 	kcn_style_free(&l.style);
-	snprintf(p, sizeof(p), "%s/14/13116/7452.pbf", kt_path("t"));
-	t = kt_slurp(p, &n);
-	ck_assert_ptr_nonnull(t);
-	ck_assert_uint_le(n, 6000);
-	dec_tile((unsigned char *)t, n, &s);
+	ck_assert_uint_le(tt_tile(kt_path("t"), "14/13116/7452", &s), 6000);
 	ck_assert_int_le(s.nfeatures, 300);
 	ck_assert_int_gt(s.nfeatures, 10);
-	free(t);
 }
 END_TEST
 
