@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <png.h>
+#include <zlib.h>
 
 #include "kcn_internal.h"
 
@@ -112,7 +113,6 @@ kcni_png_encode(const uint32_t *px, int w, int h, int stride,
 		return -1;
 	}
 	png_set_write_fn(png, out, png_to_buf, png_flush_none);
-	/* Tiles are many and small: speed over the last few bytes. */
 	png_set_compression_level(png, 6);
 	if (n > 0) {
 		png_color rgb[256];
@@ -152,6 +152,11 @@ kcni_png_encode(const uint32_t *px, int w, int h, int stride,
 		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
 		    PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE,
 		    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		/* Many colours: the Sub filter and zlib's run-length
+		   strategy, twice as fast as libpng's defaults on map tiles
+		   for files 9 % larger (zoom 16 of a million buildings). */
+		png_set_filter(png, 0, PNG_FILTER_SUB);
+		png_set_compression_strategy(png, Z_RLE);
 		png_write_info(png, info);
 		for (int y = 0; y < h; y++) {
 			const uint32_t *row = px + (size_t)y * (size_t)stride;

@@ -2105,6 +2105,8 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 			f0 += w[i].features, d0 += w[i].dropped;
 			t0s += w[i].tiny, sq0 += w[i].squares;
 		}
+		double tz = kcni_now();
+
 		st = tl_zoom(&r, &w[0], started, s, z, &ntiles);
 		if (st == KCN_OK) {
 			long long f = 0, d = 0, t = 0, sq = 0;
@@ -2114,8 +2116,8 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 				t += w[i].tiny, sq += w[i].squares;
 			}
 			kcni_msg(ctx, KCN_MSG_INFO, "tiles", "zoom %d: %lld "
-			    "tiles, %lld features%s", z, ntiles - before,
-			    f - f0, "");
+			    "tiles, %lld features in %.1f s", z, ntiles -
+			    before, f - f0, kcni_now() - tz);
 			if (t - t0s > 0)
 				kcni_msg(ctx, KCN_MSG_INFO, "tiles", "zoom %d: "
 				    "%lld polygons smaller than a pixel "
