@@ -1,7 +1,8 @@
 #!/bin/sh
 # Benchmarks: kcn-ingest and kcn-reproject against ogr2ogr, kcn-overlay
-# against GDAL's overlay paths, kcn-buffer against SpatiaLite and
-# kcn-coverage against PostGIS, on synthetic cities.
+# against GDAL's overlay paths, kcn-buffer against SpatiaLite,
+# kcn-coverage against PostGIS and kcn-tile against gdal2tiles and GDAL's
+# MVT writer, on synthetic cities.
 #
 # For each size N (BENCH_SIZES, default 10k, 100k and 1M buildings) this
 # generates out/bench/cityN with kcn-gencity (once: an existing city with
@@ -179,14 +180,64 @@
 # kcn-coverage at least 10x faster than PostGIS at the largest size, and
 # the N sites of the largest city in under a minute.
 #
+# The tile case makes web map tiles of the city's buildings.fgb, zooms
+# 10 to 16, at sizes of its own (BENCH_TILE_SIZES: 200k and 1M buildings,
+# in the same out/bench/cityN), in two runs, each tool side by side with
+# GDAL in the same repetition, in the reverse order every second one:
+#
+#   tile-raster  kcn          kcn-tile -z 10-16 -o OUT buildings.fgb
+#                gdal2tiles   sh scripts/bench-tile-gdal.sh, three steps
+#                                 timed as one run:
+#                             ogr2ogr -t_srs EPSG:3857 -f FlatGeobuf \
+#                                 -lco SPATIAL_INDEX=NO merc.fgb \
+#                                 buildings.fgb
+#                             gdal_rasterize -burn 255 -tr R R -tap \
+#                                 -ot Byte -co COMPRESS=DEFLATE \
+#                                 -co TILED=YES -a_nodata 0 merc.fgb z16.tif
+#                             gdal2tiles.py --xyz -z 10-16 --processes=P \
+#                                 -w none -x z16.tif OUT
+#   tile-vector  kcn          kcn-tile -z 10-16 --format mvt -o OUT \
+#                                 buildings.fgb
+#                ogr2ogr-mvt  ogr2ogr -f MVT OUT buildings.fgb \
+#                                 -dsco MINZOOM=10 -dsco MAXZOOM=16
+#
+# kcn-tile draws its default style and writes a z/x/y folder.
+# gdal_rasterize burns in the layer's own CRS, hence the reprojection to
+# Web Mercator first; R is the pixel size of zoom 16, 2 * 20037508.342789244
+# / 256 / 2^16 = 2.388657133911758 m, and -tap puts the pixels on the tile
+# grid.  P is the number of CPUs, as kcn-tile runs a thread per CPU.  -x
+# leaves empty tiles out, as kcn-tile does.  The pipeline's wall time is
+# that of its three steps together (each step's own goes to results.md),
+# its CPU time that of all their processes, and its peak RSS that of its
+# largest process: gdal2tiles's P processes tile at the same time, so
+# theirs together is more.  GDAL's MVT writer reprojects by itself and
+# keeps its default limits per tile (MAX_SIZE 500,000 bytes, MAX_FEATURES
+# 200,000); it gzips every tile, while kcn-tile's folder tiles are plain
+# protocol buffers.  So, outside the timing, every tile set is counted,
+# tiles and bytes as written, and the vector ones are measured both ways:
+# plain (GDAL's through gzip -d) and gzipped (kcn's through gzip -n, its
+# default level), with the largest plain tile.  A kcn vector tile over
+# 500,000 bytes fails the run.  The z/x/y tiles of the two tools are
+# compared: those only one of them wrote are counted, by zoom.  Peers run
+# under timeout(1) with BENCH_TILE_TIMEOUT seconds (GDAL's MVT writer
+# takes many minutes at 1M buildings), as above; at the largest tile size
+# they run BENCH_TILE_PEER_REPS times when that is fewer than BENCH_REPS
+# (kcn always runs BENCH_REPS times).  The verdicts, at the largest size:
+# kcn-tile's PNG at least 5x faster than the gdal2tiles pipeline, its MVT
+# at least 8x faster than GDAL's MVT writer, and no kcn vector tile over
+# 500,000 bytes at any size.
+#
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
 # BENCH_CASES (any of "stdout file makevalid utm-wgs84 wgs84-merc overlay
-# buffer-dissolve coverage", the default),
+# buffer-dissolve coverage tile", the default),
 # BENCH_INVALID (fraction of invalid footprints for makevalid, 0.01),
 # BENCH_KCN_ARGS (extra options for every kcn tool timed, e.g. "-j 1";
 # default none),
 # BENCH_PEER_TIMEOUT (seconds allowed to each peer run of overlay,
 # buffer-dissolve and coverage, 300; 0 for no limit),
+# BENCH_TILE_SIZES ("200000 1000000"), BENCH_TILE_TIMEOUT (seconds allowed
+# to each peer run of tile, 3600; 0 for no limit), BENCH_TILE_PEER_REPS
+# (repetitions of the tile peers at the largest tile size; BENCH_REPS),
 # BENCH_KEEP=1 keeps the copies.  Exit status 0 when every run succeeded
 # and verified, whatever the timings say; 1 on any failure.
 
@@ -203,10 +254,13 @@ cd "$top" || exit 1
 : "${BENCH_KEEP:=0}"
 : "${BENCHGEOM:=}"
 : "${BENCH_KCN_ARGS:=}"
-: "${BENCH_CASES:=stdout file makevalid utm-wgs84 wgs84-merc overlay buffer-dissolve coverage}"
+: "${BENCH_CASES:=stdout file makevalid utm-wgs84 wgs84-merc overlay buffer-dissolve coverage tile}"
 : "${BENCHPROJ:=}"
 : "${BENCH_INVALID:=0.01}"
 : "${BENCH_PEER_TIMEOUT:=300}"
+: "${BENCH_TILE_SIZES:=200000 1000000}"
+: "${BENCH_TILE_TIMEOUT:=3600}"
+: "${BENCH_TILE_PEER_REPS:=$BENCH_REPS}"
 LC_ALL=C
 export LC_ALL
 
@@ -215,6 +269,7 @@ BENCH=out/bench
 OV_TOOLS="kcn clipsrc algebra algebra-idx ogr-sql"	# overlay, in this order
 BD_RADIUS=300 BD_SEGMENTS=8	# buffer-dissolve: metres, per quarter circle
 CV_RADIUS=300 CV_SEGMENTS=8	# coverage: the same
+TILE_ZOOMS=10-16 TILE_MAX=500000	# tile: zooms, largest vector tile (bytes)
 
 die() {
 	echo "bench: FAIL: $*" >&2
@@ -237,6 +292,7 @@ REPROJECT=$TOOLDIR/kcn-reproject
 OVERLAY=$TOOLDIR/kcn-overlay
 BUFFER=$TOOLDIR/kcn-buffer
 COVERAGE=$TOOLDIR/kcn-coverage
+TILE=$TOOLDIR/kcn-tile
 
 [ -x "$INGEST" ] || die "no kcn-ingest in TOOLDIR (run make first)"
 [ -x "$REPROJECT" ] || die "no kcn-reproject in TOOLDIR (run make first)"
@@ -253,7 +309,17 @@ for n in $BENCH_SIZES; do
 	'' | *[!0-9]*) die "BENCH_SIZES: '$n' is not a number" ;;
 	esac
 done
+tilebig=''	# the largest of BENCH_TILE_SIZES
+for n in $BENCH_TILE_SIZES; do
+	case $n in
+	'' | *[!0-9]*) die "BENCH_TILE_SIZES: '$n' is not a number" ;;
+	esac
+	if [ -z "$tilebig" ] || [ "$n" -gt "$tilebig" ]; then
+		tilebig=$n
+	fi
+done
 copycases='' mvcase='' rpcases='' ovcase='' bdcase='' cvcases=''
+tilecases=''
 for c in $BENCH_CASES; do
 	case $c in
 	stdout | file) copycases="$copycases $c" ;;
@@ -262,12 +328,19 @@ for c in $BENCH_CASES; do
 	overlay) ovcase=overlay ;;
 	buffer-dissolve) bdcase=buffer-dissolve ;;
 	coverage) cvcases="coverage-points coverage-sites" ;;
+	tile) tilecases="tile-raster tile-vector" ;;
 	*) die "BENCH_CASES: unknown case '$c' (stdout, file, makevalid," \
-	    "utm-wgs84, wgs84-merc, overlay, buffer-dissolve, coverage)" ;;
+	    "utm-wgs84, wgs84-merc, overlay, buffer-dissolve, coverage, tile)" ;;
 	esac
 done
-[ -n "$copycases$mvcase$rpcases$ovcase$bdcase$cvcases" ] ||
+[ -n "$copycases$mvcase$rpcases$ovcase$bdcase$cvcases$tilecases" ] ||
 	die "BENCH_CASES names no case"
+# The sizes of the cases but tile, and of tile: none when none runs.
+mainsizes=$BENCH_SIZES tilesizes=$BENCH_TILE_SIZES
+[ -n "$copycases$mvcase$rpcases$ovcase$bdcase$cvcases" ] || mainsizes=''
+[ -n "$tilecases" ] || tilesizes=''
+[ -z "$tilecases" ] || [ -n "$tilesizes" ] ||
+	die "BENCH_TILE_SIZES names no size"
 [ -z "$rpcases" ] || [ -x "$BENCHPROJ" ] ||
 	die "BENCHPROJ must name tests/bench_proj for the reprojection cases"
 case $BENCH_INVALID in
@@ -275,6 +348,12 @@ case $BENCH_INVALID in
 esac
 case $BENCH_PEER_TIMEOUT in
 '' | *[!0-9]*) die "BENCH_PEER_TIMEOUT must be a number of seconds (0: none)" ;;
+esac
+case $BENCH_TILE_TIMEOUT in
+'' | *[!0-9]*) die "BENCH_TILE_TIMEOUT must be a number of seconds (0: none)" ;;
+esac
+case $BENCH_TILE_PEER_REPS in
+'' | *[!0-9]* | 0) die "BENCH_TILE_PEER_REPS must be a positive integer" ;;
 esac
 if [ -n "$ovcase" ]; then
 	[ -x "$OVERLAY" ] || die "no kcn-overlay in TOOLDIR (run make first)"
@@ -293,7 +372,17 @@ if [ -n "$cvcases" ]; then
 	command -v gdal_translate >/dev/null 2>&1 ||
 	    die "gdal_translate not found (gdal-bin)"
 fi
-if [ -n "$ovcase$bdcase$cvcases" ]; then
+if [ -n "$tilecases" ]; then
+	[ -x "$TILE" ] || die "no kcn-tile in TOOLDIR (run make first)"
+	"$TILE" --help | grep -q -e '--format.*mvt' ||
+	    die "this kcn-tile has no --format mvt"
+	for p in gdal_rasterize gdal2tiles.py gzip od; do
+		command -v "$p" >/dev/null 2>&1 || die "$p not found"
+	done
+	ogrinfo --formats 2>/dev/null | grep -q '^ *MVT ' ||
+	    die "this GDAL has no MVT driver"
+fi
+if [ -n "$ovcase$bdcase$cvcases$tilecases" ]; then
 	command -v timeout >/dev/null 2>&1 || die "timeout not found (coreutils)"
 fi
 
@@ -313,6 +402,9 @@ OUTS=$BENCH/outputs.tsv
 MISMATCH=$BENCH/mismatches.txt
 CVDIFFS=$BENCH/coverage-diffs.tsv
 CVNOTES=$BENCH/coverage-notes.txt
+TILES=$BENCH/tiles.tsv
+TILESTEPS=$BENCH/tile-steps.tsv
+TILEDIFFS=$BENCH/tile-diffs.txt
 outoftime=''	# SIZE/CASE/TOOL of each peer that ran out of time
 printf 'size\tcase\ttool\trep\twall_s\ttime_e_s\tmaxrss_kb\tuser_s\tsys_s\tstatus\n' >"$RAW"
 : >"$ROWS"
@@ -323,6 +415,10 @@ printf 'size\tcase\ttool\trep\tfeatures\tarea_m2\n' >"$OUTS"
 : >"$MISMATCH"
 printf 'size\tcase\trep\tcolumn\tlargest\tzone\n' >"$CVDIFFS"
 : >"$CVNOTES"
+printf 'size\tcase\ttool\trep\ttiles\tbytes\tplain_bytes\tgzip_bytes\tlargest_plain\n' \
+    >"$TILES"
+printf 'size\trep\tstep\twall_s\n' >"$TILESTEPS"
+: >"$TILEDIFFS"
 
 # The number of features that read back from a file, or nothing.  The
 # filter makes ogrinfo read every feature: a FlatGeobuf header states the
@@ -425,7 +521,8 @@ run() {
 }
 
 # run_limited SIZE CASE TOOL REP CMD...: times CMD under timeout(1), with
-# BENCH_PEER_TIMEOUT seconds for a peer and no limit for kcn.  Sets
+# BENCH_PEER_TIMEOUT seconds for a peer (BENCH_TILE_TIMEOUT in the tile
+# case) and no limit for kcn.  Sets
 # r_status to ok, or to timeout when a peer ran out of time (its run is
 # logged so, and the caller runs it no more at this size); any other
 # failure stops the script.  The caller removes or prepares the output
@@ -435,6 +532,9 @@ run_limited() {
 	r_size=$1 r_case=$2 r_tool=$3 r_rep=$4 r_out=/dev/null
 	shift 4
 	r_limit=$BENCH_PEER_TIMEOUT
+	case $r_case in
+	tile-*) r_limit=$BENCH_TILE_TIMEOUT ;;
+	esac
 	[ "$r_tool" = kcn ] && r_limit=0
 	[ "$r_tool" != postgis ] || pg_usage_begin
 	timed timeout -k 10 "$r_limit" "$@"
@@ -653,6 +753,93 @@ cv_crs() {
 	    awk -F = '{ printf "%s=%.4f ", $1, $2 }')" ] && return
 	echo "N=$1 $2: LAEA centres differ: kcn-coverage -v \"$3\"," \
 	    "PostGIS \"$4\"" | tee -a "$CVNOTES" | sed 's/^/bench: note: /' >&2
+}
+
+# tile_check SIZE CASE TOOL REP DIR: counts and measures the tiles in DIR
+# (PNG for tile-raster, .pbf for tile-vector), outside the timing, as a
+# line of tiles.tsv: tiles, bytes as written, plain bytes (gzipped tiles
+# through gzip -d), gzipped bytes (plain .pbf through gzip -n; none for
+# PNG) and the largest plain tile.  Lists the tiles' z/x/y in DIR.list.
+# No tile at all, or a kcn vector tile over TILE_MAX bytes, is a failure
+# (mismatches.txt, and the script exits 1 at the end).
+tile_check() {
+	t_ext=png
+	[ "$2" = tile-vector ] && t_ext=pbf
+	(cd "$5" && find . -type f -name "*.$t_ext") |
+	    sed 's|^\./||; s|\.[a-z]*$||' | sort >"$5.list"
+	# shellcheck disable=SC2046 # three words wanted
+	set -- "$@" $(find "$5" -type f -name "*.$t_ext" -printf '%s\n' |
+	    awk '{ n++; b += $1; if ($1 > m) m = $1 }
+	    END { print n + 0, b + 0, m + 0 }')
+	t_n=$6 t_bytes=$7 t_big=$8 t_plain=$7 t_gz=-
+	t_first=$(find "$5" -type f -name "*.$t_ext" | head -n 1)
+	if [ "$t_ext" = pbf ] && [ -n "$t_first" ]; then
+		if [ "$(od -An -tx1 -N2 "$t_first" | tr -d ' \n')" = 1f8b ]; then
+			t_gz=$t_bytes
+			t_plain=$(find "$5" -type f -name '*.pbf' \
+			    -exec gzip -dc {} + | wc -c)
+			t_big=$(find "$5" -type f -name '*.pbf' \
+			    -exec gzip -l {} + | awk '$1 ~ /^[0-9]+$/ &&
+			    $4 != "(totals)" && $2 + 0 > m { m = $2 + 0 }
+			    END { print m + 0 }')
+		else
+			t_gz=$(find "$5" -type f -name '*.pbf' \
+			    -exec gzip -nc {} + | wc -c)
+		fi
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
+	    "$t_n" "$t_bytes" "$t_plain" "$t_gz" "$t_big" >>"$TILES"
+	echo "  N=$1 $2 $3 rep $4: $t_n tiles, $t_bytes bytes" \
+	    "(plain $t_plain, gzipped $t_gz, largest plain tile $t_big)" >&2
+	t_bad=''
+	[ "$t_n" -gt 0 ] || t_bad='no tile'
+	if [ "$3" = kcn ] && [ "$2" = tile-vector ] &&
+	    [ "$t_big" -gt "$TILE_MAX" ]; then
+		t_bad="largest tile $t_big bytes, over $TILE_MAX"
+	fi
+	if [ -n "$t_bad" ]; then
+		echo "N=$1 $2 $3 rep $4: $t_bad" | tee -a "$MISMATCH" |
+		    sed 's/^/bench: MISMATCH: /' >&2
+	fi
+}
+
+# tile_steps SIZE REP WORK: the wall time of each step of a gdal2tiles
+# pipeline that ran (WORK/steps.tsv), and the size of its raster in
+# pixels as a step "pixels", into tile-steps.tsv.
+tile_steps() {
+	awk -v n="$1" -v r="$2" '{ print n "\t" r "\t" $0 }' "$3/steps.tsv" \
+	    >>"$TILESTEPS"
+	printf '%s\t%s\tpixels\t%s\n' "$1" "$2" "$(gdalinfo \
+	    "$3/z${TILE_ZOOMS#*-}.tif" 2>/dev/null |
+	    sed -n 's/^Size is \([0-9]*\), \([0-9]*\)$/\1 x \2/p')" \
+	    >>"$TILESTEPS"
+}
+
+# tile_compare SIZE CITY: the z/x/y tiles that only kcn or only its peer
+# wrote (their last runs at SIZE), counted by zoom, into tile-diffs.txt.
+tile_compare() {
+	for t_case in $tilecases; do
+		t_peer=gdal2tiles
+		[ "$t_case" = tile-vector ] && t_peer=ogr2ogr-mvt
+		t_a=$2/$t_case-kcn.list t_b=$2/$t_case-$t_peer.list
+		if [ ! -f "$t_a" ] || [ ! -f "$t_b" ]; then
+			continue
+		fi
+		# shellcheck disable=SC2016 # an awk program
+		t_only='{ n++; z[$1]++ }
+		    END {
+			printf "%d", n
+			s = " ("
+			for (k = 0; k <= 30; k++)
+				if (k in z) { printf "%sz%d: %d", s, k, z[k]; s = ", " }
+			if (n) printf ")"
+		    }'
+		printf 'N=%s %s: kcn %s tiles, %s %s; only kcn wrote %s; only %s wrote %s\n' \
+		    "$1" "$t_case" "$(wc -l <"$t_a" | tr -d ' ')" "$t_peer" \
+		    "$(wc -l <"$t_b" | tr -d ' ')" \
+		    "$(comm -23 "$t_a" "$t_b" | awk -F / "$t_only")" "$t_peer" \
+		    "$(comm -13 "$t_a" "$t_b" | awk -F / "$t_only")"
+	done | tee -a "$TILEDIFFS" | sed 's/^/  /' >&2
 }
 
 # city_ok SIZE: out/bench/citySIZE holds SIZE buildings and, when overlay,
@@ -888,15 +1075,16 @@ if [ -n "$mvcase" ]; then	# a bowtie must test invalid
 fi
 
 load0=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
-echo "bench: kcn vs its peers, sizes: $BENCH_SIZES, $BENCH_REPS reps," \
-    "cases:$copycases${mvcase:+ $mvcase}$rpcases${ovcase:+ $ovcase}${bdcase:+ $bdcase}${cvcases:+ coverage}" >&2
+echo "bench: kcn vs its peers, sizes: ${mainsizes:-none}${tilesizes:+ (tile: $tilesizes)}," \
+    "$BENCH_REPS reps," \
+    "cases:$copycases${mvcase:+ $mvcase}$rpcases${ovcase:+ $ovcase}${bdcase:+ $bdcase}${cvcases:+ coverage}${tilecases:+ tile}" >&2
 if [ -n "$pg_bin" ]; then
 	trap pg_cleanup EXIT
 	trap 'exit 1' HUP INT TERM
 	pg_start
 fi
 
-for n in $BENCH_SIZES; do
+for n in $mainsizes; do
 	city=$BENCH/city$n
 	src=$city/buildings.fgb
 	icity=$BENCH/city$n-invalid
@@ -1244,6 +1432,89 @@ for n in $BENCH_SIZES; do
 		    die "cannot drop database city$n"
 	fi
 done
+
+# The tile case, at its own sizes: each tool's tiles into
+# citySIZE/CASE-TOOL, the gdal2tiles pipeline's files into
+# citySIZE/tile-work.
+for n in $tilesizes; do
+	city=$BENCH/city$n
+	src=$city/buildings.fgb
+	twork=$city/tile-work
+	if ! city_ok "$n"; then
+		echo "bench: generating $city" >&2
+		"$GENCITY" synth "$n" "$city" >&2 ||
+		    die "kcn-gencity synth $n failed"
+		city_ok "$n" || die "$city does not hold $n buildings"
+	fi
+	cat "$src" >/dev/null	# warm cache
+	peerreps=$BENCH_REPS	# the peers' repetitions at this size
+	if [ "$n" = "$tilebig" ] && [ "$BENCH_TILE_PEER_REPS" -lt "$peerreps" ]; then
+		peerreps=$BENCH_TILE_PEER_REPS
+	fi
+	for case in $tilecases; do
+		for tool in kcn gdal2tiles ogr2ogr-mvt; do
+			rm -f "$city/$case-$tool.list"
+		done
+	done
+	rep=1
+	while [ "$rep" -le "$BENCH_REPS" ]; do
+		for case in $tilecases; do
+			peer=gdal2tiles
+			[ "$case" = tile-vector ] && peer=ogr2ogr-mvt
+			tools="kcn $peer"
+			[ $((rep % 2)) = 1 ] || tools="$peer kcn"
+			for tool in $tools; do
+				case " $outoftime " in
+				*" $n/$case/$tool "*) continue ;;	# ran out of time
+				esac
+				[ "$tool" = kcn ] || [ "$rep" -le "$peerreps" ] ||
+				    continue
+				tout=$city/$case-$tool
+				rm -rf "$tout" "$twork"
+				case $case.$tool in
+				tile-raster.kcn)
+					# shellcheck disable=SC2086 # options
+					run_limited "$n" "$case" kcn "$rep" \
+					    "$TILE" $BENCH_KCN_ARGS \
+					    -z "$TILE_ZOOMS" -o "$tout" "$src" ;;
+				tile-vector.kcn)
+					# shellcheck disable=SC2086 # options
+					run_limited "$n" "$case" kcn "$rep" \
+					    "$TILE" $BENCH_KCN_ARGS \
+					    -z "$TILE_ZOOMS" --format mvt \
+					    -o "$tout" "$src" ;;
+				tile-raster.gdal2tiles)
+					mkdir -p "$twork" ||
+					    die "cannot create $twork"
+					run_limited "$n" "$case" gdal2tiles \
+					    "$rep" sh scripts/bench-tile-gdal.sh \
+					    "$src" "$twork" "$tout" \
+					    "$TILE_ZOOMS" "$(nproc)" \
+					    "$twork/steps.tsv"
+					[ "$r_status" != ok ] ||
+					    tile_steps "$n" "$rep" "$twork" ;;
+				tile-vector.ogr2ogr-mvt)
+					run_limited "$n" "$case" ogr2ogr-mvt \
+					    "$rep" ogr2ogr -f MVT "$tout" "$src" \
+					    -dsco "MINZOOM=${TILE_ZOOMS%-*}" \
+					    -dsco "MAXZOOM=${TILE_ZOOMS#*-}" ;;
+				esac
+				[ "$r_status" != ok ] ||
+				    tile_check "$n" "$case" "$tool" "$rep" "$tout"
+			done
+		done
+		rep=$((rep + 1))
+	done
+	tile_compare "$n" "$city"
+	if [ "$BENCH_KEEP" != 1 ]; then
+		rm -rf "$twork"
+		for case in $tilecases; do
+			for tool in kcn gdal2tiles ogr2ogr-mvt; do
+				rm -rf "$city/$case-$tool" "$city/$case-$tool.list"
+			done
+		done
+	fi
+done
 rm -f "$BENCH/last.stderr" "$BENCH/last.time"
 
 # The table, plain and Markdown, and the verdict.
@@ -1265,10 +1536,20 @@ elif [ -n "$cvcases" ]; then
 	ovnote="${ovnote:+$ovnote }coverage: PostGIS is not installed, so"
 	ovnote="$ovnote kcn-coverage ran alone."
 fi
+if [ -n "$tilecases" ]; then
+	ovnote="${ovnote:+$ovnote }tile: at $tilesizes buildings, zooms"
+	ovnote="$ovnote $TILE_ZOOMS; peers limited to $BENCH_TILE_TIMEOUT s"
+	ovnote="$ovnote (0: no limit)"
+	if [ "$BENCH_TILE_PEER_REPS" -lt "$BENCH_REPS" ]; then
+		ovnote="$ovnote and run $BENCH_TILE_PEER_REPS times at $tilebig"
+		ovnote="$ovnote (kcn $BENCH_REPS times)"
+	fi
+	ovnote="$ovnote; gdal2tiles with $(nproc) processes."
+fi
 {
 	# shellcheck disable=SC2086 # the case names, one space apart
 	echo "# kcn against GDAL, SpatiaLite and PostGIS:" $copycases $mvcase \
-	    $rpcases $ovcase $bdcase ${cvcases:+coverage}
+	    $rpcases $ovcase $bdcase ${cvcases:+coverage} ${tilecases:+tile}
 	echo
 	rev=$(git describe --always --dirty 2>/dev/null)
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (${cpu:-unknown CPU})," \
@@ -1405,7 +1686,7 @@ rm -f "$RPROWS"
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
 	NR > 1 && $2 != "overlay" && $2 != "buffer-dissolve" &&
-	    $2 !~ /^coverage-/ {
+	    $2 !~ /^coverage-/ && $2 !~ /^tile-/ {
 		k = $1 SUBSEP $2 SUBSEP $3
 		if (!(k in lo) || $5 < lo[k]) lo[k] = $5
 		if (!(k in hi) || $5 > hi[k]) hi[k] = $5
@@ -1599,6 +1880,192 @@ if [ -n "$ovcase$bdcase$cvcases" ]; then
 		cat "$OVVERDICT"
 	} >>"$MD"
 fi
+# tile: each tool's median wall time against kcn's, and its tiles; a
+# peer that ran out of time counts as the limit, a lower bound.
+TILEVERDICT=$BENCH/last.tile-verdict
+: >"$TILEVERDICT"
+if [ -n "$tilecases" ]; then
+	{
+		echo
+		echo "tile: median wall time (s) and its spread (min - max), the"
+		echo "tool's time over kcn's, median CPU time (user + sys), peak RSS"
+		echo "(gdal2tiles: of its largest process), and the tiles of its"
+		echo "first run: how many, MB as written, MB plain and gzipped (vector"
+		echo "tiles: GDAL writes them gzipped, kcn-tile plain), and the largest"
+		echo "plain tile in bytes. MB: 1,048,576 bytes. A peer that ran out"
+		echo "of time shows the limit: its time, its ratio to kcn and its peak"
+		echo "RSS are lower bounds (> and >=)."
+		echo
+		echo "| buildings | case | tool | wall s | spread s | tool/kcn | CPU s | peak MB | tiles | MB written | MB plain | MB gzipped | largest plain B |"
+		echo "|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	} >>"$MD"
+	echo
+	printf '%-9s %-11s %-11s %9s %19s %9s %8s %9s %7s %8s %8s %8s %9s\n' \
+	    size case tool "wall s" "spread s" tool/kcn "CPU s" "peak MB" \
+	    tiles "MB out" "MB plain" "MB gzip" "largest B"
+	awk -F '\t' -v md="$MD" -v lim="$BENCH_TILE_TIMEOUT" \
+	    -v vf="$TILEVERDICT" -v max="$TILE_MAX" '
+	function median(a, n,   i, j, x) {	# sorts a[1..n]
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+				x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
+			}
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	# Fills m[k], bound[k] (1: a lower bound), cpu[k], spread[k].
+	function stats(k,   i, a, b, nb, lo, hi) {
+		if (k in m) return
+		for (i = 1; i <= nw[k]; i++) a[i] = w[k, i]
+		m[k] = median(a, nw[k])
+		bound[k] = k in to
+		for (i = 1; i <= nc[k]; i++) b[i] = c[k, i]
+		cpu[k] = nc[k] ? sprintf("%.2f", median(b, nc[k])) : "-"
+		nb = 0
+		for (i = 1; i <= nw[k]; i++)
+			if (!((k, i) in out)) {
+				nb++
+				if (nb == 1 || w[k, i] + 0 < lo) lo = w[k, i]
+				if (nb == 1 || w[k, i] + 0 > hi) hi = w[k, i]
+			}
+		spread[k] = nb ? sprintf("%.3f - %.3f", lo, hi) : "-"
+	}
+	function lb(k) { return bound[k] ? "> " : "" }
+	function ratio(k, kk) {
+		return sprintf("%s%.2f", bound[k] ? ">= " : "", m[k] / m[kk])
+	}
+	function mb(x) { return x == "-" ? "-" : sprintf("%.2f", x / 1048576) }
+	FNR == 1 { file++; next }
+	file == 1 && $2 ~ /^tile-/ {
+		k = $1 SUBSEP $2 SUBSEP $3
+		i = ++nw[k]
+		if ($10 == "timeout") { to[k] = 1; out[k, i] = 1; w[k, i] = lim }
+		else { w[k, i] = $5; c[k, ++nc[k]] = $8 + $9 }
+		if (!(k in kb) || $7 + 0 > kb[k]) kb[k] = $7
+		if (!(($1, $2) in seen)) { seen[$1, $2] = 1; sc[++nsc] = $1 SUBSEP $2 }
+		if ($1 + 0 > top) top = $1 + 0
+	}
+	file == 2 {
+		k = $1 SUBSEP $2 SUBSEP $3
+		if (!(k in tiles)) {
+			tiles[k] = $5; bytes[k] = $6; gz[k] = $8; big[k] = $9
+			plain[k] = $2 == "tile-raster" ? "-" : $7
+		} else if ($5 != tiles[k] || $6 != bytes[k])
+			vary[k] = 1
+		if ($2 == "tile-vector" && $3 == "kcn") {
+			kv++
+			if (kv == 1 || $9 + 0 > kvbig) {
+				kvbig = $9 + 0; kvat = $1 " buildings, rep " $4
+			}
+		}
+	}
+	file == 3 {
+		if ($3 == "pixels") { px[$1] = $4; next }
+		k = $1 SUBSEP $3
+		st[k, ++ns[k]] = $4
+		if (!(k in sseen)) {
+			sseen[k] = 1; snames[$1] = snames[$1] " " $3
+			if (!($1 in szseen)) { szseen[$1] = 1; szs[++nszs] = $1 }
+		}
+	}
+	END {
+		for (s = 1; s <= nsc; s++) {
+			split(sc[s], f, SUBSEP)
+			n = f[1]; cs = f[2]
+			t[1] = "kcn"
+			t[2] = cs == "tile-raster" ? "gdal2tiles" : "ogr2ogr-mvt"
+			kk = n SUBSEP cs SUBSEP "kcn"
+			if (!(kk in nw)) continue
+			for (i = 1; i <= 2; i++) {
+				k = n SUBSEP cs SUBSEP t[i]
+				if (!(k in nw)) continue
+				stats(k)
+				pk = sprintf("%s%.1f", bound[k] ? ">= " : "", kb[k] / 1024)
+				wall = sprintf("%s%.3f", lb(k), m[k])
+				if (k in tiles) {
+					tn = tiles[k] (k in vary ? "*" : "")
+					to1 = mb(bytes[k]); tp = mb(plain[k]); tg = mb(gz[k])
+					tb = big[k]
+				} else
+					tn = to1 = tp = tg = tb = "-"
+				if (k in vary) varied = 1
+				printf "%-9s %-11s %-11s %9s %19s %9s %8s %9s %7s %8s %8s %8s %9s\n",
+				    n, cs, t[i], wall, spread[k], ratio(k, kk), cpu[k],
+				    pk, tn, to1, tp, tg, tb
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				    n, cs, t[i], wall, spread[k], ratio(k, kk), cpu[k],
+				    pk, tn, to1, tp, tg, tb >> md
+				peak[i] = pk
+			}
+			if (n + 0 != top) continue
+			kp = n SUBSEP cs SUBSEP t[2]
+			if (!(kp in nw)) {
+				printf "%s at %s buildings: %s did not run.\n", cs, n,
+				    t[2] > vf
+				continue
+			}
+			r = m[kp] / m[kk]
+			if (cs == "tile-raster") {
+				goal = 5
+				what = "kcn-tile PNG at least 5x faster than the gdal2tiles pipeline"
+			} else {
+				goal = 8
+				what = "kcn-tile MVT at least 8x faster than GDAL'"'"'s MVT writer"
+			}
+			yes = r >= goal ? "yes" : bound[kp] ? "not known, " t[2] " ran out of time" : "no"
+			sizes = ""
+			if (cs == "tile-vector" && (kk in tiles) && (kp in tiles))
+				sizes = sprintf("; MB plain kcn %s, GDAL %s; gzipped kcn %s, GDAL %s",
+				    mb(plain[kk]), mb(plain[kp]), mb(gz[kk]), mb(gz[kp]))
+			printf "%s at %s buildings: %s: %s (%s %s%.3f s, kcn %.3f s: %s%.2fx); tiles kcn %s, %s %s%s; peak RSS kcn %s MB, %s %s MB.\n",
+			    cs, n, what, yes, t[2], lb(kp), m[kp], m[kk],
+			    bound[kp] ? ">= " : "", r,
+			    kk in tiles ? tiles[kk] : "-", t[2],
+			    kp in tiles ? tiles[kp] : "-", sizes, peak[1], t[2],
+			    peak[2] > vf
+		}
+		if (kv)
+			printf "No kcn vector tile over %d bytes: %s (largest %d bytes, at %s; kcn runs: %d).\n",
+			    max, kvbig <= max ? "yes" : "no", kvbig, kvat, kv > vf
+		if (varied) {
+			print "" >> md
+			print "\\* the tiles differed from one run of the tool to another." >> md
+		}
+		if (nszs) {
+			print "" >> md
+			print "The gdal2tiles pipeline, median wall time (s) of each step:" >> md
+			print "" >> md
+		}
+		for (s = 1; s <= nszs; s++) {
+			n = szs[s]
+			line = ""
+			nn = split(snames[n], sn, " ")
+			for (i = 1; i <= nn; i++) {
+				k = n SUBSEP sn[i]
+				for (j = 1; j <= ns[k]; j++) a[j] = st[k, j]
+				line = line sprintf("%s%s %.3f", i > 1 ? ", " : "",
+				    sn[i], median(a, ns[k]))
+				if (sn[i] == "rasterize" && (n in px))
+					line = line " (" px[n] " pixels)"
+			}
+			printf "- %s buildings: %s\n", n, line >> md
+			printf "gdal2tiles pipeline at %s buildings, median s: %s\n",
+			    n, line
+		}
+	}' "$RAW" "$TILES" "$TILESTEPS"
+	if [ -s "$TILEDIFFS" ]; then
+		{
+			echo
+			echo "Tiles only one tool wrote (z/x/y, the last run of each):"
+			echo
+			sed 's/^/- /' "$TILEDIFFS"
+		} >>"$MD"
+		cat "$TILEDIFFS"
+	fi
+	{
+		echo
+		cat "$TILEVERDICT"
+	} >>"$MD"
+fi
 # coverage: the largest difference of each column between kcn's answers
 # and PostGIS's, over the repetitions.
 if [ "$(wc -l <"$CVDIFFS")" -gt 1 ]; then
@@ -1638,7 +2105,8 @@ fi
 if [ -s "$MISMATCH" ]; then
 	{
 		echo
-		echo "Outputs that do not agree with kcn's (the run failed):"
+		echo "Outputs that do not agree with kcn's, or break a limit (the"
+		echo "run failed):"
 		echo
 		sed 's/^/- /' "$MISMATCH"
 	} >>"$MD"
@@ -1651,7 +2119,8 @@ echo
 [ -z "$verdict" ] || echo "$verdict"
 [ -z "$rpverdict" ] || echo "$rpverdict"
 [ -s "$OVVERDICT" ] && cat "$OVVERDICT"
-rm -f "$ROWS" "$OVVERDICT"
+[ -s "$TILEVERDICT" ] && cat "$TILEVERDICT"
+rm -f "$ROWS" "$OVVERDICT" "$TILEVERDICT"
 if [ -s "$MISMATCH" ]; then
 	sed 's/^/bench: FAIL: output mismatch: /' "$MISMATCH" >&2
 	exit 1
