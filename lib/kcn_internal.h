@@ -313,6 +313,7 @@ int kcni_gzip(const void *d, size_t n, struct kcni_buf *out);
    values, in the order added. */
 struct kcni_mvt_layer {
 	struct kcni_buf features, keys, values;
+	struct kcni_buf msg;	/* a message being made, reused */
 	size_t nfeatures;
 	int oom;
 };

@@ -103,12 +103,10 @@ zigzag(int32_t v)
 void
 kcni_mvt_value_string(struct kcni_mvt_layer *l, const char *s)
 {
-	struct kcni_buf v = { 0 };
-
-	pbf_bytes(&v, 1, s, strlen(s));
-	pbf_bytes(&l->values, 4, v.p, v.n);
-	l->oom |= v.oom;
-	kcni_buf_free(&v);
+	l->msg.n = 0;
+	pbf_bytes(&l->msg, 1, s, strlen(s));
+	pbf_bytes(&l->values, 4, l->msg.p, l->msg.n);
+	l->oom |= l->msg.oom;
 }
 
 void
@@ -127,14 +125,12 @@ kcni_mvt_value_double(struct kcni_mvt_layer *l, double d)
 void
 kcni_mvt_value_int(struct kcni_mvt_layer *l, int64_t i)
 {
-	struct kcni_buf v = { 0 };
-
 	/* sint_value: zigzag, small either side of zero. */
-	pbf_key(&v, 6, PBF_VARINT);
-	kcni_pbf_varint(&v, ((uint64_t)i << 1) ^ (uint64_t)(i >> 63));
-	pbf_bytes(&l->values, 4, v.p, v.n);
-	l->oom |= v.oom;
-	kcni_buf_free(&v);
+	l->msg.n = 0;
+	pbf_key(&l->msg, 6, PBF_VARINT);
+	kcni_pbf_varint(&l->msg, ((uint64_t)i << 1) ^ (uint64_t)(i >> 63));
+	pbf_bytes(&l->values, 4, l->msg.p, l->msg.n);
+	l->oom |= l->msg.oom;
 }
 
 void
@@ -234,21 +230,21 @@ kcni_mvt_feature(struct kcni_mvt_layer *l, uint64_t id, int has_id,
     const uint32_t *tags, size_t ntags, int type,
     const struct kcni_mvt_geom *g)
 {
-	struct kcni_buf f = { 0 };
+	struct kcni_buf *f = &l->msg;
 	size_t before = l->features.n;
 
+	f->n = 0;
 	if (has_id) {
-		pbf_key(&f, 1, PBF_VARINT);
-		kcni_pbf_varint(&f, id);
+		pbf_key(f, 1, PBF_VARINT);
+		kcni_pbf_varint(f, id);
 	}
-	pbf_packed(&f, 2, tags, ntags);
-	pbf_key(&f, 3, PBF_VARINT);
-	kcni_pbf_varint(&f, (uint64_t)type);
-	pbf_packed(&f, 4, g->cmd.v, g->cmd.n);
-	pbf_bytes(&l->features, 2, f.p, f.n);
-	l->oom |= f.oom || g->cmd.oom;
+	pbf_packed(f, 2, tags, ntags);
+	pbf_key(f, 3, PBF_VARINT);
+	kcni_pbf_varint(f, (uint64_t)type);
+	pbf_packed(f, 4, g->cmd.v, g->cmd.n);
+	pbf_bytes(&l->features, 2, f->p, f->n);
+	l->oom |= f->oom || g->cmd.oom;
 	l->nfeatures++;
-	kcni_buf_free(&f);
 	return l->features.n - before;
 }
 
@@ -266,6 +262,7 @@ kcni_mvt_layer_free(struct kcni_mvt_layer *l)
 	kcni_buf_free(&l->features);
 	kcni_buf_free(&l->keys);
 	kcni_buf_free(&l->values);
+	kcni_buf_free(&l->msg);
 }
 
 void

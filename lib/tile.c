@@ -132,6 +132,7 @@ struct tl_worker {
 	unsigned char *scratch;
 	/* counts */
 	long long features, dropped, tiny, squares;
+	long long over;		/* tiles left over the limits */
 	size_t biggest;
 };
 
@@ -1056,7 +1057,7 @@ tl_shape(struct tl_worker *w, const struct tl_layer *L,
     double hi)
 {
 	const double *src = L->xy + 2 * F->xy;
-	size_t n = 0, off;
+	size_t n = 0;
 	int inside;
 
 	w->npts = 0;
@@ -1122,8 +1123,7 @@ tl_shape(struct tl_worker *w, const struct tl_layer *L,
 				tl_reverse(w->pts + 2 * o, m);
 			o += m;
 		}
-	off = w->parts.n;
-	return off > 0;
+	return w->parts.n > 0;
 }
 
 /* ---- vector tiles ----------------------------------------------------- */
@@ -1490,9 +1490,14 @@ tl_vector_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 		kept = 0;
 		for (size_t c = 0; c < w->ncand; c++)
 			kept += (size_t)w->cand[c].keep;
-		if ((w->tile.n <= r->max_bytes && kept <= (size_t)
-		    r->max_features) || round == 12)
+		if (w->tile.n <= r->max_bytes && kept <= (size_t)
+		    r->max_features)
 			break;
+		if (round == 12) {
+			/* One feature a layer left, still too big. */
+			w->over++;
+			break;
+		}
 		frac *= 0.95 * fmin((double)r->max_bytes / (double)w->tile.n,
 		    (double)r->max_features / (double)kept);
 		if (tl_thin(w, frac) != 0)
@@ -1948,6 +1953,18 @@ done:
 	return st;
 }
 
+/* The counts of the N workers W: features, dropped, tiny polygons,
+   squares, tiles over the limits. */
+static void
+tl_counts(const struct tl_worker *w, int n, long long c[5])
+{
+	memset(c, 0, 5 * sizeof(*c));
+	for (int i = 0; i < n; i++) {
+		c[0] += w[i].features, c[1] += w[i].dropped;
+		c[2] += w[i].tiny, c[3] += w[i].squares, c[4] += w[i].over;
+	}
+}
+
 /* The layers and their fields as TileJSON's vector_layers. */
 static char *
 tl_vector_layers(struct tl_run *r)
@@ -2102,36 +2119,30 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 		started++;
 	}
 	for (int z = o->zmin; z <= o->zmax && st == KCN_OK; z++) {
-		long long before = ntiles, f0 = 0, d0 = 0, t0s = 0, sq0 = 0;
-
-		for (int i = 0; i < nthreads; i++) {
-			f0 += w[i].features, d0 += w[i].dropped;
-			t0s += w[i].tiny, sq0 += w[i].squares;
-		}
+		long long before = ntiles, c0[5], c[5];
 		double tz = kcni_now();
 
+		tl_counts(w, nthreads, c0);
 		st = tl_zoom(&r, &w[0], started, s, z, &ntiles);
-		if (st == KCN_OK) {
-			long long f = 0, d = 0, t = 0, sq = 0;
-
-			for (int i = 0; i < nthreads; i++) {
-				f += w[i].features, d += w[i].dropped;
-				t += w[i].tiny, sq += w[i].squares;
-			}
+		if (st != KCN_OK)
+			break;
+		tl_counts(w, nthreads, c);
+		kcni_msg(ctx, KCN_MSG_INFO, "tiles", "zoom %d: %lld tiles, %lld "
+		    "features in %.1f s", z, ntiles - before, c[0] - c0[0],
+		    kcni_now() - tz);
+		if (c[2] > c0[2])
 			kcni_msg(ctx, KCN_MSG_INFO, "tiles", "zoom %d: %lld "
-			    "tiles, %lld features in %.1f s", z, ntiles -
-			    before, f - f0, kcni_now() - tz);
-			if (t - t0s > 0)
-				kcni_msg(ctx, KCN_MSG_INFO, "tiles", "zoom %d: "
-				    "%lld polygons smaller than a pixel "
-				    "gathered into %lld squares", z, t - t0s,
-				    sq - sq0);
-			if (d - d0 > 0)
-				kcni_msg(ctx, KCN_MSG_WARNING, "tiles", "zoom "
-				    "%d: %lld features dropped to keep tiles "
-				    "under %zu bytes and %ld features", z,
-				    d - d0, r.max_bytes, r.max_features);
-		}
+			    "polygons smaller than a pixel gathered into %lld "
+			    "squares", z, c[2] - c0[2], c[3] - c0[3]);
+		if (c[1] > c0[1])
+			kcni_msg(ctx, KCN_MSG_WARNING, "tiles", "zoom %d: %lld "
+			    "features dropped to keep tiles under %zu bytes "
+			    "and %ld features", z, c[1] - c0[1], r.max_bytes,
+			    r.max_features);
+		if (c[4] > c0[4])
+			kcni_msg(ctx, KCN_MSG_WARNING, "tiles", "zoom %d: %lld "
+			    "tiles still over the limits with one feature of "
+			    "each layer left", z, c[4] - c0[4]);
 	}
 	pthread_mutex_lock(&r.job.mu);
 	r.job.quit = 1;
