@@ -371,7 +371,7 @@ struct kcni_store;
    (KCN_ECREATE) unless FORCE.  NULL on error. */
 struct kcni_store *kcni_store_open(struct kcn_ctx *ctx, const char *path,
     int vector, int force);
-/* Adds tile Z/X/Y (XYZ numbering); tiles come in ascending tile id. */
+/* Adds tile Z/X/Y (XYZ numbering), in any order, each tile once. */
 enum kcn_status kcni_store_put(struct kcn_ctx *ctx, struct kcni_store *s,
     int z, uint32_t x, uint32_t y, const void *d, size_t n);
 long long kcni_store_count(const struct kcni_store *s);

@@ -1,7 +1,8 @@
 /*
  * tilestore.c: where tiles go: a z/x/y folder, an MBTiles 1.3 file or a
- * PMTiles v3 archive.  Tiles come in ascending PMTiles tile id (zoom by
- * zoom, each along its Hilbert curve); everything is written under a
+ * PMTiles v3 archive.  Tiles may come in any order (a raster pyramid
+ * comes from its highest zoom down); a PMTiles archive is laid out in
+ * ascending tile id at the end.  Everything is written under a
  * temporary name next to the target and renamed when complete.
  */
 #define _XOPEN_SOURCE 700
@@ -481,9 +482,6 @@ pmt_put(struct kcn_ctx *ctx, struct kcni_store *s, int z, uint32_t x,
 
 	if (s->gzip && store_gzip(ctx, s, &d, &n) != KCN_OK)
 		return KCN_EOS;
-	if (last != NULL && id <= last->id + last->run - 1)
-		return kcni_error(ctx, KCN_EINTERNAL, s->path, "tile %d/%u/%u "
-		    "out of order", z, x, y);
 	if ((s->nseen + 1) * 2 > s->capseen && pmt_rehash(s) != 0)
 		return kcni_error(ctx, KCN_EOS, s->path, "out of memory");
 	h = pmt_hash(d, n);
@@ -539,6 +537,81 @@ pmt_put(struct kcn_ctx *ctx, struct kcni_store *s, int z, uint32_t x,
 	s->ent[s->nent].run = 1;
 	s->nent++;
 	return KCN_OK;
+}
+
+static int
+pmt_cmp(const void *a, const void *b)
+{
+	const struct pmt_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * The entries in ascending tile id, runs joined, and the tile data laid
+ * out in that order (a clustered archive): *MOVE gets pairs of (old
+ * offset, length) to copy, in the new order.  -1: out of memory, -2: a
+ * tile given twice.
+ */
+static int
+pmt_order(struct kcni_store *s, uint64_t **move, size_t *nmove)
+{
+	size_t cap = 16, n = 0, k = 0;
+	uint64_t *key, *val, next = 0;
+
+	while (cap < 2 * s->ncontents + 2)
+		cap *= 2;
+	*move = NULL;
+	*nmove = 0;
+	qsort(s->ent, s->nent, sizeof(*s->ent), pmt_cmp);
+	for (size_t i = 0; i < s->nent; i++) {
+		struct pmt_entry *e = &s->ent[i];
+
+		if (k > 0 && e->id < s->ent[k - 1].id + s->ent[k - 1].run)
+			return -2;
+		s->ent[k++] = *e;
+	}
+	s->nent = k;
+	key = malloc(cap * sizeof(*key));
+	val = malloc(cap * sizeof(*val));
+	if (key == NULL || val == NULL ||
+	    (*move = malloc(2 * s->ncontents * sizeof(**move) + 1)) == NULL) {
+		free(key);
+		free(val);
+		return -1;
+	}
+	memset(key, 0xff, cap * sizeof(*key));
+	k = 0;
+	for (size_t i = 0; i < s->nent; i++) {
+		struct pmt_entry *e = &s->ent[i];
+		size_t j;
+
+		for (j = (size_t)((e->offset * 0x9e3779b97f4a7c15u) >> 32) &
+		    (cap - 1);
+		    key[j] != UINT64_MAX && key[j] != e->offset;
+		    j = (j + 1) & (cap - 1))
+			;
+		if (key[j] == UINT64_MAX) {
+			key[j] = e->offset;
+			val[j] = next;
+			(*move)[n++] = e->offset;
+			(*move)[n++] = e->length;
+			next += e->length;
+		}
+		e->offset = val[j];
+		/* Runs split by the order of arrival join again. */
+		if (k > 0 && s->ent[k - 1].id + s->ent[k - 1].run == e->id &&
+		    s->ent[k - 1].offset == e->offset &&
+		    s->ent[k - 1].length == e->length)
+			s->ent[k - 1].run += e->run;
+		else
+			s->ent[k++] = *e;
+	}
+	s->nent = k;
+	*nmove = n / 2;
+	free(key);
+	free(val);
+	return 0;
 }
 
 /* Entries E[0..N) as a directory, gzipped into OUT. */
@@ -633,12 +706,17 @@ pmt_close(struct kcn_ctx *ctx, struct kcni_store *s,
 {
 	struct kcni_buf root = { 0 }, leaves = { 0 }, json = { 0 }, meta = { 0 };
 	unsigned char h[PMT_HEADER], buf[65536];
-	uint64_t off;
+	uint64_t off, *move = NULL;
+	size_t nmove = 0;
 	enum kcn_status st = KCN_OK;
 	FILE *fp = NULL;
+	int rc;
 
 	if (s->nent == 0)
 		return kcni_error(ctx, KCN_EDATA, s->path, "no tiles to write");
+	if ((rc = pmt_order(s, &move, &nmove)) != 0)
+		return kcni_error(ctx, rc == -1 ? KCN_EOS : KCN_EINTERNAL,
+		    s->path, rc == -1 ? "out of memory" : "a tile given twice");
 	store_json(&json, m);
 	if (pmt_dirs(s, &root, &leaves) != 0 || json.oom ||
 	    kcni_gzip(json.p, json.n, &meta) != 0) {
@@ -685,17 +763,24 @@ pmt_close(struct kcn_ctx *ctx, struct kcni_store *s,
 	fwrite(meta.p, 1, meta.n, fp);
 	if (leaves.n > 0)
 		fwrite(leaves.p, 1, leaves.n, fp);
-	for (off = 0; off < s->data_len; ) {
-		ssize_t r = pread(s->data_fd, buf, sizeof(buf), (off_t)off);
+	/* The tile data in the order of the directories. */
+	for (size_t i = 0; i < nmove; i++) {
+		uint64_t from = move[2 * i], end = from + move[2 * i + 1];
 
-		if (r <= 0) {
-			st = kcni_error(ctx, KCN_EIO, s->path, "cannot read "
-			    "back the tile data");
-			goto out;
+		for (off = from; off < end; ) {
+			size_t want = end - off < sizeof(buf) ?
+			    (size_t)(end - off) : sizeof(buf);
+			ssize_t r = pread(s->data_fd, buf, want, (off_t)off);
+
+			if (r <= 0) {
+				st = kcni_error(ctx, KCN_EIO, s->path, "cannot "
+				    "read back the tile data");
+				goto out;
+			}
+			if (fwrite(buf, 1, (size_t)r, fp) != (size_t)r)
+				break;
+			off += (uint64_t)r;
 		}
-		if (fwrite(buf, 1, (size_t)r, fp) != (size_t)r)
-			break;
-		off += (uint64_t)r;
 	}
 	if (ferror(fp) | (fclose(fp) != 0))
 		st = kcni_error(ctx, KCN_EIO, s->path, "%s", strerror(errno));
@@ -707,6 +792,7 @@ out:
 	kcni_buf_free(&leaves);
 	kcni_buf_free(&json);
 	kcni_buf_free(&meta);
+	free(move);
 	return st;
 }
 

@@ -647,6 +647,78 @@ START_TEST(test_three_stores)
 }
 END_TEST
 
+/* PMTiles given tiles out of order: directories in ascending id, runs
+   joined, repeats stored once, the data laid out in directory order;
+   a tile given twice is refused. */
+START_TEST(test_pmtiles_order)
+{
+	static const struct { int z; uint32_t x, y; char c; } t[] = {
+		{ 3, 2, 3, 'a' }, { 3, 2, 2, 'a' }, { 2, 1, 1, 'b' },
+		{ 3, 3, 3, 'a' }, { 3, 3, 2, 'a' }, { 0, 0, 0, 'c' },
+		{ 2, 0, 0, 'd' }, { 1, 1, 0, 'b' },
+	};
+	static struct pm_entry e[64];
+	struct kcni_tilemeta m = { "t", "png", "", { -1, -1, 1, 1 }, 0, 3,
+	    NULL };
+	char *pm = strdup(kt_path("order.pmtiles"));
+	struct kcni_store *s = kcni_store_open(kt_ctx, pm, 0, 1);
+	unsigned char *file, data[4];
+	size_t len, n;
+	uint64_t prev_end = 0, total = 0;
+
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(data, t[i].c, sizeof(data));
+		ck_assert_int_eq(kcni_store_put(kt_ctx, s, t[i].z, t[i].x,
+		    t[i].y, data, (size_t)(t[i].c - 'a' + 1)), KCN_OK);
+	}
+	ck_assert_int_eq(kcni_store_close(kt_ctx, s, &m), KCN_OK);
+	file = (unsigned char *)kt_slurp(pm, &len);
+	n = pm_dir(file, le64(file + 8), le64(file + 16), le64(file + 40), e,
+	    64);
+	ck_assert_uint_eq(le64(file + 72), 8);		/* addressed */
+	ck_assert_uint_eq(le64(file + 88), 4);		/* contents */
+	ck_assert_uint_eq(le64(file + 64), 1 + 2 + 3 + 4);
+	ck_assert_int_eq(file[96], 1);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *d = file + le64(file + 56) + e[i].offset;
+
+		ck_assert(i == 0 || e[i].id >= e[i - 1].id + e[i - 1].run);
+		/* Clustered: each content first met right after the last. */
+		if (e[i].offset + e[i].length > prev_end) {
+			ck_assert_uint_eq(e[i].offset, prev_end);
+			prev_end += e[i].length;
+		}
+		for (uint64_t r = 0; r < e[i].run; r++) {
+			int z;
+			uint32_t x, y;
+			size_t k;
+
+			pm_zxy(e[i].id + r, &z, &x, &y);
+			for (k = 0; k < sizeof(t) / sizeof(t[0]); k++)
+				if (t[k].z == z && t[k].x == x && t[k].y == y)
+					break;
+			ck_assert_uint_lt(k, sizeof(t) / sizeof(t[0]));
+			ck_assert_uint_eq(e[i].length,
+			    (uint64_t)(t[k].c - 'a' + 1));
+			ck_assert_int_eq(d[0], t[k].c);
+		}
+		total += e[i].run;
+	}
+	ck_assert_uint_eq(total, 8);
+	ck_assert_uint_lt(n, 8);	/* the four 'a' tiles: runs joined */
+	free(file);
+	s = kcni_store_open(kt_ctx, pm, 0, 1);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(kcni_store_put(kt_ctx, s, 1, 0, 0, "x", 1), KCN_OK);
+	ck_assert_int_eq(kcni_store_put(kt_ctx, s, 1, 1, 0, "y", 1), KCN_OK);
+	ck_assert_int_eq(kcni_store_put(kt_ctx, s, 1, 0, 0, "x", 1), KCN_OK);
+	ck_assert_int_eq(kcni_store_close(kt_ctx, s, &m), KCN_EINTERNAL);
+	kcn_ctx_clear(kt_ctx);
+	free(pm);
+}
+END_TEST
+
 /* Polygons under a pixel become pixel squares of about the same total
    area below the highest zoom; at it, they stay as they are. */
 START_TEST(test_tiny_polygons)
@@ -1013,6 +1085,7 @@ tile_suite(void)
 	tcase_add_test(tc, test_tile_id);
 	tcase_add_test(tc, test_mvt_encoding);
 	tcase_add_test(tc, test_three_stores);
+	tcase_add_test(tc, test_pmtiles_order);
 	tcase_add_test(tc, test_tiny_polygons);
 	tcase_add_test(tc, test_simplify);
 	tcase_add_test(tc, test_limits);
