@@ -193,6 +193,18 @@ kcn_style_set(struct kcn_ctx *ctx, struct kcn_style *s, const char *where,
 			    "is not circle, square or none", val);
 		return KCN_OK;
 	}
+	if (strcmp(key, "zoomout") == 0) {
+		if (strcmp(val, "auto") == 0)
+			s->zoomout = KCN_ZOOMOUT_AUTO;
+		else if (strcmp(val, "draw") == 0)
+			s->zoomout = KCN_ZOOMOUT_DRAW;
+		else if (strcmp(val, "average") == 0)
+			s->zoomout = KCN_ZOOMOUT_AVERAGE;
+		else
+			return kcni_error(ctx, KCN_EUSAGE, where, "zoomout: "
+			    "'%s' is not auto, draw or average", val);
+		return KCN_OK;
+	}
 	if (strcmp(key, "name") == 0) {
 		if (*val == '\0')
 			return kcni_error(ctx, KCN_EUSAGE, where, "name: empty");
@@ -208,7 +220,7 @@ kcn_style_set(struct kcn_ctx *ctx, struct kcn_style *s, const char *where,
 		return style_classes(ctx, s, where, key, val, 0);
 	return kcni_error(ctx, KCN_EUSAGE, where, "unknown style key '%s' "
 	    "(fill, stroke, width, opacity, symbol, size, label, by, classes, "
-	    "colors, name)", key);
+	    "colors, zoomout, name)", key);
 }
 
 /* Trims white space off both ends of S, in place. */

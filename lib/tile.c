@@ -5,6 +5,11 @@
  * sorted along the tiles' Hilbert curve, and windows of tiles are made
  * on all threads (PNG drawn with Cairo, or Mapbox Vector Tiles) and
  * written in that order, so the output is the same for any thread count.
+ *
+ * PNG tiles of layers of small areas (buildings: see tl_groups) are
+ * drawn at the highest zoom only; each lower zoom is made from the one
+ * above, four pixels averaged to one, as gdal2tiles does, so the zooms
+ * then go from the highest down.  Other layers are drawn at every zoom.
  */
 #include <math.h>
 #include <pthread.h>
@@ -31,6 +36,8 @@
 #ifndef TL_BATCH
 #define TL_BATCH 1000		/* features drawn in one Cairo path at most */
 #endif
+#define TL_SMALL 32		/* auto zoomout: a median feature under this
+				   many pixels at the highest zoom: averaged */
 
 enum { TL_POINT = 1, TL_LINE = 2, TL_POLY = 3 };
 enum { TV_STRING, TV_INT, TV_DOUBLE };
@@ -78,6 +85,7 @@ struct tl_layer {
 	size_t npool, cappool;
 	int kinds;		/* 1 << kind of each kind present */
 	double margin;		/* PNG: pixels drawn beyond a feature */
+	int group;		/* PNG: its group of averaged layers, or -1 */
 	long long read, skipped, cut;
 };
 
@@ -87,11 +95,32 @@ struct tl_pair {
 	uint32_t x, y, l, i;
 };
 
+/* A tile to make: its features are pairs[p0 .. p0 + np). */
+struct tl_tile {
+	uint64_t key;
+	uint32_t x, y;
+	size_t p0, np;
+};
+
 /* A made tile, waiting to be written. */
 struct tl_out {
 	unsigned char *p;
 	size_t n;
 	uint32_t x, y;
+};
+
+/* A group's drawing of a tile, halved for the zoom below: premultiplied
+   ARGB, (px / 2) pixels a side. */
+struct tl_half {
+	uint64_t id;
+	uint32_t x, y;
+	uint32_t *px;
+};
+
+/* The halves of a zoom, one list a group, in ascending tile id. */
+struct tl_halves {
+	struct tl_half *h;
+	size_t n, cap;
 };
 
 /* A feature kept in a vector tile: its commands in the worker's cmds. */
@@ -127,8 +156,8 @@ struct tl_worker {
 	uint32_t *kstamp, *kloc, *vstamp, *vloc, stamp;
 	double *acc;		/* tiny polygon area gathered, a layer */
 	/* raster */
-	cairo_surface_t *surf;
-	cairo_t *cr;
+	cairo_surface_t *surf, *gsurf;	/* gsurf: a group of layers */
+	cairo_t *cr, *gcr;
 	unsigned char *scratch;
 	/* counts */
 	long long features, dropped, tiny, squares;
@@ -140,8 +169,9 @@ struct tl_worker {
 struct tl_job {
 	int z;
 	const struct tl_pair *pairs;
-	const size_t *first;	/* the tiles' first pairs, one more at end */
+	const struct tl_tile *tiles;
 	struct tl_out *out;
+	uint32_t **half;	/* a tile's halves: ngroups a tile */
 	size_t n;
 	atomic_size_t next;
 	int quit;
@@ -164,6 +194,8 @@ struct tl_run {
 	size_t max_bytes;
 	long max_features;
 	struct tl_job job;
+	int ngroups;		/* groups of averaged layers (PNG) */
+	struct tl_halves *above, *here;	/* halves of zoom z + 1 and z */
 	uint64_t *runs;		/* tiles written, as runs of tile ids: start,
 				   count, ... (for a folder's preview) */
 	size_t nruns, capruns;
@@ -1517,12 +1549,11 @@ tl_rgba(cairo_t *cr, uint32_t c, double opacity)
 	    255.0, ((c >> 8) & 0xff) / 255.0, (c & 0xff) / 255.0 * opacity);
 }
 
-/* Adds W's shape of a feature of L (of KIND) to the path being drawn. */
+/* Adds W's shape of a feature of L (of KIND) to CR's path. */
 static void
-tl_path(struct tl_worker *w, const struct tl_layer *L, int kind)
+tl_path(struct tl_worker *w, cairo_t *cr, const struct tl_layer *L, int kind)
 {
 	const struct kcn_style *s = L->style;
-	cairo_t *cr = w->cr;
 
 	if (kind == TL_POINT) {
 		double rad = s->size * w->r->o->scale / 2;
@@ -1559,11 +1590,10 @@ tl_path(struct tl_worker *w, const struct tl_layer *L, int kind)
  * features of a layer overlap, their union drawn once.
  */
 static void
-tl_paint(struct tl_worker *w, const struct tl_layer *L, int kind,
+tl_paint(struct tl_worker *w, cairo_t *cr, const struct tl_layer *L, int kind,
     uint32_t fill)
 {
 	const struct kcn_style *s = L->style;
-	cairo_t *cr = w->cr;
 	double sc = w->r->o->scale, lw = s->width * sc;
 	int stroke = (s->stroke & 0xff) != 0 && lw > 0;
 
@@ -1586,25 +1616,19 @@ tl_paint(struct tl_worker *w, const struct tl_layer *L, int kind,
 	cairo_new_path(cr);
 }
 
+/* Draws the features of pairs P[0..N) of tile Z/X/Y on CR. */
 static int
-tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
+tl_draw(struct tl_worker *w, cairo_t *cr, int z, uint32_t x, uint32_t y,
     const struct tl_pair *p, size_t n)
 {
 	struct tl_run *r = w->r;
 	double size = 2 * TL_W / (double)(1u << z), x0 = -TL_W + x * size;
 	double y1 = TL_W - y * size, k = r->px / size;
-	const uint32_t *px;
-	int stride, any = 0;
-
-	cairo_save(w->cr);
-	cairo_set_operator(w->cr, CAIRO_OPERATOR_CLEAR);
-	cairo_paint(w->cr);
-	cairo_restore(w->cr);
 	const struct tl_layer *cl = NULL;
 	uint32_t cfill = 0;
 	int ckind = 0, batched = 0;
 
-	cairo_new_path(w->cr);
+	cairo_new_path(cr);
 	for (size_t j = 0; j < n; j++) {
 		const struct tl_layer *L = &r->layers[p[j].l];
 		const struct tl_feat *F = &L->f[p[j].i];
@@ -1618,33 +1642,187 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 		/* Features of a layer drawn alike go in one path. */
 		if (cl != NULL && (cl != L || cfill != F->fill ||
 		    ckind != F->kind || batched == TL_BATCH)) {
-			tl_paint(w, cl, ckind, cfill);
+			tl_paint(w, cr, cl, ckind, cfill);
 			batched = 0;
 		}
 		cl = L, cfill = F->fill, ckind = F->kind;
-		tl_path(w, L, F->kind);
+		tl_path(w, cr, L, F->kind);
 		batched++;
 	}
 	if (cl != NULL)
-		tl_paint(w, cl, ckind, cfill);
-	cairo_surface_flush(w->surf);
-	px = (const uint32_t *)cairo_image_surface_get_data(w->surf);
-	stride = cairo_image_surface_get_stride(w->surf) / 4;
-	for (int i = 0; i < r->px && !any; i++)
-		for (int j = 0; j < r->px; j++)
-			if (px[(size_t)i * (size_t)stride + (size_t)j] != 0) {
-				any = 1;
-				break;
+		tl_paint(w, cr, cl, ckind, cfill);
+	return 0;
+}
+
+static void
+tl_clear(cairo_t *cr)
+{
+	cairo_save(cr);
+	cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
+	cairo_paint(cr);
+	cairo_restore(cr);
+}
+
+/* Whether surface S (PX pixels a side) holds anything. */
+static int
+tl_inked(cairo_surface_t *s, int px)
+{
+	const uint32_t *d;
+	int stride;
+
+	cairo_surface_flush(s);
+	d = (const uint32_t *)cairo_image_surface_get_data(s);
+	stride = cairo_image_surface_get_stride(s) / 4;
+	for (int i = 0; i < px; i++)
+		for (int j = 0; j < px; j++)
+			if (d[(size_t)i * (size_t)stride + (size_t)j] != 0)
+				return 1;
+	return 0;
+}
+
+/* S (PX pixels a side) at half its size, each pixel the average of
+   four (premultiplied, so colours and coverage average alike). */
+static uint32_t *
+tl_halve(cairo_surface_t *s, int px)
+{
+	const unsigned char *d = cairo_image_surface_get_data(s);
+	int stride = cairo_image_surface_get_stride(s), h = px / 2;
+	uint32_t *out = malloc((size_t)h * (size_t)h * sizeof(*out));
+
+	if (out == NULL)
+		return NULL;
+	for (int i = 0; i < h; i++) {
+		const uint32_t *a = (const uint32_t *)(d + (size_t)(2 * i) *
+		    (size_t)stride), *b = (const uint32_t *)(d +
+		    (size_t)(2 * i + 1) * (size_t)stride);
+
+		for (int j = 0; j < h; j++) {
+			uint32_t p[4] = { a[2 * j], a[2 * j + 1], b[2 * j],
+			    b[2 * j + 1] }, v = 0;
+
+			for (int c = 0; c < 32; c += 8)
+				v |= (((p[0] >> c & 0xff) + (p[1] >> c & 0xff) +
+				    (p[2] >> c & 0xff) + (p[3] >> c & 0xff) +
+				    2) >> 2) << c;
+			out[(size_t)i * (size_t)h + (size_t)j] = v;
+		}
+	}
+	return out;
+}
+
+/* The half of tile ID in halves H, or NULL. */
+static const uint32_t *
+tl_half_find(const struct tl_halves *h, uint64_t id)
+{
+	size_t lo = 0, hi = h->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->h[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->n && h->h[lo].id == id ? h->h[lo].px : NULL;
+}
+
+/* Group G of tile Z/X/Y on W's group surface: the halves of its four
+   tiles at zoom Z + 1 side by side. */
+static void
+tl_compose(struct tl_worker *w, int z, uint32_t x, uint32_t y, int g)
+{
+	struct tl_run *r = w->r;
+	int h = r->px / 2, stride;
+	unsigned char *d;
+
+	tl_clear(w->gcr);
+	cairo_surface_flush(w->gsurf);
+	d = cairo_image_surface_get_data(w->gsurf);
+	stride = cairo_image_surface_get_stride(w->gsurf);
+	for (int q = 0; q < 4; q++) {
+		uint32_t cx = 2 * x + (uint32_t)(q & 1), cy = 2 * y +
+		    (uint32_t)(q >> 1);
+		const uint32_t *src = tl_half_find(&r->above[g],
+		    kcni_tile_id(z + 1, cx, cy));
+
+		if (src == NULL)
+			continue;
+		for (int i = 0; i < h; i++)
+			memcpy(d + (size_t)((q >> 1) * h + i) * (size_t)stride +
+			    (size_t)(q & 1) * (size_t)h * 4, src + (size_t)i *
+			    (size_t)h, (size_t)h * 4);
+	}
+	cairo_surface_mark_dirty(w->gsurf);
+}
+
+/*
+ * PNG tile Z/X/Y (the job's tile T) from pairs P[0..N), layer by layer:
+ * a group of averaged layers drawn on a surface of its own (at the
+ * highest zoom) or made of the zoom above, halved for the zoom below,
+ * and laid over what is under it; the other layers drawn on the tile.
+ */
+static int
+tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
+    const struct tl_pair *p, size_t n, size_t t)
+{
+	struct tl_run *r = w->r;
+	struct tl_job *jb = &r->job;
+	size_t j = 0;
+
+	tl_clear(w->cr);
+	for (int l = 0; l < r->nlayers; ) {
+		int g = r->layers[l].group, l2 = l;
+		size_t k = j;
+
+		while (l2 < r->nlayers && r->layers[l2].group == g)
+			l2++;
+		while (k < n && p[k].l < (uint32_t)l2)
+			k++;
+		if (g < 0) {
+			if (tl_draw(w, w->cr, z, x, y, p + j, k - j) != 0)
+				return -1;
+		} else {
+			if (z == r->o->zmax) {
+				tl_clear(w->gcr);
+				if (tl_draw(w, w->gcr, z, x, y, p + j, k - j) !=
+				    0)
+					return -1;
+			} else
+				tl_compose(w, z, x, y, g);
+			if (tl_inked(w->gsurf, r->px)) {
+				if (z > r->o->zmin && (jb->half[t *
+				    (size_t)r->ngroups + (size_t)g] =
+				    tl_halve(w->gsurf, r->px)) == NULL)
+					return -1;
+				cairo_set_source_surface(w->cr, w->gsurf, 0, 0);
+				cairo_paint(w->cr);
 			}
+		}
+		j = k;
+		l = l2;
+	}
 	w->tile.n = 0;
-	if (!any)
+	if (!tl_inked(w->surf, r->px))
 		return 0;	/* empty tiles are left out */
 	w->features += (long long)n;
-	return kcni_png_encode(px, r->px, r->px, stride, &w->tile,
-	    w->scratch);
+	return kcni_png_encode((const uint32_t *)cairo_image_surface_get_data(
+	    w->surf), r->px, r->px, cairo_image_surface_get_stride(w->surf) /
+	    4, &w->tile, w->scratch);
 }
 
 /* ---- threads ---------------------------------------------------------- */
+
+static void
+tl_cairo_setup(cairo_t *cr)
+{
+	/* Fewer shades on edges: a third faster, and more tiles fit in a
+	   palette. */
+	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+}
 
 static int
 tl_worker_init(struct tl_worker *w, struct tl_run *r, struct kcn_ctx *ctx)
@@ -1669,12 +1847,17 @@ tl_worker_init(struct tl_worker *w, struct tl_run *r, struct kcn_ctx *ctx)
 	if (cairo_status(w->cr) != CAIRO_STATUS_SUCCESS ||
 	    (w->scratch = malloc((size_t)r->px * (size_t)r->px)) == NULL)
 		return -1;
-	/* Fewer shades on edges: a third faster, and more tiles fit in a
-	   palette. */
-	cairo_set_antialias(w->cr, CAIRO_ANTIALIAS_FAST);
-	cairo_set_line_join(w->cr, CAIRO_LINE_JOIN_ROUND);
-	cairo_set_line_cap(w->cr, CAIRO_LINE_CAP_ROUND);
-	cairo_set_fill_rule(w->cr, CAIRO_FILL_RULE_WINDING);
+	tl_cairo_setup(w->cr);
+	if (r->ngroups == 0)
+		return 0;
+	w->gsurf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, r->px,
+	    r->px);
+	if (cairo_surface_status(w->gsurf) != CAIRO_STATUS_SUCCESS)
+		return -1;
+	w->gcr = cairo_create(w->gsurf);
+	if (cairo_status(w->gcr) != CAIRO_STATUS_SUCCESS)
+		return -1;
+	tl_cairo_setup(w->gcr);
 	return 0;
 }
 
@@ -1701,6 +1884,10 @@ tl_worker_free(struct tl_worker *w)
 		cairo_destroy(w->cr);
 	if (w->surf != NULL)
 		cairo_surface_destroy(w->surf);
+	if (w->gcr != NULL)
+		cairo_destroy(w->gcr);
+	if (w->gsurf != NULL)
+		cairo_surface_destroy(w->gsurf);
 	free(w->scratch);
 }
 
@@ -1712,15 +1899,16 @@ tl_work(struct tl_worker *w)
 	size_t t;
 
 	while (j->st == KCN_OK && (t = atomic_fetch_add(&j->next, 1)) < j->n) {
-		const struct tl_pair *p = j->pairs + j->first[t];
-		size_t n = j->first[t + 1] - j->first[t];
+		const struct tl_tile *tt = &j->tiles[t];
+		const struct tl_pair *p = j->pairs + tt->p0;
 		struct tl_out *o = &j->out[t];
 		int rc;
 
-		o->x = p->x;
-		o->y = p->y;
-		rc = w->r->o->vector ? tl_vector_tile(w, j->z, p->x, p->y, p, n) :
-		    tl_raster_tile(w, j->z, p->x, p->y, p, n);
+		o->x = tt->x;
+		o->y = tt->y;
+		rc = w->r->o->vector ? tl_vector_tile(w, j->z, tt->x, tt->y, p,
+		    tt->np) : tl_raster_tile(w, j->z, tt->x, tt->y, p, tt->np,
+		    t);
 		if (rc == 0 && w->tile.n > 0) {
 			if ((o->p = malloc(w->tile.n)) == NULL)
 				rc = -1;
@@ -1829,6 +2017,10 @@ tl_pairs(struct tl_run *r, int z, struct tl_pair **out, size_t *nout)
 		double m = r->o->vector ? size * TL_BUFFER / TL_EXTENT :
 		    size * L->margin * r->o->scale / r->px;
 
+		/* Averaged layers are drawn at the highest zoom only. */
+		if (L->group >= 0 && z < r->o->zmax)
+			continue;
+
 		for (size_t i = 0; i < L->nf; i++) {
 			const double *bb = L->f[i].bb;
 			long long x0 = (long long)floor((bb[0] - m + TL_W) /
@@ -1873,7 +2065,7 @@ tl_pairs(struct tl_run *r, int z, struct tl_pair **out, size_t *nout)
 	return KCN_OK;
 }
 
-/* Adds tile ID (ascending) to the runs of tiles written. */
+/* Adds tile ID to the runs of tiles written (runs sorted at the end). */
 static int
 tl_run_add(struct tl_run *r, uint64_t id)
 {
@@ -1889,6 +2081,115 @@ tl_run_add(struct tl_run *r, uint64_t id)
 	return 0;
 }
 
+static int
+tl_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+tl_tile_cmp(const void *a, const void *b)
+{
+	const struct tl_tile *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The runs of tiles written in ascending id, touching runs joined. */
+static void
+tl_runs_sort(struct tl_run *r)
+{
+	size_t k = 0;
+
+	qsort(r->runs, r->nruns / 2, 2 * sizeof(*r->runs), tl_u64_cmp);
+	for (size_t i = 0; i < r->nruns; i += 2) {
+		if (k > 0 && r->runs[k - 2] + r->runs[k - 1] == r->runs[i])
+			r->runs[k - 1] += r->runs[i + 1];
+		else {
+			r->runs[k] = r->runs[i];
+			r->runs[k + 1] = r->runs[i + 1];
+			k += 2;
+		}
+	}
+	r->nruns = k;
+}
+
+static void
+tl_halves_free(struct tl_halves *h, int n)
+{
+	for (int g = 0; h != NULL && g < n; g++) {
+		for (size_t i = 0; i < h[g].n; i++)
+			free(h[g].h[i].px);
+		free(h[g].h);
+		memset(&h[g], 0, sizeof(h[g]));
+	}
+}
+
+/*
+ * The tiles of zoom Z: those with pairs P[0..NP) (sorted), and below the
+ * highest zoom of a pyramid, those over the halves of zoom Z + 1.
+ */
+static enum kcn_status
+tl_tiles(struct tl_run *r, int z, const struct tl_pair *p, size_t np,
+    struct tl_tile **out, size_t *nout)
+{
+	uint64_t base = kcni_tile_id(z, 0, 0);
+	size_t nup = 0, nt = 0, cap = 0, a = 0, b = 0;
+	struct tl_tile *t = NULL, *up = NULL;
+
+	*out = NULL;
+	*nout = 0;
+	if (r->ngroups > 0 && z < r->o->zmax) {
+		for (int g = 0; g < r->ngroups; g++)
+			nup += r->above[g].n;
+		if (nup > 0 && (up = malloc(nup * sizeof(*up))) == NULL)
+			return kcni_error(r->ctx, KCN_EOS, "tiles", "out of "
+			    "memory");
+		nup = 0;
+		for (int g = 0; g < r->ngroups; g++)
+			for (size_t i = 0; i < r->above[g].n; i++) {
+				up[nup].x = r->above[g].h[i].x / 2;
+				up[nup].y = r->above[g].h[i].y / 2;
+				up[nup].key = kcni_tile_id(z, up[nup].x,
+				    up[nup].y) - base;
+				nup++;
+			}
+		qsort(up, nup, sizeof(*up), tl_tile_cmp);
+	}
+	while (a < np || b < nup) {
+		uint64_t key = a < np && (b == nup || p[a].key <= up[b].key) ?
+		    p[a].key : up[b].key;
+
+		if (tl_grow(&t, &cap, nt + 1, sizeof(*t))) {
+			free(t);
+			free(up);
+			return kcni_error(r->ctx, KCN_EOS, "tiles", "out of "
+			    "memory");
+		}
+		t[nt].key = key;
+		t[nt].p0 = a;
+		while (a < np && p[a].key == key)
+			a++;
+		t[nt].np = a - t[nt].p0;
+		if (t[nt].np > 0) {
+			t[nt].x = p[t[nt].p0].x;
+			t[nt].y = p[t[nt].p0].y;
+		} else {
+			t[nt].x = up[b].x;
+			t[nt].y = up[b].y;
+		}
+		while (b < nup && up[b].key == key)
+			b++;
+		nt++;
+	}
+	free(up);
+	*out = t;
+	*nout = nt;
+	return KCN_OK;
+}
+
 /* Makes and writes the tiles of zoom Z. */
 static enum kcn_status
 tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
@@ -1896,59 +2197,87 @@ tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
 {
 	struct tl_job *j = &r->job;
 	struct tl_pair *p = NULL;
-	size_t np = 0, nt = 0, *first = NULL;
+	struct tl_tile *tiles = NULL;
+	size_t np = 0, nt = 0, ng = (size_t)r->ngroups;
 	struct tl_out *out = NULL;
+	uint32_t **half = NULL;
 	enum kcn_status st;
 	char label[32];
 	long long written = 0;
 
-	if ((st = tl_pairs(r, z, &p, &np)) != KCN_OK)
-		return st;
-	if ((first = malloc((np + 1) * sizeof(*first))) == NULL ||
-	    (out = calloc(TL_WINDOW, sizeof(*out))) == NULL) {
+	if ((st = tl_pairs(r, z, &p, &np)) != KCN_OK ||
+	    (st = tl_tiles(r, z, p, np, &tiles, &nt)) != KCN_OK)
+		goto done;
+	if ((out = calloc(TL_WINDOW, sizeof(*out))) == NULL || (ng > 0 &&
+	    (half = calloc(TL_WINDOW * ng, sizeof(*half))) == NULL)) {
 		st = kcni_error(r->ctx, KCN_EOS, "tiles", "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < np; i++)
-		if (i == 0 || p[i].key != p[i - 1].key)
-			first[nt++] = i;
-	first[nt] = np;
 	snprintf(label, sizeof(label), "zoom %d", z);
 	for (size_t w0 = 0; w0 < nt && st == KCN_OK; w0 += TL_WINDOW) {
 		size_t cnt = nt - w0 < TL_WINDOW ? nt - w0 : TL_WINDOW;
 
 		j->z = z;
 		j->pairs = p;
-		j->first = first + w0;
+		j->tiles = tiles + w0;
 		j->out = out;
+		j->half = half;
 		j->n = cnt;
 		atomic_store(&j->next, 0);
 		tl_run_job(r, main_w, started);
 		if ((st = j->st) != KCN_OK)
 			kcni_error(r->ctx, st, j->where, "%s", j->what);
 		for (size_t i = 0; i < cnt; i++) {
+			uint64_t id = kcni_tile_id(z, out[i].x, out[i].y);
+
 			if (st == KCN_OK && out[i].n > 0) {
 				st = kcni_store_put(r->ctx, s, z, out[i].x,
 				    out[i].y, out[i].p, out[i].n);
 				written++;
 				if (st == KCN_OK && r->o->preview &&
-				    tl_run_add(r, kcni_tile_id(z, out[i].x,
-				    out[i].y)) != 0)
+				    tl_run_add(r, id) != 0)
 					st = kcni_error(r->ctx, KCN_EOS, "tiles",
 					    "out of memory");
 			}
 			free(out[i].p);
 			out[i].p = NULL;
 			out[i].n = 0;
+			/* Halves kept for the zoom below, in tile order. */
+			for (size_t g = 0; g < ng; g++) {
+				struct tl_halves *h = &r->here[g];
+				uint32_t **hp = &half[i * ng + g];
+
+				if (*hp != NULL && st == KCN_OK &&
+				    tl_grow(&h->h, &h->cap, h->n + 1,
+				    sizeof(*h->h)) == 0) {
+					h->h[h->n].id = id;
+					h->h[h->n].x = out[i].x;
+					h->h[h->n].y = out[i].y;
+					h->h[h->n++].px = *hp;
+					*hp = NULL;
+				}
+				if (*hp != NULL && st == KCN_OK)
+					st = kcni_error(r->ctx, KCN_EOS, "tiles",
+					    "out of memory");
+				free(*hp);
+				*hp = NULL;
+			}
 		}
 		kcni_progress(r->ctx, label, (double)(w0 + cnt), (double)nt,
 		    0);
 	}
 	kcni_progress(r->ctx, label, (double)nt, (double)nt, 1);
 	*ntiles += written;
+	/* This zoom's halves make the next one down. */
+	tl_halves_free(r->above, r->ngroups);
+	for (int g = 0; g < r->ngroups; g++) {
+		r->above[g] = r->here[g];
+		memset(&r->here[g], 0, sizeof(r->here[g]));
+	}
 done:
+	free(half);
 	free(out);
-	free(first);
+	free(tiles);
 	free(p);
 	return st;
 }
@@ -2027,6 +2356,59 @@ tl_setname(const char *path, char *name, size_t size)
 		*dot = '\0';
 }
 
+static int
+tl_float_cmp(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Which PNG layers are averaged below the highest zoom (zoomout=average;
+ * zoomout=auto, the default: layers of areas only, whose median feature
+ * is under TL_SMALL pixels at the highest zoom, such as buildings), in
+ * groups of layers next to each other.  Returns the number of groups.
+ */
+static int
+tl_groups(struct tl_run *r)
+{
+	double px = r->px / (2 * TL_W / (double)(1u << r->o->zmax));
+	int ng = 0;
+
+	for (int l = 0; l < r->nlayers; l++) {
+		struct tl_layer *L = &r->layers[l];
+		int avg = L->style->zoomout == KCN_ZOOMOUT_AVERAGE;
+
+		L->group = -1;
+		if (r->o->vector || r->o->zmin == r->o->zmax ||
+		    L->style->zoomout == KCN_ZOOMOUT_DRAW || L->nf == 0)
+			continue;
+		if (L->style->zoomout == KCN_ZOOMOUT_AUTO &&
+		    L->kinds == 1 << TL_POLY) {
+			/* The median of up to 10,001 features, evenly picked. */
+			size_t n = L->nf < 10001 ? L->nf : 10001;
+			float *v = malloc(n * sizeof(*v));
+
+			if (v == NULL)
+				return -1;
+			for (size_t i = 0; i < n; i++) {
+				const double *bb = L->f[i * L->nf / n].bb;
+
+				v[i] = (float)(fmax(bb[2] - bb[0], bb[3] - bb[1]) *
+				    px);
+			}
+			qsort(v, n, sizeof(*v), tl_float_cmp);
+			avg = v[n / 2] < TL_SMALL;
+			free(v);
+		}
+		if (avg)
+			L->group = l > 0 && r->layers[l - 1].group >= 0 ?
+			    r->layers[l - 1].group : ng++;
+	}
+	return ng;
+}
+
 enum kcn_status
 kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 {
@@ -2096,6 +2478,16 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 	}
 	kcni_msg(ctx, KCN_MSG_INFO, "layers", "%lld features read in %.1f s",
 	    total, kcni_now() - t0);
+	if ((r.ngroups = tl_groups(&r)) < 0 || (r.ngroups > 0 &&
+	    ((r.above = calloc((size_t)r.ngroups, sizeof(*r.above))) == NULL ||
+	    (r.here = calloc((size_t)r.ngroups, sizeof(*r.here))) == NULL))) {
+		st = kcni_error(ctx, KCN_EOS, "layers", "out of memory");
+		goto out;
+	}
+	for (int l = 0; l < r.nlayers; l++)
+		if (r.layers[l].group >= 0)
+			kcni_msg(ctx, KCN_MSG_INFO, r.layers[l].path, "drawn at "
+			    "zoom %d, averaged for the zooms below", o->zmax);
 	if ((s = kcni_store_open(ctx, o->output, o->vector, o->force)) ==
 	    NULL) {
 		st = kcn_ctx_status(ctx);
@@ -2118,7 +2510,9 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 			break;	/* fewer threads, that is all */
 		started++;
 	}
-	for (int z = o->zmin; z <= o->zmax && st == KCN_OK; z++) {
+	/* A pyramid is made from its highest zoom down. */
+	for (int i = 0; i <= o->zmax - o->zmin && st == KCN_OK; i++) {
+		int z = r.ngroups > 0 ? o->zmax - i : o->zmin + i;
 		long long before = ntiles, c0[5], c[5];
 		double tz = kcni_now();
 
@@ -2187,6 +2581,7 @@ kcn_tile_run(struct kcn_ctx *ctx, const struct kcn_tile_opts *o)
 	if (st == KCN_OK && o->preview) {
 		int kinds[64];
 
+		tl_runs_sort(&r);
 		for (int l = 0; l < r.nlayers && l < 64; l++) {
 			int k = r.layers[l].kinds;
 
@@ -2210,6 +2605,10 @@ out:
 	}
 	free(vl);
 	free(r.runs);
+	tl_halves_free(r.above, r.ngroups);
+	tl_halves_free(r.here, r.ngroups);
+	free(r.above);
+	free(r.here);
 	for (int l = 0; l < o->nlayers; l++)
 		tl_layer_free(&r.layers[l]);
 	free(r.layers);

@@ -669,6 +669,11 @@ enum kcn_status kcn_coverage_run(struct kcn_ctx *ctx,
 
 enum kcn_symbol { KCN_SYMBOL_CIRCLE, KCN_SYMBOL_SQUARE, KCN_SYMBOL_NONE };
 
+/* How raster tiles below the highest zoom show a layer of areas: chosen
+   by the size of its features, drawn afresh, or averaged from the zoom
+   above (four pixels to one, as gdal2tiles does). */
+enum kcn_zoomout { KCN_ZOOMOUT_AUTO, KCN_ZOOMOUT_DRAW, KCN_ZOOMOUT_AVERAGE };
+
 /* A class of a layer coloured by a field: a break or a value. */
 struct kcn_style_class {
 	double value;		/* graduated: this value and up */
@@ -689,6 +694,7 @@ struct kcn_style {
 	int graduated;		/* classes are breaks, else values */
 	struct kcn_style_class *classes;
 	int nclasses;
+	int zoomout;		/* enum kcn_zoomout */
 };
 
 /* The default style of the INDEXth layer (a colour of its own). */

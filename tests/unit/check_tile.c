@@ -295,6 +295,30 @@ tt_city(const char *path, int nsmall)
 	free(w);
 }
 
+/* N squares of about 11 m, 33 m apart, alone in a layer: buildings. */
+static void
+tt_squares(const char *path, int n)
+{
+	const char **w = calloc((size_t)n, sizeof(*w));
+	char **own = calloc((size_t)n, sizeof(*own));
+
+	for (int i = 0; i < n; i++) {
+		double x = 108.2005 + (i % 50) * 0.0003, y = 16.0405 +
+		    (i / 50) * 0.0003;
+
+		own[i] = malloc(256);
+		snprintf(own[i], 256, "POLYGON ((%.6f %.6f,%.6f %.6f,%.6f %.6f,"
+		    "%.6f %.6f,%.6f %.6f))", x, y, x + 0.0001, y, x + 0.0001,
+		    y + 0.0001, x, y + 0.0001, x, y);
+		w[i] = own[i];
+	}
+	tt_layer(path, w, n);
+	for (int i = 0; i < n; i++)
+		free(own[i]);
+	free(own);
+	free(w);
+}
+
 static void
 tt_opts(struct kcn_tile_opts *o, struct kcn_tile_layer *l, const char *in,
     const char *out, int zmin, int zmax, int vector)
@@ -1008,6 +1032,140 @@ START_TEST(test_reference_image)
 }
 END_TEST
 
+/* Premultiplied channel C of RGBA pixel P (0 when it is missing). */
+static int
+tt_pm(const unsigned char *p, int c)
+{
+	if (p == NULL)
+		return 0;
+	return c == 3 ? p[3] : (p[c] * p[3] + 127) / 255;
+}
+
+/*
+ * A layer of small squares: drawn at the highest zoom, each lower tile
+ * the average of its four tiles above, the same in a folder (one thread)
+ * and in PMTiles (two threads, tiles given from the highest zoom down);
+ * zoomout=draw draws every zoom instead.
+ */
+START_TEST(test_pyramid)
+{
+	struct kcn_tile_opts o;
+	struct kcn_tile_layer l;
+	const char *in = kt_path("squares.geojson");
+	char *dir = strdup(kt_path("pyr")), *pm = strdup(kt_path("pyr.pmtiles"));
+	char arg[4400], p[4400];
+	static struct pm_entry e[1024];
+	unsigned char *file;
+	size_t len, n, lower = 0;
+
+	tt_squares(in, 2000);
+	tt_opts(&o, &l, in, dir, 14, 16, 0);
+	o.threads = 1;
+	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
+	kcn_style_free(&l.style);
+	tt_opts(&o, &l, in, pm, 14, 16, 0);
+	o.threads = 2;
+	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
+	kcn_style_free(&l.style);
+	file = (unsigned char *)kt_slurp(pm, &len);
+	ck_assert_int_eq(file[96], 1);
+	n = pm_dir(file, le64(file + 8), le64(file + 16), le64(file + 40), e,
+	    1024);
+	ck_assert_uint_gt(n, 0);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(i == 0 || e[i].id >= e[i - 1].id + e[i - 1].run);
+		for (uint64_t r = 0; r < e[i].run; r++) {
+			int z, w, h, ct, cw, ch, worst = 0;
+			uint32_t x, y;
+			size_t fn;
+			char *f;
+			unsigned char *got, *kid[4] = { 0 };
+
+			pm_zxy(e[i].id + r, &z, &x, &y);
+			snprintf(p, sizeof(p), "%s/%d/%u/%u.png", dir, z, x, y);
+			f = kt_slurp(p, &fn);
+			ck_assert_ptr_nonnull(f);
+			ck_assert_uint_eq(fn, e[i].length);
+			ck_assert_int_eq(memcmp(f, file + le64(file + 56) +
+			    e[i].offset, fn), 0);
+			free(f);
+			if (z == 16)
+				continue;
+			got = read_png(p, &w, &h, &ct);
+			for (int q = 0; q < 4; q++) {
+				snprintf(p, sizeof(p), "%s/%d/%u/%u.png", dir,
+				    z + 1, 2 * x + (q & 1), 2 * y + (q >> 1));
+				if (access(p, F_OK) == 0) {
+					kid[q] = read_png(p, &cw, &ch, &ct);
+					ck_assert_int_eq(cw, w);
+				}
+			}
+			for (int py = 0; py < h; py++)
+				for (int px = 0; px < w; px++) {
+					int q = (py >= h / 2) * 2 + (px >= w / 2);
+					int kx = 2 * (px % (w / 2)), ky = 2 *
+					    (py % (h / 2));
+
+					for (int c = 0; c < 4; c++) {
+						int sum = 0, d;
+
+						for (int k = 0; k < 4; k++)
+							sum += tt_pm(kid[q] ?
+							    kid[q] + 4 * ((ky +
+							    k / 2) * w + kx +
+							    k % 2) : NULL, c);
+						d = abs(tt_pm(got + 4 * (py * w +
+						    px), c) - (sum + 2) / 4);
+						worst = d > worst ? d : worst;
+					}
+				}
+			ck_assert_int_le(worst, 3);
+			lower++;
+			free(got);
+			for (int q = 0; q < 4; q++)
+				free(kid[q]);
+		}
+	}
+	ck_assert_uint_gt(lower, 1);
+	free(file);
+	/* Drawn afresh, a zoom 15 tile is not the average. */
+	snprintf(arg, sizeof(arg), "%s:zoomout=draw", in);
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(kcn_tile_layer_parse(kt_ctx, arg, 0, NULL, &l),
+	    KCN_OK);
+	o.layers = &l;
+	o.nlayers = 1;
+	o.zmin = 15;
+	o.zmax = 16;
+	o.scale = 1;
+	o.output = kt_path("drawn");
+	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
+	kcn_style_free(&l.style);
+	{
+		/* The tile of the first square, at zoom 15. */
+		double lat = 16.0406 * M_PI / 180;
+		unsigned tx = (unsigned)((108.2006 + 180) / 360 * 32768);
+		unsigned ty = (unsigned)((1 - log(tan(lat) + 1 / cos(lat)) /
+		    M_PI) / 2 * 32768);
+		size_t na, nb;
+		char *a, *b;
+
+		snprintf(p, sizeof(p), "%s/15/%u/%u.png", dir, tx, ty);
+		a = kt_slurp(p, &na);
+		snprintf(p, sizeof(p), "%s/15/%u/%u.png", kt_path("drawn"), tx,
+		    ty);
+		b = kt_slurp(p, &nb);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		ck_assert(na != nb || memcmp(a, b, na) != 0);
+		free(a);
+		free(b);
+	}
+	free(dir);
+	free(pm);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	struct kcn_tile_opts o;
@@ -1092,6 +1250,7 @@ tile_suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_png);
 	tcase_add_test(tc, test_reference_image);
+	tcase_add_test(tc, test_pyramid);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
