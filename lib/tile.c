@@ -573,19 +573,30 @@ struct tl_item {
 };
 
 /*
- * A thread that brings batches of geometries to Web Mercator (through
+ * Threads that bring batches of geometries to Web Mercator (through
  * lon/lat, cut at the latitude limit and the antimeridian) while the
- * next batch is read: GDAL's reading and PROJ's arithmetic on two cores.
+ * calling thread reads the next batches and adds the finished ones to
+ * the layer in order: GDAL's reading and PROJ's arithmetic on all cores.
  */
-struct tl_xform {
-	pthread_t tid;
+#define TL_RING 6		/* batches in flight */
+#define TL_XMAX 8		/* transforming threads at most */
+
+enum { TL_FREE, TL_POSTED, TL_TAKEN, TL_DONE };
+
+struct tl_xbatch {
+	struct tl_item *it;
+	int n, state;
+};
+
+struct tl_xpool {
+	pthread_t tid[TL_XMAX];
+	int nthreads;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	const struct kcn_transform *src_ll, *src_m;	/* to clone */
-	struct tl_item *it;
-	int n, busy, quit;
-	int started, ok;	/* it tried to clone the operations; it did */
-	double ll[4];		/* lon/lat bounds of what it did */
+	struct tl_xbatch ring[TL_RING];
+	int quit, failed;	/* failed: a thread could not start */
+	double ll[4];		/* lon/lat bounds of what they did */
 };
 
 #define TL_READ_BATCH 2048
@@ -637,27 +648,36 @@ tl_fit_items(struct kcn_ctx *ctx, struct kcn_transform *to_ll,
 static void *
 tl_xform_thread(void *ud)
 {
-	struct tl_xform *x = ud;
+	struct tl_xpool *x = ud;
 	struct kcn_ctx *ctx = kcn_ctx_new();
 	struct kcn_transform *a = NULL, *b = NULL;
+	double ll[4] = { INFINITY, INFINITY, -INFINITY, -INFINITY };
 
 	if (ctx != NULL && (a = kcn_transform_clone(ctx, x->src_ll)) != NULL)
 		b = kcn_transform_clone(ctx, x->src_m);
 	pthread_mutex_lock(&x->mu);
-	x->ok = b != NULL;
-	x->started = 1;
-	pthread_cond_broadcast(&x->cv);
-	while (x->ok) {
-		while (!x->busy && !x->quit)
+	if (b == NULL)
+		x->failed = 1;
+	while (b != NULL && !x->quit) {
+		struct tl_xbatch *t = NULL;
+
+		for (int i = 0; i < TL_RING && t == NULL; i++)
+			if (x->ring[i].state == TL_POSTED)
+				t = &x->ring[i];
+		if (t == NULL) {
 			pthread_cond_wait(&x->cv, &x->mu);
-		if (x->quit)
-			break;
+			continue;
+		}
+		t->state = TL_TAKEN;
 		pthread_mutex_unlock(&x->mu);
-		tl_fit_items(ctx, a, b, x->it, x->n, x->ll);
+		tl_fit_items(ctx, a, b, t->it, t->n, ll);
 		pthread_mutex_lock(&x->mu);
-		x->busy = 0;
+		t->state = TL_DONE;
 		pthread_cond_broadcast(&x->cv);
 	}
+	x->ll[0] = fmin(x->ll[0], ll[0]), x->ll[1] = fmin(x->ll[1], ll[1]);
+	x->ll[2] = fmax(x->ll[2], ll[2]), x->ll[3] = fmax(x->ll[3], ll[3]);
+	pthread_cond_broadcast(&x->cv);
 	pthread_mutex_unlock(&x->mu);
 	kcn_transform_free(a);
 	kcn_transform_free(b);
@@ -681,7 +701,7 @@ tl_items_clear(struct tl_item *it, int n)
    fields into L; KCN_OK at the end too (*N 0), else what stops it. */
 static enum kcn_status
 tl_read_batch(struct kcn_ctx *ctx, struct kcn_reader *rd, struct tl_layer *L,
-    int by, struct tl_item *it, int *n)
+    int by, int attrs, struct tl_item *it, int *n)
 {
 	OGRFeatureH f;
 	enum kcn_status rs;
@@ -716,13 +736,33 @@ tl_read_batch(struct kcn_ctx *ctx, struct kcn_reader *rd, struct tl_layer *L,
 		t->tmpl.fid = OGR_F_GetFID(f);
 		t->tmpl.fill = tl_fill(L->style, f, by);
 		(*n)++;
-		if (tl_attrs(L, f, &t->tmpl.attr, &t->tmpl.nattr) != 0) {
+		if (attrs && tl_attrs(L, f, &t->tmpl.attr, &t->tmpl.nattr) !=
+		    0) {
 			OGR_F_Destroy(f);
 			return kcni_error(ctx, KCN_EOS, L->path, "out of memory");
 		}
 		OGR_F_Destroy(f);
 	}
 	return KCN_OK;
+}
+
+/* Tells GDAL to skip every field of LAYER (of DEFN) but BY (or -1). */
+static int
+tl_ignore_fields(OGRLayerH layer, OGRFeatureDefnH defn, int by)
+{
+	int n = OGR_FD_GetFieldCount(defn), k = 0;
+	const char **names = calloc((size_t)n + 2, sizeof(*names));
+
+	if (names == NULL)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (i != by)
+			names[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn,
+			    i));
+	/* A driver that cannot skip fields reads them: no harm. */
+	(void)OGR_L_SetIgnoredFields(layer, names);
+	free(names);
+	return 0;
 }
 
 /* Adds the items IT[0..N), brought to Web Mercator, to L in order,
@@ -762,10 +802,9 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 	struct kcn_transform *to_ll = NULL, *to_m = NULL;
 	OGRSpatialReferenceH srs = NULL, wgs = kcn_crs_wgs84(), merc = NULL;
 	OGRFeatureDefnH defn;
-	struct tl_item *a = NULL, *b = NULL, *t;
-	struct tl_xform x;
+	struct tl_xpool x;
 	double area[4];
-	int by = -1, have_area, na = 0, nb = 0, thread = 0;
+	int by = -1, have_area, ncores, eof = 0, head = 0, inflight = 0;
 	enum kcn_status st = KCN_OK;
 
 	memset(&x, 0, sizeof(x));
@@ -821,64 +860,100 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 		    "field", in->style.by);
 		goto out;
 	}
-	if ((a = calloc(TL_READ_BATCH, sizeof(*a))) == NULL ||
-	    (b = calloc(TL_READ_BATCH, sizeof(*b))) == NULL) {
+	/* PNG tiles show no fields but the style's: the others are not
+	   even read. */
+	if (!r->o->vector && tl_ignore_fields(kcn_reader_layer(rd), defn, by) !=
+	    0) {
 		st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
 		goto out;
 	}
-	/* The transforming thread, when there are two cores to share. */
+	/* Transforming threads, when there are cores to share. */
 	x.src_ll = to_ll;
 	x.src_m = to_m;
 	x.ll[0] = x.ll[1] = INFINITY;
 	x.ll[2] = x.ll[3] = -INFINITY;
 	pthread_mutex_init(&x.mu, NULL);
 	pthread_cond_init(&x.cv, NULL);
-	if (r->o->threads != 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-	    pthread_create(&x.tid, NULL, tl_xform_thread, &x) == 0) {
-		thread = 1;
-		pthread_mutex_lock(&x.mu);
-		while (!x.started)
-			pthread_cond_wait(&x.cv, &x.mu);
-		pthread_mutex_unlock(&x.mu);
-	}
-	st = tl_read_batch(ctx, rd, L, by, a, &na);
-	while (st == KCN_OK && na > 0) {
-		if (thread && x.ok) {
-			pthread_mutex_lock(&x.mu);
-			x.it = a;
-			x.n = na;
-			x.busy = 1;
-			pthread_cond_broadcast(&x.cv);
-			pthread_mutex_unlock(&x.mu);
-			st = tl_read_batch(ctx, rd, L, by, b, &nb);
-			pthread_mutex_lock(&x.mu);
-			while (x.busy)
-				pthread_cond_wait(&x.cv, &x.mu);
-			pthread_mutex_unlock(&x.mu);
-		} else {
-			tl_fit_items(ctx, to_ll, to_m, a, na, r->ll);
-			if (st == KCN_OK)
-				st = tl_read_batch(ctx, rd, L, by, b, &nb);
+	for (int i = 0; i < TL_RING; i++)
+		if ((x.ring[i].it = calloc(TL_READ_BATCH,
+		    sizeof(*x.ring[i].it))) == NULL) {
+			st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
+			goto join;
 		}
-		if (st == KCN_OK)
-			st = tl_append(ctx, L, a, na);
-		tl_items_clear(a, na);
-		t = a, a = b, b = t;
-		na = nb;
-		nb = 0;
+	ncores = r->o->threads > 0 ? r->o->threads :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	for (int i = 0; ncores > 1 && i < ncores && i < TL_XMAX; i++)
+		if (pthread_create(&x.tid[x.nthreads], NULL, tl_xform_thread,
+		    &x) == 0)
+			x.nthreads++;
+	while (st == KCN_OK && (!eof || inflight > 0)) {
+		struct tl_xbatch *t;
+		int posted;
+
+		/* Read ahead while there is room. */
+		while (st == KCN_OK && !eof && inflight < TL_RING) {
+			t = &x.ring[(head + inflight) % TL_RING];
+			st = tl_read_batch(ctx, rd, L, by, r->o->vector, t->it,
+			    &t->n);
+			if (st != KCN_OK || t->n == 0) {
+				eof = 1;
+				break;
+			}
+			pthread_mutex_lock(&x.mu);
+			posted = x.nthreads > 0 && !x.failed;
+			if (posted) {
+				t->state = TL_POSTED;
+				pthread_cond_broadcast(&x.cv);
+			}
+			pthread_mutex_unlock(&x.mu);
+			if (!posted) {
+				tl_fit_items(ctx, to_ll, to_m, t->it, t->n,
+				    r->ll);
+				t->state = TL_DONE;
+			}
+			inflight++;
+		}
+		if (st != KCN_OK || inflight == 0)
+			break;
+		/* Add the oldest batch once it is done. */
+		t = &x.ring[head];
+		pthread_mutex_lock(&x.mu);
+		while (t->state != TL_DONE) {
+			if (t->state == TL_POSTED && x.failed) {
+				t->state = TL_TAKEN;	/* do it here */
+				pthread_mutex_unlock(&x.mu);
+				tl_fit_items(ctx, to_ll, to_m, t->it, t->n,
+				    r->ll);
+				pthread_mutex_lock(&x.mu);
+				t->state = TL_DONE;
+				break;
+			}
+			pthread_cond_wait(&x.cv, &x.mu);
+		}
+		pthread_mutex_unlock(&x.mu);
+		st = tl_append(ctx, L, t->it, t->n);
+		tl_items_clear(t->it, t->n);
+		t->n = 0;
+		t->state = TL_FREE;
+		head = (head + 1) % TL_RING;
+		inflight--;
 		kcni_progress(ctx, L->name, (double)L->read, 0, 0);
 	}
-	tl_items_clear(a, na);
-	if (thread) {
-		pthread_mutex_lock(&x.mu);
-		x.quit = 1;
-		pthread_cond_broadcast(&x.cv);
-		pthread_mutex_unlock(&x.mu);
-		pthread_join(x.tid, NULL);
-		r->ll[0] = fmin(r->ll[0], x.ll[0]);
-		r->ll[1] = fmin(r->ll[1], x.ll[1]);
-		r->ll[2] = fmax(r->ll[2], x.ll[2]);
-		r->ll[3] = fmax(r->ll[3], x.ll[3]);
+join:
+	pthread_mutex_lock(&x.mu);
+	x.quit = 1;
+	pthread_cond_broadcast(&x.cv);
+	pthread_mutex_unlock(&x.mu);
+	for (int i = 0; i < x.nthreads; i++)
+		pthread_join(x.tid[i], NULL);
+	r->ll[0] = fmin(r->ll[0], x.ll[0]);
+	r->ll[1] = fmin(r->ll[1], x.ll[1]);
+	r->ll[2] = fmax(r->ll[2], x.ll[2]);
+	r->ll[3] = fmax(r->ll[3], x.ll[3]);
+	for (int i = 0; i < TL_RING; i++) {
+		if (x.ring[i].it != NULL)
+			tl_items_clear(x.ring[i].it, x.ring[i].n);
+		free(x.ring[i].it);
 	}
 	pthread_cond_destroy(&x.cv);
 	pthread_mutex_destroy(&x.mu);
@@ -892,8 +967,6 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "%lld features "
 		    "skipped (each reported)", L->skipped);
 out:
-	free(a);
-	free(b);
 	kcn_transform_free(to_ll);
 	kcn_transform_free(to_m);
 	kcn_reader_free(rd);

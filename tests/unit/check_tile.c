@@ -1041,6 +1041,62 @@ tt_pm(const unsigned char *p, int c)
 	return c == 3 ? p[3] : (p[c] * p[3] + 127) / 255;
 }
 
+/* One colour at many opacities, off by a unit here and there (as the
+   average of four pixels is): a palette, within 2 of 255; two colours
+   at many opacities: RGBA, exact. */
+START_TEST(test_png_one_colour)
+{
+	static uint32_t px[256 * 256];
+	static unsigned char scratch[256 * 256];
+	const unsigned rgb[2][3] = { { 30, 120, 200 }, { 200, 40, 10 } };
+	char p[4300];
+
+	for (int two = 0; two < 2; two++) {
+		struct kcni_buf b = { 0 };
+		unsigned char *got;
+		int w, h, ct, worst = 0;
+		FILE *fp;
+
+		for (int y = 0; y < 256; y++)
+			for (int x = 0; x < 256; x++) {
+				unsigned a = (unsigned)x, v = a << 24;
+				const unsigned *c = rgb[two && y % 2];
+
+				for (int k = 0; k < 3; k++) {
+					unsigned e = (c[k] * a + 127) / 255;
+
+					/* The noise of averaging, under alpha. */
+					if (k == 0 && (x + y) % 3 == 0 && e < a)
+						e++;
+					v |= e << (16 - 8 * k);
+				}
+				px[y * 256 + x] = v;
+			}
+		ck_assert_int_eq(kcni_png_encode(px, 256, 256, 256, &b, scratch),
+		    0);
+		snprintf(p, sizeof(p), "%s", kt_path("one.png"));
+		fp = fopen(p, "wb");
+		ck_assert_ptr_nonnull(fp);
+		fwrite(b.p, 1, b.n, fp);
+		fclose(fp);
+		kcni_buf_free(&b);
+		got = read_png(p, &w, &h, &ct);
+		ck_assert_int_eq(ct, two ? PNG_COLOR_TYPE_RGBA :
+		    PNG_COLOR_TYPE_PALETTE);
+		for (int i = 0; i < 256 * 256; i++)
+			for (int k = 0; k < 4; k++) {
+				unsigned want = k == 3 ? px[i] >> 24 :
+				    (px[i] >> (16 - 8 * k)) & 0xff;
+				int d = abs(tt_pm(got + 4 * i, k) - (int)want);
+
+				worst = d > worst ? d : worst;
+			}
+		ck_assert_int_le(worst, two ? 1 : 3);
+		free(got);
+	}
+}
+END_TEST
+
 /*
  * A layer of small squares: drawn at the highest zoom, each lower tile
  * the average of its four tiles above, the same in a folder (one thread)
@@ -1092,6 +1148,8 @@ START_TEST(test_pyramid)
 			if (z == 16)
 				continue;
 			got = read_png(p, &w, &h, &ct);
+			/* One colour at many opacities: still a palette. */
+			ck_assert_int_eq(ct, PNG_COLOR_TYPE_PALETTE);
 			for (int q = 0; q < 4; q++) {
 				snprintf(p, sizeof(p), "%s/%d/%u/%u.png", dir,
 				    z + 1, 2 * x + (q & 1), 2 * y + (q >> 1));
@@ -1251,6 +1309,7 @@ tile_suite(void)
 	tcase_add_test(tc, test_png);
 	tcase_add_test(tc, test_reference_image);
 	tcase_add_test(tc, test_pyramid);
+	tcase_add_test(tc, test_png_one_colour);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
