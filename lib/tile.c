@@ -1670,6 +1670,14 @@ tl_paint(struct tl_worker *w, cairo_t *cr, const struct tl_layer *L, int kind,
 	double sc = w->r->o->scale, lw = s->width * sc;
 	int stroke = (s->stroke & 0xff) != 0 && lw > 0;
 
+	/* Round joins and ends show on lines of two pixels and more; on
+	   thinner ones they look the same as mitred ones and cost a fifth
+	   of the drawing of zoom 16 of a million buildings. */
+	cairo_set_line_join(cr, lw >= 2 ? CAIRO_LINE_JOIN_ROUND :
+	    CAIRO_LINE_JOIN_MITER);
+	cairo_set_line_cap(cr, lw >= 2 ? CAIRO_LINE_CAP_ROUND :
+	    CAIRO_LINE_CAP_BUTT);
+
 	if (kind != TL_LINE && (fill & 0xff) != 0) {
 		tl_rgba(cr, fill, s->opacity);
 		cairo_fill_preserve(cr);
@@ -1892,8 +1900,6 @@ tl_cairo_setup(cairo_t *cr)
 	/* Fewer shades on edges: a third faster, and more tiles fit in a
 	   palette. */
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
-	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
 	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
 }
 

@@ -229,7 +229,8 @@
 #
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_REPS (3),
 # BENCH_CASES (any of "stdout file makevalid utm-wgs84 wgs84-merc overlay
-# buffer-dissolve coverage tile", the default),
+# buffer-dissolve coverage tile", the default; tile-raster or tile-vector
+# runs one half of tile),
 # BENCH_INVALID (fraction of invalid footprints for makevalid, 0.01),
 # BENCH_KCN_ARGS (extra options for every kcn tool timed, e.g. "-j 1";
 # default none),
@@ -329,8 +330,10 @@ for c in $BENCH_CASES; do
 	buffer-dissolve) bdcase=buffer-dissolve ;;
 	coverage) cvcases="coverage-points coverage-sites" ;;
 	tile) tilecases="tile-raster tile-vector" ;;
+	tile-raster | tile-vector) tilecases="$tilecases $c" ;;
 	*) die "BENCH_CASES: unknown case '$c' (stdout, file, makevalid," \
-	    "utm-wgs84, wgs84-merc, overlay, buffer-dissolve, coverage, tile)" ;;
+	    "utm-wgs84, wgs84-merc, overlay, buffer-dissolve, coverage," \
+	    "tile, or tile-raster or tile-vector alone)" ;;
 	esac
 done
 [ -n "$copycases$mvcase$rpcases$ovcase$bdcase$cvcases$tilecases" ] ||
