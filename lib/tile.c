@@ -1808,19 +1808,19 @@ tl_half_find(const struct tl_halves *h, uint64_t id)
 	return lo < h->n && h->h[lo].id == id ? h->h[lo].px : NULL;
 }
 
-/* Group G of tile Z/X/Y on W's group surface: the halves of its four
-   tiles at zoom Z + 1 side by side. */
+/* Group G of tile Z/X/Y on the clear surface SURF: the halves of its
+   four tiles at zoom Z + 1 side by side. */
 static void
-tl_compose(struct tl_worker *w, int z, uint32_t x, uint32_t y, int g)
+tl_compose(struct tl_worker *w, cairo_surface_t *surf, int z, uint32_t x,
+    uint32_t y, int g)
 {
 	struct tl_run *r = w->r;
 	int h = r->px / 2, stride;
 	unsigned char *d;
 
-	tl_clear(w->gcr);
-	cairo_surface_flush(w->gsurf);
-	d = cairo_image_surface_get_data(w->gsurf);
-	stride = cairo_image_surface_get_stride(w->gsurf);
+	cairo_surface_flush(surf);
+	d = cairo_image_surface_get_data(surf);
+	stride = cairo_image_surface_get_stride(surf);
 	for (int q = 0; q < 4; q++) {
 		uint32_t cx = 2 * x + (uint32_t)(q & 1), cy = 2 * y +
 		    (uint32_t)(q >> 1);
@@ -1834,14 +1834,15 @@ tl_compose(struct tl_worker *w, int z, uint32_t x, uint32_t y, int g)
 			    (size_t)(q & 1) * (size_t)h * 4, src + (size_t)i *
 			    (size_t)h, (size_t)h * 4);
 	}
-	cairo_surface_mark_dirty(w->gsurf);
+	cairo_surface_mark_dirty(surf);
 }
 
 /*
  * PNG tile Z/X/Y (the job's tile T) from pairs P[0..N), layer by layer:
- * a group of averaged layers drawn on a surface of its own (at the
- * highest zoom) or made of the zoom above, halved for the zoom below,
- * and laid over what is under it; the other layers drawn on the tile.
+ * a group of averaged layers drawn (at the highest zoom) or made of the
+ * zoom above, on a surface of its own unless it is the first thing on
+ * the tile, halved for the zoom below and laid over what is under it;
+ * the other layers drawn on the tile.
  */
 static int
 tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
@@ -1852,9 +1853,11 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 	size_t j = 0;
 
 	tl_clear(w->cr);
-	for (int l = 0; l < r->nlayers; ) {
+	for (int l = 0, fresh = 1; l < r->nlayers; fresh = 0) {
 		int g = r->layers[l].group, l2 = l;
 		size_t k = j;
+		cairo_surface_t *gs = fresh ? w->surf : w->gsurf;
+		cairo_t *gc = fresh ? w->cr : w->gcr;
 
 		while (l2 < r->nlayers && r->layers[l2].group == g)
 			l2++;
@@ -1864,20 +1867,22 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 			if (tl_draw(w, w->cr, z, x, y, p + j, k - j) != 0)
 				return -1;
 		} else {
-			if (z == r->o->zmax) {
-				tl_clear(w->gcr);
-				if (tl_draw(w, w->gcr, z, x, y, p + j, k - j) !=
-				    0)
-					return -1;
-			} else
-				tl_compose(w, z, x, y, g);
-			if (tl_inked(w->gsurf, r->px)) {
+			if (gs != w->surf)
+				tl_clear(gc);
+			if (z < r->o->zmax)
+				tl_compose(w, gs, z, x, y, g);
+			else if (tl_draw(w, gc, z, x, y, p + j, k - j) != 0)
+				return -1;
+			if (tl_inked(gs, r->px)) {
 				if (z > r->o->zmin && (jb->half[t *
 				    (size_t)r->ngroups + (size_t)g] =
-				    tl_halve(w->gsurf, r->px)) == NULL)
+				    tl_halve(gs, r->px)) == NULL)
 					return -1;
-				cairo_set_source_surface(w->cr, w->gsurf, 0, 0);
-				cairo_paint(w->cr);
+				if (gs != w->surf) {
+					cairo_set_source_surface(w->cr, gs, 0,
+					    0);
+					cairo_paint(w->cr);
+				}
 			}
 		}
 		j = k;
@@ -2048,10 +2053,9 @@ tl_thread(void *ud)
 	return NULL;
 }
 
-/* Makes the job's tiles on every thread; STARTED threads besides this
-   one, whose worker is MAIN_W. */
+/* Hands the job's tiles to the STARTED threads besides this one. */
 static void
-tl_run_job(struct tl_run *r, struct tl_worker *main_w, int started)
+tl_post_job(struct tl_run *r, int started)
 {
 	struct tl_job *j = &r->job;
 
@@ -2060,6 +2064,14 @@ tl_run_job(struct tl_run *r, struct tl_worker *main_w, int started)
 	j->active = started;
 	pthread_cond_broadcast(&j->posted);
 	pthread_mutex_unlock(&j->mu);
+}
+
+/* Makes the job's tiles left with MAIN_W, then waits for the others. */
+static void
+tl_finish_job(struct tl_run *r, struct tl_worker *main_w)
+{
+	struct tl_job *j = &r->job;
+
 	tl_work(main_w);
 	pthread_mutex_lock(&j->mu);
 	while (j->active > 0)
@@ -2269,7 +2281,61 @@ tl_tiles(struct tl_run *r, int z, const struct tl_pair *p, size_t np,
 	return KCN_OK;
 }
 
-/* Makes and writes the tiles of zoom Z. */
+/*
+ * Writes the CNT tiles made in OUT (of zoom Z) to S, in order, and keeps
+ * their halves HALF for the zoom below; frees both.
+ */
+static enum kcn_status
+tl_put_window(struct tl_run *r, struct kcni_store *s, int z,
+    struct tl_out *out, uint32_t **half, size_t cnt, enum kcn_status st,
+    long long *written)
+{
+	size_t ng = (size_t)r->ngroups;
+
+	for (size_t i = 0; i < cnt; i++) {
+		uint64_t id = kcni_tile_id(z, out[i].x, out[i].y);
+
+		if (st == KCN_OK && out[i].n > 0) {
+			st = kcni_store_put(r->ctx, s, z, out[i].x, out[i].y,
+			    out[i].p, out[i].n);
+			(*written)++;
+			if (st == KCN_OK && r->o->preview &&
+			    tl_run_add(r, id) != 0)
+				st = kcni_error(r->ctx, KCN_EOS, "tiles",
+				    "out of memory");
+		}
+		free(out[i].p);
+		out[i].p = NULL;
+		out[i].n = 0;
+		/* Halves kept for the zoom below, in tile order. */
+		for (size_t g = 0; g < ng; g++) {
+			struct tl_halves *h = &r->here[g];
+			uint32_t **hp = &half[i * ng + g];
+
+			if (*hp != NULL && st == KCN_OK &&
+			    tl_grow(&h->h, &h->cap, h->n + 1, sizeof(*h->h)) ==
+			    0) {
+				h->h[h->n].id = id;
+				h->h[h->n].x = out[i].x;
+				h->h[h->n].y = out[i].y;
+				h->h[h->n++].px = *hp;
+				*hp = NULL;
+			}
+			if (*hp != NULL && st == KCN_OK)
+				st = kcni_error(r->ctx, KCN_EOS, "tiles",
+				    "out of memory");
+			free(*hp);
+			*hp = NULL;
+		}
+	}
+	return st;
+}
+
+/*
+ * Makes and writes the tiles of zoom Z, a window of tiles at a time:
+ * while the threads make one, this thread writes the one before, then
+ * helps.
+ */
 static enum kcn_status
 tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
     struct kcni_store *s, int z, long long *ntiles)
@@ -2277,9 +2343,9 @@ tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
 	struct tl_job *j = &r->job;
 	struct tl_pair *p = NULL;
 	struct tl_tile *tiles = NULL;
-	size_t np = 0, nt = 0, ng = (size_t)r->ngroups;
-	struct tl_out *out = NULL;
-	uint32_t **half = NULL;
+	size_t np = 0, nt = 0, ng = (size_t)r->ngroups, prev = 0, last = 0;
+	struct tl_out *out[2] = { NULL, NULL };
+	uint32_t **half[2] = { NULL, NULL };
 	enum kcn_status st;
 	char label[32];
 	long long written = 0;
@@ -2287,64 +2353,41 @@ tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
 	if ((st = tl_pairs(r, z, &p, &np)) != KCN_OK ||
 	    (st = tl_tiles(r, z, p, np, &tiles, &nt)) != KCN_OK)
 		goto done;
-	if ((out = calloc(TL_WINDOW, sizeof(*out))) == NULL || (ng > 0 &&
-	    (half = calloc(TL_WINDOW * ng, sizeof(*half))) == NULL)) {
-		st = kcni_error(r->ctx, KCN_EOS, "tiles", "out of memory");
-		goto done;
-	}
+	for (int b = 0; b < 2; b++)
+		if ((out[b] = calloc(TL_WINDOW, sizeof(*out[b]))) == NULL ||
+		    (ng > 0 && (half[b] = calloc(TL_WINDOW * ng,
+		    sizeof(*half[b]))) == NULL)) {
+			st = kcni_error(r->ctx, KCN_EOS, "tiles", "out of "
+			    "memory");
+			goto done;
+		}
 	snprintf(label, sizeof(label), "zoom %d", z);
-	for (size_t w0 = 0; w0 < nt && st == KCN_OK; w0 += TL_WINDOW) {
+	for (size_t w0 = 0, k = 0; w0 < nt && st == KCN_OK; w0 += TL_WINDOW,
+	    k++) {
 		size_t cnt = nt - w0 < TL_WINDOW ? nt - w0 : TL_WINDOW;
 
 		j->z = z;
 		j->pairs = p;
 		j->tiles = tiles + w0;
-		j->out = out;
-		j->half = half;
+		j->out = out[k % 2];
+		j->half = half[k % 2];
 		j->n = cnt;
 		atomic_store(&j->next, 0);
-		tl_run_job(r, main_w, started);
-		if ((st = j->st) != KCN_OK)
+		tl_post_job(r, started);
+		if (k > 0)
+			st = tl_put_window(r, s, z, out[(k + 1) % 2],
+			    half[(k + 1) % 2], prev, st, &written);
+		tl_finish_job(r, main_w);
+		if (st == KCN_OK && (st = j->st) != KCN_OK)
 			kcni_error(r->ctx, st, j->where, "%s", j->what);
-		for (size_t i = 0; i < cnt; i++) {
-			uint64_t id = kcni_tile_id(z, out[i].x, out[i].y);
-
-			if (st == KCN_OK && out[i].n > 0) {
-				st = kcni_store_put(r->ctx, s, z, out[i].x,
-				    out[i].y, out[i].p, out[i].n);
-				written++;
-				if (st == KCN_OK && r->o->preview &&
-				    tl_run_add(r, id) != 0)
-					st = kcni_error(r->ctx, KCN_EOS, "tiles",
-					    "out of memory");
-			}
-			free(out[i].p);
-			out[i].p = NULL;
-			out[i].n = 0;
-			/* Halves kept for the zoom below, in tile order. */
-			for (size_t g = 0; g < ng; g++) {
-				struct tl_halves *h = &r->here[g];
-				uint32_t **hp = &half[i * ng + g];
-
-				if (*hp != NULL && st == KCN_OK &&
-				    tl_grow(&h->h, &h->cap, h->n + 1,
-				    sizeof(*h->h)) == 0) {
-					h->h[h->n].id = id;
-					h->h[h->n].x = out[i].x;
-					h->h[h->n].y = out[i].y;
-					h->h[h->n++].px = *hp;
-					*hp = NULL;
-				}
-				if (*hp != NULL && st == KCN_OK)
-					st = kcni_error(r->ctx, KCN_EOS, "tiles",
-					    "out of memory");
-				free(*hp);
-				*hp = NULL;
-			}
-		}
+		prev = cnt;
+		last = k % 2;
 		kcni_progress(r->ctx, label, (double)(w0 + cnt), (double)nt,
 		    0);
 	}
+	/* The last window, or what is left after a failure. */
+	st = tl_put_window(r, s, z, out[last], half[last], prev, st,
+	    &written);
 	kcni_progress(r->ctx, label, (double)nt, (double)nt, 1);
 	*ntiles += written;
 	/* This zoom's halves make the next one down. */
@@ -2354,8 +2397,10 @@ tl_zoom(struct tl_run *r, struct tl_worker *main_w, int started,
 		memset(&r->here[g], 0, sizeof(r->here[g]));
 	}
 done:
-	free(half);
-	free(out);
+	for (int b = 0; b < 2; b++) {
+		free(half[b]);
+		free(out[b]);
+	}
 	free(tiles);
 	free(p);
 	return st;

@@ -1186,6 +1186,76 @@ START_TEST(test_pyramid)
 	}
 	ck_assert_uint_gt(lower, 1);
 	free(file);
+	/* Over a ward drawn at every zoom, the averaged squares are laid
+	   as they are alone: tile = squares OVER ward, pixel by pixel. */
+	{
+		const char *ward[] = { "POLYGON ((108.19 16.03,108.23 16.03,"
+		    "108.23 16.06,108.19 16.06,108.19 16.03))" };
+		struct kcn_tile_layer two[2];
+		char a0[4400], a1[4400];
+		int worst = 0, z = 14, seen = 0;
+
+		tt_layer(kt_path("bigward.geojson"), ward, 1);
+		snprintf(a0, sizeof(a0), "%s:fill=#00ff0080,stroke=#000000",
+		    kt_path("bigward.geojson"));
+		snprintf(a1, sizeof(a1), "%s", in);
+		ck_assert_int_eq(kcn_tile_layer_parse(kt_ctx, a0, 0, NULL,
+		    &two[0]), KCN_OK);
+		ck_assert_int_eq(kcn_tile_layer_parse(kt_ctx, a1, 0, NULL,
+		    &two[1]), KCN_OK);
+		memset(&o, 0, sizeof(o));
+		o.layers = two;
+		o.nlayers = 2;
+		o.zmin = 14;
+		o.zmax = 16;
+		o.scale = 1;
+		o.output = kt_path("both");
+		ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
+		o.layers = &two[0];
+		o.nlayers = 1;
+		o.output = kt_path("wardonly");
+		ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
+		kcn_style_free(&two[0].style);
+		kcn_style_free(&two[1].style);
+		for (size_t i = 0; i < n; i++)
+			for (uint64_t rr = 0; rr < e[i].run; rr++) {
+				uint32_t x, y;
+				int tz, w, h, ct;
+				unsigned char *sq, *wd, *bo;
+
+				/* (e was read before: the squares' tiles) */
+				pm_zxy(e[i].id + rr, &tz, &x, &y);
+				if (tz != z)
+					continue;
+				snprintf(p, sizeof(p), "%s/%d/%u/%u.png", dir, z,
+				    x, y);
+				sq = read_png(p, &w, &h, &ct);
+				snprintf(p, sizeof(p), "%s/%d/%u/%u.png",
+				    kt_path("wardonly"), z, x, y);
+				wd = access(p, F_OK) == 0 ? read_png(p, &w, &h,
+				    &ct) : NULL;
+				snprintf(p, sizeof(p), "%s/%d/%u/%u.png",
+				    kt_path("both"), z, x, y);
+				bo = read_png(p, &w, &h, &ct);
+				for (int q = 0; q < w * h; q++)
+					for (int c = 0; c < 4; c++) {
+						int sa = sq[4 * q + 3];
+						int want = tt_pm(sq + 4 * q, c) +
+						    (tt_pm(wd ? wd + 4 * q : NULL,
+						    c) * (255 - sa) + 127) / 255;
+						int d = abs(tt_pm(bo + 4 * q, c) -
+						    want);
+
+						worst = d > worst ? d : worst;
+					}
+				free(sq);
+				free(wd);
+				free(bo);
+				seen++;
+			}
+		ck_assert_int_gt(seen, 0);
+		ck_assert_int_le(worst, 3);
+	}
 	/* Drawn afresh, a zoom 15 tile is not the average. */
 	snprintf(arg, sizeof(arg), "%s:zoomout=draw", in);
 	memset(&o, 0, sizeof(o));
