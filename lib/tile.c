@@ -1851,6 +1851,7 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 	struct tl_run *r = w->r;
 	struct tl_job *jb = &r->job;
 	size_t j = 0;
+	int ink = -1;	/* whether the tile holds anything, when known */
 
 	tl_clear(w->cr);
 	for (int l = 0, fresh = 1; l < r->nlayers; fresh = 0) {
@@ -1866,6 +1867,7 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 		if (g < 0) {
 			if (tl_draw(w, w->cr, z, x, y, p + j, k - j) != 0)
 				return -1;
+			ink = -1;
 		} else {
 			if (gs != w->surf)
 				tl_clear(gc);
@@ -1883,13 +1885,15 @@ tl_raster_tile(struct tl_worker *w, int z, uint32_t x, uint32_t y,
 					    0);
 					cairo_paint(w->cr);
 				}
-			}
+				ink = gs == w->surf ? 1 : -1;
+			} else if (gs == w->surf)
+				ink = 0;
 		}
 		j = k;
 		l = l2;
 	}
 	w->tile.n = 0;
-	if (!tl_inked(w->surf, r->px))
+	if (ink == 0 || (ink < 0 && !tl_inked(w->surf, r->px)))
 		return 0;	/* empty tiles are left out */
 	w->features += (long long)n;
 	return kcni_png_encode((const uint32_t *)cairo_image_surface_get_data(

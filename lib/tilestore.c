@@ -43,7 +43,8 @@ struct kcni_store {
 	int force;
 	long long ntiles;
 	/* folder */
-	int zdir, xdir;		/* the last z and z/x folders made */
+	int zdir;		/* the zoom whose folder is made */
+	unsigned char *xmade;	/* its z/x folders made, a bit each */
 	/* MBTiles */
 	sqlite3 *db;
 	sqlite3_stmt *ins;
@@ -196,15 +197,19 @@ dir_put(struct kcn_ctx *ctx, struct kcni_store *s, int z, uint32_t x,
 		if (mkdir(p, 0777) != 0 && errno != EEXIST)
 			return kcni_error(ctx, KCN_EIO, p, "%s",
 			    strerror(errno));
+		/* Tiles of a zoom come along a curve: a column's folder is
+		   remembered, not made again at each return to it. */
+		free(s->xmade);
+		if ((s->xmade = calloc(((size_t)1 << z) / 8 + 1, 1)) == NULL)
+			return kcni_error(ctx, KCN_EOS, p, "out of memory");
 		s->zdir = z;
-		s->xdir = -1;
 	}
-	if ((int)x != s->xdir) {
+	if (!(s->xmade[x / 8] & 1 << (x % 8))) {
 		snprintf(p, sizeof(p), "%s/%d/%u", s->tmp, z, x);
 		if (mkdir(p, 0777) != 0 && errno != EEXIST)
 			return kcni_error(ctx, KCN_EIO, p, "%s",
 			    strerror(errno));
-		s->xdir = (int)x;
+		s->xmade[x / 8] |= (unsigned char)(1 << (x % 8));
 	}
 	snprintf(p, sizeof(p), "%s/%d/%u/%u.%s", s->tmp, z, x, y, s->ext);
 	if ((fp = fopen(p, "wb")) == NULL)
@@ -813,7 +818,7 @@ kcni_store_open(struct kcn_ctx *ctx, const char *path, int vector, int force)
 	s->ext = vector ? "pbf" : "png";
 	s->gzip = vector && s->kind != KCNI_STORE_DIR;
 	s->force = force;
-	s->zdir = s->xdir = -1;
+	s->zdir = -1;
 	s->data_fd = -1;
 	if (!force && lstat(path, &sb) == 0) {
 		kcni_error(ctx, KCN_ECREATE, path, "exists (--force replaces "
@@ -976,6 +981,7 @@ kcni_store_abort(struct kcni_store *s)
 	free(s->path);
 	free(s->ent);
 	free(s->seen);
+	free(s->xmade);
 	kcni_buf_free(&s->zbuf);
 	free(s);
 }
