@@ -201,6 +201,8 @@ struct tl_run {
 	size_t nruns, capruns;
 };
 
+static void tl_layer_free(struct tl_layer *);
+
 /* ---- small helpers ---------------------------------------------------- */
 
 static int
@@ -586,6 +588,7 @@ enum { TL_FREE, TL_POSTED, TL_TAKEN, TL_DONE };
 struct tl_xbatch {
 	struct tl_item *it;
 	int n, state;
+	struct tl_layer sink;	/* the shapes of its items, done */
 };
 
 struct tl_xpool {
@@ -601,14 +604,54 @@ struct tl_xpool {
 
 #define TL_READ_BATCH 2048
 
-/* Brings items IT[0..N) to Web Mercator with TO_LL and TO_M, widening
-   LL by their lon/lat bounds. */
+/*
+ * Brings the shape just added to SINK (from point X0 and feature F0) to
+ * Web Mercator with TO_M, and sets its boxes; -1 when a point cannot be.
+ */
+static int
+tl_sink_merc(struct tl_layer *sink, struct kcn_transform *to_m, size_t x0,
+    size_t f0)
+{
+	size_t n = sink->nxy - x0;
+	double *xy = sink->xy + 2 * x0;
+
+	proj_trans_generic(kcni_transform_pj(to_m), PJ_FWD, xy,
+	    2 * sizeof(double), n, xy + 1, 2 * sizeof(double), n, NULL, 0, 0,
+	    NULL, 0, 0);
+	for (size_t i = f0; i < sink->nf; i++) {
+		struct tl_feat *f = &sink->f[i];
+		size_t m = 0;
+
+		for (uint32_t k = 0; k < f->nring; k++)
+			m += sink->rings[f->ring + k] & ~TL_OUTER;
+		f->bb[0] = f->bb[1] = INFINITY;
+		f->bb[2] = f->bb[3] = -INFINITY;
+		for (size_t j = f->xy; j < f->xy + m; j++) {
+			double x = sink->xy[2 * j], y = sink->xy[2 * j + 1];
+
+			if (!isfinite(x) || !isfinite(y))
+				return -1;
+			f->bb[0] = fmin(f->bb[0], x), f->bb[1] = fmin(f->bb[1], y);
+			f->bb[2] = fmax(f->bb[2], x), f->bb[3] = fmax(f->bb[3], y);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Brings items IT[0..N) to Web Mercator with TO_LL (cut to what the
+ * projection shows) and TO_M, widening LL by their lon/lat bounds, and
+ * adds their shapes to SINK in order; an item that cannot be is marked.
+ */
 static void
 tl_fit_items(struct kcn_ctx *ctx, struct kcn_transform *to_ll,
-    struct kcn_transform *to_m, struct tl_item *it, int n, double ll[4])
+    struct kcn_transform *to_m, struct tl_item *it, int n, double ll[4],
+    struct tl_layer *sink)
 {
 	for (int i = 0; i < n; i++) {
 		struct tl_item *t = &it[i];
+		size_t x0 = sink->nxy, r0 = sink->nrings, f0 = sink->nf;
+		int k0 = sink->kinds;
 		enum kcn_status rs;
 		OGREnvelope e;
 		char *note;
@@ -632,16 +675,28 @@ tl_fit_items(struct kcn_ctx *ctx, struct kcn_transform *to_ll,
 			OGR_G_GetEnvelope(t->g, &e);
 			ll[0] = fmin(ll[0], e.MinX), ll[1] = fmin(ll[1], e.MinY);
 			ll[2] = fmax(ll[2], e.MaxX), ll[3] = fmax(ll[3], e.MaxY);
-			rs = kcn_transform_geom(ctx, to_m, t->g);
+			/* Its points, straight from lon/lat into the sink's
+			   arrays, there brought to Web Mercator at once. */
+			if (tl_geom(sink, t->g, &t->tmpl) != 0)
+				rs = kcni_error(ctx, KCN_EOS, "tiles", "out of "
+				    "memory");
+			else if (tl_sink_merc(sink, to_m, x0, f0) != 0)
+				rs = kcni_error(ctx, KCN_REJECTED, "transform",
+				    "a point cannot be brought to Web "
+				    "Mercator");
+			if (rs != KCN_OK) {
+				sink->nxy = x0, sink->nrings = r0;
+				sink->nf = f0, sink->kinds = k0;
+			}
 		}
 		if (rs != KCN_OK) {
 			free(t->msg);
 			t->msg = strdup(kcn_ctx_errmsg(ctx));
 			t->st = rs;
-			if (t->g != NULL)
-				OGR_G_DestroyGeometry(t->g);
-			t->g = NULL;
 		}
+		if (t->g != NULL)
+			OGR_G_DestroyGeometry(t->g);
+		t->g = NULL;
 	}
 }
 
@@ -670,7 +725,7 @@ tl_xform_thread(void *ud)
 		}
 		t->state = TL_TAKEN;
 		pthread_mutex_unlock(&x->mu);
-		tl_fit_items(ctx, a, b, t->it, t->n, ll);
+		tl_fit_items(ctx, a, b, t->it, t->n, ll, &t->sink);
 		pthread_mutex_lock(&x->mu);
 		t->state = TL_DONE;
 		pthread_cond_broadcast(&x->cv);
@@ -765,16 +820,46 @@ tl_ignore_fields(OGRLayerH layer, OGRFeatureDefnH defn, int by)
 	return 0;
 }
 
-/* Adds the items IT[0..N), brought to Web Mercator, to L in order,
-   saying why those skipped were. */
+/* Moves the shapes of SINK to the end of L, and empties it. */
+static int
+tl_merge(struct tl_layer *L, struct tl_layer *sink)
+{
+	if (tl_grow(&L->xy, &L->capxy, L->nxy + sink->nxy, 2 *
+	    sizeof(double)) || tl_grow(&L->rings, &L->caprings, L->nrings +
+	    sink->nrings, sizeof(*L->rings)) || tl_grow(&L->f, &L->capf,
+	    L->nf + sink->nf, sizeof(*L->f)))
+		return -1;
+	memcpy(L->xy + 2 * L->nxy, sink->xy, sink->nxy * 2 * sizeof(double));
+	memcpy(L->rings + L->nrings, sink->rings, sink->nrings *
+	    sizeof(*L->rings));
+	for (size_t i = 0; i < sink->nf; i++) {
+		struct tl_feat f = sink->f[i];
+
+		f.xy += L->nxy;
+		f.ring += (uint32_t)L->nrings;
+		L->f[L->nf++] = f;
+	}
+	L->nxy += sink->nxy;
+	L->nrings += sink->nrings;
+	L->kinds |= sink->kinds;
+	sink->nxy = sink->nrings = sink->nf = 0;
+	sink->kinds = 0;
+	return 0;
+}
+
+/* Adds the items IT[0..N), their shapes in SINK, to L in order, saying
+   why those skipped were. */
 static enum kcn_status
-tl_append(struct kcn_ctx *ctx, struct tl_layer *L, struct tl_item *it, int n)
+tl_append(struct kcn_ctx *ctx, struct tl_layer *L, struct tl_item *it, int n,
+    struct tl_layer *sink)
 {
 	char where[1100];
 
 	for (int i = 0; i < n; i++) {
 		struct tl_item *t = &it[i];
 
+		if (t->st == KCN_EOS)
+			return kcni_error(ctx, KCN_EOS, L->path, "out of memory");
 		if (t->msg != NULL) {
 			snprintf(where, sizeof(where), "%s:%lld", L->path, t->n);
 			kcni_msg(ctx, t->st == KCN_OK ? KCN_MSG_INFO :
@@ -786,13 +871,12 @@ tl_append(struct kcn_ctx *ctx, struct tl_layer *L, struct tl_item *it, int n)
 		}
 		if (t->msg != NULL)
 			L->cut++;
-		if (t->g != NULL && tl_geom(L, t->g, &t->tmpl) != 0)
-			return kcni_error(ctx, KCN_EOS, L->path, "out of memory");
 	}
+	if (tl_merge(L, sink) != 0)
+		return kcni_error(ctx, KCN_EOS, L->path, "out of memory");
 	return KCN_OK;
 }
 
-/* Reads the layer of IN into L, in Web Mercator metres. */
 static enum kcn_status
 tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 {
@@ -908,7 +992,7 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 			pthread_mutex_unlock(&x.mu);
 			if (!posted) {
 				tl_fit_items(ctx, to_ll, to_m, t->it, t->n,
-				    r->ll);
+				    r->ll, &t->sink);
 				t->state = TL_DONE;
 			}
 			inflight++;
@@ -923,7 +1007,7 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 				t->state = TL_TAKEN;	/* do it here */
 				pthread_mutex_unlock(&x.mu);
 				tl_fit_items(ctx, to_ll, to_m, t->it, t->n,
-				    r->ll);
+				    r->ll, &t->sink);
 				pthread_mutex_lock(&x.mu);
 				t->state = TL_DONE;
 				break;
@@ -931,7 +1015,7 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 			pthread_cond_wait(&x.cv, &x.mu);
 		}
 		pthread_mutex_unlock(&x.mu);
-		st = tl_append(ctx, L, t->it, t->n);
+		st = tl_append(ctx, L, t->it, t->n, &t->sink);
 		tl_items_clear(t->it, t->n);
 		t->n = 0;
 		t->state = TL_FREE;
@@ -954,6 +1038,7 @@ join:
 		if (x.ring[i].it != NULL)
 			tl_items_clear(x.ring[i].it, x.ring[i].n);
 		free(x.ring[i].it);
+		tl_layer_free(&x.ring[i].sink);
 	}
 	pthread_cond_destroy(&x.cv);
 	pthread_mutex_destroy(&x.mu);
@@ -2085,16 +2170,42 @@ tl_finish_job(struct tl_run *r, struct tl_worker *main_w)
 
 /* ---- zooms ------------------------------------------------------------ */
 
+/*
+ * Sorts pairs P[0..N) by their tile's key, of BITS bits, keeping the
+ * order of pairs of a tile (layer by layer, feature by feature, as they
+ * are listed): a radix sort, 11 bits a pass.
+ */
 static int
-tl_pair_cmp(const void *a, const void *b)
+tl_sort_pairs(struct tl_pair *p, size_t n, int bits)
 {
-	const struct tl_pair *x = a, *y = b;
+	struct tl_pair *tmp, *src = p, *dst;
+	size_t count[2048];
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	if (x->l != y->l)
-		return x->l < y->l ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
+	if (n < 2 || bits == 0)
+		return 0;
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+		return -1;
+	dst = tmp;
+	for (int shift = 0; shift < bits; shift += 11) {
+		size_t sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(src[i].key >> shift) & 2047]++;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].key >> shift) & 2047]++] = src[i];
+		tmp = src, src = dst, dst = tmp;
+	}
+	if (src != p)
+		memcpy(p, src, n * sizeof(*p));
+	free(src == p ? dst : src);
+	return 0;
 }
 
 /* Lists every feature under the tiles of zoom Z it reaches. */
@@ -2154,7 +2265,10 @@ tl_pairs(struct tl_run *r, int z, struct tl_pair **out, size_t *nout)
 				}
 		}
 	}
-	qsort(p, n, sizeof(*p), tl_pair_cmp);
+	if (tl_sort_pairs(p, n, 2 * z) != 0) {
+		free(p);
+		return kcni_error(r->ctx, KCN_EOS, "tiles", "out of memory");
+	}
 	*out = p;
 	*nout = n;
 	return KCN_OK;
