@@ -355,6 +355,8 @@ int kcni_store_kind(const char *path);
 /* The PMTiles tile id of Z/X/Y: its place along the Hilbert curves of
    zooms 0, 1, ... Z. */
 uint64_t kcni_tile_id(int z, uint32_t x, uint32_t y);
+/* Web Mercator (EPSG:3857) X, Y of LON, LAT in degrees (WGS 84). */
+void kcni_webmerc(double lon, double lat, double *x, double *y);
 
 /* What a tile set is, for its metadata. */
 struct kcni_tilemeta {

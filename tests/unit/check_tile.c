@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <png.h>
+#include <proj.h>
 #include <sqlite3.h>
 #include <zlib.h>
 
@@ -1294,6 +1295,32 @@ START_TEST(test_pyramid)
 }
 END_TEST
 
+/* The Web Mercator formula against PROJ's EPSG:4326 to EPSG:3857, up
+   to the latitude limit, across the antimeridian's neighbourhood. */
+START_TEST(test_webmerc)
+{
+	PJ_CONTEXT *pc = proj_context_create();
+	PJ *op = proj_normalize_for_visualization(pc,
+	    proj_create_crs_to_crs(pc, "EPSG:4326", "EPSG:3857", NULL));
+	double worst = 0;
+
+	ck_assert_ptr_nonnull(op);
+	for (double lat = -85.05; lat <= 85.05; lat += 0.35)
+		for (double lon = -179.99; lon <= 180; lon += 1.37) {
+			PJ_COORD c = proj_trans(op, PJ_FWD, proj_coord(lon, lat, 0,
+			    0));
+			double x, y;
+
+			kcni_webmerc(lon, lat, &x, &y);
+			worst = fmax(worst, fmax(fabs(x - c.xy.x), fabs(y -
+			    c.xy.y)));
+		}
+	ck_assert_double_le(worst, 1e-6);
+	proj_destroy(op);
+	proj_context_destroy(pc);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	struct kcn_tile_opts o;
@@ -1369,6 +1396,7 @@ tile_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_style);
 	tcase_add_test(tc, test_tile_id);
+	tcase_add_test(tc, test_webmerc);
 	tcase_add_test(tc, test_mvt_encoding);
 	tcase_add_test(tc, test_three_stores);
 	tcase_add_test(tc, test_pmtiles_order);
