@@ -98,6 +98,7 @@ static int
 png_one_colour(const uint32_t *px, int w, int h, int stride, uint32_t *pal,
     unsigned char *idx)
 {
+	uint32_t want[256];	/* the colour at each opacity, premultiplied */
 	short slot[256];
 	unsigned best = 0, c[3];
 	int n = 0;
@@ -112,27 +113,32 @@ png_one_colour(const uint32_t *px, int w, int h, int stride, uint32_t *pal,
 	for (int k = 0; k < 3; k++)
 		c[k] = (((best >> (16 - 8 * k)) & 0xff) * 255 + (best >> 24) /
 		    2) / (best >> 24);
+	for (unsigned a = 0; a < 256; a++) {
+		want[a] = a << 24;
+		for (int k = 0; k < 3; k++)
+			want[a] |= (c[k] * a + 127) / 255 << (16 - 8 * k);
+	}
 	memset(slot, 0xff, sizeof(slot));
 	for (int y = 0; y < h; y++) {
 		const uint32_t *row = px + (size_t)y * (size_t)stride;
+		unsigned char *out = idx + (size_t)y * (size_t)w;
 
 		for (int x = 0; x < w; x++) {
-			uint32_t p = row[x], a = p >> 24, e = a << 24;
+			uint32_t p = row[x], a = p >> 24, e = want[a];
 
-			for (int k = 0; k < 3; k++) {
-				unsigned want = (c[k] * a + 127) / 255;
-				unsigned got = (p >> (16 - 8 * k)) & 0xff;
+			if (p != e)
+				for (int k = 0; k < 24; k += 8) {
+					int d = (int)(p >> k & 0xff) -
+					    (int)(e >> k & 0xff);
 
-				if (got > want + 2 || want > got + 2)
-					return -1;
-				e |= want << (16 - 8 * k);
-			}
+					if (d > 2 || d < -2)
+						return -1;
+				}
 			if (slot[a] < 0) {
 				slot[a] = (short)n;
 				pal[n++] = e;
 			}
-			idx[(size_t)y * (size_t)w + (size_t)x] =
-			    (unsigned char)slot[a];
+			out[x] = (unsigned char)slot[a];
 		}
 	}
 	return n;
