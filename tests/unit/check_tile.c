@@ -264,24 +264,21 @@ tt_layer(const char *path, const char *const *wkt, int n)
 	GDALClose(ds);
 }
 
-/* A district of Da Nang: a ward with a hole, a road, clinics and many
-   small footprints, in lon/lat. */
+/* The layer PATH of the NFIXED shapes FIXED then NSMALL squares of
+   about 11 m, 33 m apart, PERROW a row, in lon/lat. */
 static void
-tt_city(const char *path, int nsmall)
+tt_with_squares(const char *path, const char *const *fixed, int nfixed,
+    int nsmall, int perrow)
 {
-	const char **w = calloc((size_t)nsmall + 8, sizeof(*w));
+	const char **w = calloc((size_t)(nfixed + nsmall) + 1, sizeof(*w));
 	char **own = calloc((size_t)nsmall + 1, sizeof(*own));
 	int n = 0;
 
-	w[n++] = "POLYGON ((108.20 16.04,108.24 16.04,108.24 16.08,108.20 16.08,"
-	    "108.20 16.04),(108.21 16.05,108.215 16.05,108.215 16.055,"
-	    "108.21 16.055,108.21 16.05))";
-	w[n++] = "LINESTRING (108.19 16.05,108.25 16.07,108.23 16.09)";
-	w[n++] = "POINT (108.222 16.061)";
-	w[n++] = "MULTIPOINT ((108.205 16.045),(108.235 16.075))";
+	for (int i = 0; i < nfixed; i++)
+		w[n++] = fixed[i];
 	for (int i = 0; i < nsmall; i++) {
-		double x = 108.2005 + (i % 100) * 0.0003, y = 16.0405 +
-		    (i / 100) * 0.0003;
+		double x = 108.2005 + (i % perrow) * 0.0003, y = 16.0405 +
+		    (i / perrow) * 0.0003;
 
 		own[i] = malloc(256);
 		snprintf(own[i], 256, "POLYGON ((%.6f %.6f,%.6f %.6f,%.6f %.6f,"
@@ -296,28 +293,28 @@ tt_city(const char *path, int nsmall)
 	free(w);
 }
 
-/* N squares of about 11 m, 33 m apart, alone in a layer: buildings. */
+/* A district of Da Nang: a ward with a hole, a road, clinics and many
+   small footprints, in lon/lat. */
+static void
+tt_city(const char *path, int nsmall)
+{
+	static const char *const city[] = {
+		"POLYGON ((108.20 16.04,108.24 16.04,108.24 16.08,108.20 16.08,"
+		"108.20 16.04),(108.21 16.05,108.215 16.05,108.215 16.055,"
+		"108.21 16.055,108.21 16.05))",
+		"LINESTRING (108.19 16.05,108.25 16.07,108.23 16.09)",
+		"POINT (108.222 16.061)",
+		"MULTIPOINT ((108.205 16.045),(108.235 16.075))",
+	};
+
+	tt_with_squares(path, city, 4, nsmall, 100);
+}
+
+/* N small squares alone in a layer: buildings. */
 static void
 tt_squares(const char *path, int n)
 {
-	const char **w = calloc((size_t)n, sizeof(*w));
-	char **own = calloc((size_t)n, sizeof(*own));
-
-	for (int i = 0; i < n; i++) {
-		double x = 108.2005 + (i % 50) * 0.0003, y = 16.0405 +
-		    (i / 50) * 0.0003;
-
-		own[i] = malloc(256);
-		snprintf(own[i], 256, "POLYGON ((%.6f %.6f,%.6f %.6f,%.6f %.6f,"
-		    "%.6f %.6f,%.6f %.6f))", x, y, x + 0.0001, y, x + 0.0001,
-		    y + 0.0001, x, y + 0.0001, x, y);
-		w[i] = own[i];
-	}
-	tt_layer(path, w, n);
-	for (int i = 0; i < n; i++)
-		free(own[i]);
-	free(own);
-	free(w);
+	tt_with_squares(path, NULL, 0, n, 50);
 }
 
 static void
