@@ -317,6 +317,22 @@ tt_squares(const char *path, int n)
 	tt_with_squares(path, NULL, 0, n, 50);
 }
 
+/* *O for the layer ARG ("PATH:STYLE", kept alive by the caller) into
+   OUT, zooms ZMIN to ZMAX, PNG tiles of SCALE. */
+static void
+tt_styled(struct kcn_tile_opts *o, struct kcn_tile_layer *l, char *arg,
+    const char *out, int zmin, int zmax, int scale)
+{
+	memset(o, 0, sizeof(*o));
+	ck_assert_int_eq(kcn_tile_layer_parse(kt_ctx, arg, 0, NULL, l), KCN_OK);
+	o->layers = l;
+	o->nlayers = 1;
+	o->zmin = zmin;
+	o->zmax = zmax;
+	o->scale = scale;
+	o->output = out;
+}
+
 static void
 tt_opts(struct kcn_tile_opts *o, struct kcn_tile_layer *l, const char *in,
     const char *out, int zmin, int zmax, int vector)
@@ -324,16 +340,9 @@ tt_opts(struct kcn_tile_opts *o, struct kcn_tile_layer *l, const char *in,
 	char arg[4096];
 
 	snprintf(arg, sizeof(arg), "%s", in);
-	memset(o, 0, sizeof(*o));
-	ck_assert_int_eq(kcn_tile_layer_parse(kt_ctx, arg, 0, NULL, l), KCN_OK);
-	l->path = in;
-	o->layers = l;
-	o->nlayers = 1;
-	o->zmin = zmin;
-	o->zmax = zmax;
-	o->output = out;
+	tt_styled(o, l, arg, out, zmin, zmax, 1);
+	l->path = in;	/* not into ARG, gone on return */
 	o->vector = vector;
-	o->scale = 1;
 }
 
 static uint64_t
@@ -903,14 +912,7 @@ START_TEST(test_png)
 
 	tt_layer(in, ward, 1);
 	snprintf(arg, sizeof(arg), "%s:fill=#ff0000,stroke=none", in);
-	memset(&o, 0, sizeof(o));
-	ck_assert_int_eq(kcn_tile_layer_parse(kt_ctx, arg, 0, NULL, &l), KCN_OK);
-	o.layers = &l;
-	o.nlayers = 1;
-	o.zmin = 12;
-	o.zmax = 12;
-	o.scale = 2;
-	o.output = kt_path("png");
+	tt_styled(&o, &l, arg, kt_path("png"), 12, 12, 2);
 	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
 	/* Tile 12/3279/1862 holds the ward's north east: (108.23, 16.07)
 	   is pixel (x, y) at 512 px a tile. */
@@ -1256,15 +1258,7 @@ START_TEST(test_pyramid)
 	}
 	/* Drawn afresh, a zoom 15 tile is not the average. */
 	snprintf(arg, sizeof(arg), "%s:zoomout=draw", in);
-	memset(&o, 0, sizeof(o));
-	ck_assert_int_eq(kcn_tile_layer_parse(kt_ctx, arg, 0, NULL, &l),
-	    KCN_OK);
-	o.layers = &l;
-	o.nlayers = 1;
-	o.zmin = 15;
-	o.zmax = 16;
-	o.scale = 1;
-	o.output = kt_path("drawn");
+	tt_styled(&o, &l, arg, kt_path("drawn"), 15, 16, 1);
 	ck_assert_int_eq(kcn_tile_run(kt_ctx, &o), KCN_OK);
 	kcn_style_free(&l.style);
 	{
