@@ -839,9 +839,12 @@ tl_merge(struct tl_layer *L, struct tl_layer *sink)
 	    sink->nrings, sizeof(*L->rings)) || tl_grow(&L->f, &L->capf,
 	    L->nf + sink->nf, sizeof(*L->f)))
 		return -1;
-	memcpy(L->xy + 2 * L->nxy, sink->xy, sink->nxy * 2 * sizeof(double));
-	memcpy(L->rings + L->nrings, sink->rings, sink->nrings *
-	    sizeof(*L->rings));
+	if (sink->nxy > 0)
+		memcpy(L->xy + 2 * L->nxy, sink->xy, sink->nxy * 2 *
+		    sizeof(double));
+	if (sink->nrings > 0)
+		memcpy(L->rings + L->nrings, sink->rings, sink->nrings *
+		    sizeof(*L->rings));
 	for (size_t i = 0; i < sink->nf; i++) {
 		struct tl_feat f = sink->f[i];
 

@@ -1291,8 +1291,8 @@ END_TEST
 START_TEST(test_webmerc)
 {
 	PJ_CONTEXT *pc = proj_context_create();
-	PJ *op = proj_normalize_for_visualization(pc,
-	    proj_create_crs_to_crs(pc, "EPSG:4326", "EPSG:3857", NULL));
+	PJ *raw = proj_create_crs_to_crs(pc, "EPSG:4326", "EPSG:3857", NULL);
+	PJ *op = proj_normalize_for_visualization(pc, raw);
 	double worst = 0;
 
 	ck_assert_ptr_nonnull(op);
@@ -1308,6 +1308,7 @@ START_TEST(test_webmerc)
 		}
 	ck_assert_double_le(worst, 1e-6);
 	proj_destroy(op);
+	proj_destroy(raw);
 	proj_context_destroy(pc);
 }
 END_TEST
