@@ -35,7 +35,8 @@ static const char help[] =
     "                   accept a transformation without datum information\n"
     "  layer:style      a layer's style inline: fill=#RRGGBB,stroke=...,\n"
     "                   width=, opacity=, symbol=, size=, by=FIELD,\n"
-    "                   classes=0:#c00 0.5:#fc0, colors=A:#c00 B:#00c, name=\n"
+    "                   classes=0:#c00 0.5:#fc0, colors=A:#c00 B:#00c, name=,\n"
+    "                   zoomout=auto|draw|average (PNG below the highest zoom)\n"
     KCN_CLI_HELP
     "\n"
     "Exit status: 0 success, 1 some features skipped (each reported), 64 usage,\n"
