@@ -230,6 +230,25 @@ int kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
 enum kcn_status kcni_trans_geom(struct kcn_ctx *ctx, PJ *op,
     PJ_DIRECTION dir, const char *name, OGRGeometryH g);
 
+/*
+ * An operation OP to lon/lat (borrowed) interpolated on a grid of CELLS
+ * cells across the longer side of EXT {minx, miny, maxx, maxy} (the data's
+ * extent in OP's source CRS; the grid goes on beyond it), used where it
+ * is within TOL degrees of OP (transform.c says how that is checked),
+ * else OP itself.  NULL when the extent is empty or out of memory: use
+ * OP.  One per thread.
+ */
+struct kcni_approx *kcni_approx_new(PJ *op, const double ext[4], int cells,
+    double tol);
+void kcni_approx_free(struct kcni_approx *a);
+
+/* Points XY[0..2N) (x and y in turn) through A; -1 when out of memory. */
+int kcni_approx_xy(struct kcni_approx *a, double *xy, size_t n);
+
+/* kcni_trans_geom() forward through A. */
+enum kcn_status kcni_approx_geom(struct kcn_ctx *ctx, struct kcni_approx *a,
+    const char *name, OGRGeometryH g);
+
 /* The PROJ operation of T, normalised to x-first order.  Borrowed. */
 PJ *kcni_transform_pj(struct kcn_transform *t);
 
@@ -402,6 +421,9 @@ enum kcn_status kcni_preview_check(struct kcn_ctx *ctx, const char *output);
 enum kcn_status kcni_preview_write(struct kcn_ctx *ctx,
     const struct kcn_tile_opts *o, const char *name, const double ll[4],
     const int *kinds, const uint64_t *runs, size_t nruns);
+
+/* Web Mercator's latitude limit: atan(sinh(pi)), in degrees. */
+#define KCNI_MERC_LAT 85.0511287798066
 
 /*
  * A lon/lat geometry *G made fit for a projected target: parts beyond

@@ -66,8 +66,23 @@ png_palette(const uint32_t *px, int w, int h, int stride, uint32_t *pal,
 			unsigned j;
 
 			if (last_i >= 0 && p == last) {
-				idx[(size_t)y * (size_t)w + (size_t)x] =
-				    (unsigned char)last_i;
+				/* Runs of a colour, four pixels at a time. */
+				uint64_t two = (uint64_t)last << 32 | last, q[2];
+				uint32_t four = 0x01010101u * (uint32_t)last_i;
+
+				while (x + 4 <= w) {
+					memcpy(q, row + x, sizeof(q));
+					if (q[0] != two || q[1] != two)
+						break;
+					memcpy(idx + (size_t)y * (size_t)w +
+					    (size_t)x, &four, 4);
+					x += 4;
+				}
+				if (x < w && row[x] == last)
+					idx[(size_t)y * (size_t)w + (size_t)x] =
+					    (unsigned char)last_i;
+				else
+					x--;	/* not in the run: look again */
 				continue;
 			}
 			j = (p * 2654435761u) >> 22;

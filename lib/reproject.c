@@ -9,9 +9,6 @@
 
 #include "kcn_internal.h"
 
-/* Web Mercator's latitude limit: atan(sinh(pi)), in degrees. */
-#define REPROJ_MERC_LAT 85.0511287798066
-
 #define REPROJ_PEEK 10000	/* features read ahead for a stream's extent */
 #define REPROJ_TURNS 4		/* turns of longitude a shape may span */
 
@@ -98,7 +95,7 @@ kcni_fit_lonlat(struct kcn_ctx *ctx, OGRGeometryH *gp, int wrap, double lon0,
     int mercator)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(ctx);
-	double lat = mercator ? REPROJ_MERC_LAT : 90.0;
+	double lat = mercator ? KCNI_MERC_LAT : 90.0;
 	double w = lon0 - 180, east = lon0 + 180;
 	GEOSGeometry *gg, *parts[REPROJ_TURNS], *all;
 	OGRGeometryH back;

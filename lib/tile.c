@@ -533,13 +533,13 @@ tl_geom(struct tl_layer *L, OGRGeometryH g, const struct tl_feat *tmpl)
 	return 0;
 }
 
-/* The lon/lat extent of LAYER in SRS when it is quick to know. */
+/* The extent EXT of LAYER in its CRS SRS, and LL in lon/lat, when it is
+   quick to know. */
 static int
 tl_area(struct kcn_ctx *ctx, OGRLayerH layer, OGRSpatialReferenceH srs,
-    double ll[4])
+    double ext[4], double ll[4])
 {
 	OGREnvelope e;
-	double ext[4];
 
 	if (!OGR_L_TestCapability(layer, OLCFastGetExtent) ||
 	    OGR_L_GetExtent(layer, &e, FALSE) != OGRERR_NONE)
@@ -598,12 +598,15 @@ struct tl_xpool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	const struct kcn_transform *src_ll;	/* to clone */
+	const double *ext;	/* the layer's extent, for kcni_approx_new */
+	double tol;		/* and its tolerance; 0: no approximation */
 	struct tl_xbatch ring[TL_RING];
 	int quit, failed;	/* failed: a thread could not start */
 	double ll[4];		/* lon/lat bounds of what they did */
 };
 
 #define TL_READ_BATCH 2048
+#define TL_CELLS 256		/* across a layer, for kcni_approx_new */
 
 /*
  * Web Mercator (EPSG:3857) of a longitude and latitude in degrees, WGS 84
@@ -651,13 +654,60 @@ tl_sink_merc(struct tl_layer *sink, size_t x0, size_t f0)
 }
 
 /*
- * Brings items IT[0..N) to lon/lat with TO_LL, cut to what Web Mercator
- * shows, widening LL by their bounds, and adds their shapes to SINK in
- * order, in Web Mercator; an item that cannot be is marked.
+ * Brings the points of the shapes just added to SINK (from point X0 and
+ * ring R0) from the layer's CRS to lon/lat through AP, or OP when it is
+ * NULL, a closed ring's last point as its first, and sets E to their
+ * bounds: 0 when they are all within what Web Mercator shows, 1 when
+ * some are not (or cannot be brought), -1 when out of memory.
+ */
+static int
+tl_sink_ll(struct tl_layer *sink, size_t x0, size_t r0, PJ *op,
+    struct kcni_approx *ap, double e[4])
+{
+	size_t o = x0;
+
+	for (size_t r = r0; r < sink->nrings; r++) {
+		size_t m = sink->rings[r] & ~TL_OUTER, k = m;
+		double *p = sink->xy + 2 * o;
+
+		if (m > 2 && p[0] == p[2 * (m - 1)] && p[1] == p[2 * m - 1])
+			k = m - 1;
+		if (ap != NULL) {
+			if (kcni_approx_xy(ap, p, k) != 0)
+				return -1;
+		} else
+			proj_trans_generic(op, PJ_FWD, p, 2 * sizeof(double),
+			    k, p + 1, 2 * sizeof(double), k, NULL, 0, 0, NULL,
+			    0, 0);
+		if (k < m)
+			p[2 * (m - 1)] = p[0], p[2 * m - 1] = p[1];
+		o += m;
+	}
+	e[0] = e[1] = INFINITY;
+	e[2] = e[3] = -INFINITY;
+	for (size_t j = x0; j < sink->nxy; j++) {
+		double x = sink->xy[2 * j], y = sink->xy[2 * j + 1];
+
+		if (!isfinite(x) || !isfinite(y))
+			return 1;
+		e[0] = fmin(e[0], x), e[1] = fmin(e[1], y);
+		e[2] = fmax(e[2], x), e[3] = fmax(e[3], y);
+	}
+	return e[0] < -180 || e[2] > 180 || e[1] < -KCNI_MERC_LAT ||
+	    e[3] > KCNI_MERC_LAT;
+}
+
+/*
+ * Brings items IT[0..N) to lon/lat with TO_LL (through AP when it is not
+ * NULL), cut to what Web Mercator shows, widening LL by their bounds, and
+ * adds their shapes to SINK in order, in Web Mercator; an item that
+ * cannot be is marked.  A flat shape that needs no cutting goes straight
+ * into SINK, and is transformed there.
  */
 static void
 tl_fit_items(struct kcn_ctx *ctx, struct kcn_transform *to_ll,
-    struct tl_item *it, int n, double ll[4], struct tl_layer *sink)
+    struct kcni_approx *ap, struct tl_item *it, int n, double ll[4],
+    struct tl_layer *sink)
 {
 	for (int i = 0; i < n; i++) {
 		struct tl_item *t = &it[i];
@@ -675,9 +725,29 @@ tl_fit_items(struct kcn_ctx *ctx, struct kcn_transform *to_ll,
 			OGR_G_DestroyGeometry(t->g);
 			t->g = lin;
 		}
+		if (t->g != NULL && !OGR_G_Is3D(t->g)) {
+			double b[4];
+			int rc = tl_geom(sink, t->g, &t->tmpl) != 0 ? -1 :
+			    tl_sink_ll(sink, x0, r0, kcni_transform_pj(to_ll),
+			    ap, b);
+
+			if (rc == 0 && tl_sink_merc(sink, x0, f0) == 0) {
+				ll[0] = fmin(ll[0], b[0]);
+				ll[1] = fmin(ll[1], b[1]);
+				ll[2] = fmax(ll[2], b[2]);
+				ll[3] = fmax(ll[3], b[3]);
+				OGR_G_DestroyGeometry(t->g);
+				t->g = NULL;
+				continue;
+			}
+			/* Else the long way, which says what is wrong. */
+			sink->nxy = x0, sink->nrings = r0;
+			sink->nf = f0, sink->kinds = k0;
+		}
 		rs = t->g == NULL ? kcni_error(ctx, KCN_REJECTED, "geometry",
-		    "cannot make it linear") : kcn_transform_geom(ctx, to_ll,
-		    t->g);
+		    "cannot make it linear") : ap != NULL ? kcni_approx_geom(
+		    ctx, ap, kcn_transform_info(to_ll)->name, t->g) :
+		    kcn_transform_geom(ctx, to_ll, t->g);
 		if (rs == KCN_OK)
 			rs = kcni_fit_lonlat(ctx, &t->g, 1, 0, 1);
 		if ((note = kcni_note_take(ctx)) != NULL)
@@ -717,10 +787,14 @@ tl_xform_thread(void *ud)
 	struct tl_xpool *x = ud;
 	struct kcn_ctx *ctx = kcn_ctx_new();
 	struct kcn_transform *a = NULL;
+	struct kcni_approx *ap = NULL;
 	double ll[4] = { INFINITY, INFINITY, -INFINITY, -INFINITY };
 
 	if (ctx != NULL)
 		a = kcn_transform_clone(ctx, x->src_ll);
+	if (a != NULL && x->tol > 0)
+		ap = kcni_approx_new(kcni_transform_pj(a), x->ext, TL_CELLS,
+		    x->tol);
 	pthread_mutex_lock(&x->mu);
 	if (a == NULL)
 		x->failed = 1;
@@ -736,7 +810,7 @@ tl_xform_thread(void *ud)
 		}
 		t->state = TL_TAKEN;
 		pthread_mutex_unlock(&x->mu);
-		tl_fit_items(ctx, a, t->it, t->n, ll, &t->sink);
+		tl_fit_items(ctx, a, ap, t->it, t->n, ll, &t->sink);
 		pthread_mutex_lock(&x->mu);
 		t->state = TL_DONE;
 		pthread_cond_broadcast(&x->cv);
@@ -745,6 +819,7 @@ tl_xform_thread(void *ud)
 	x->ll[2] = fmax(x->ll[2], ll[2]), x->ll[3] = fmax(x->ll[3], ll[3]);
 	pthread_cond_broadcast(&x->cv);
 	pthread_mutex_unlock(&x->mu);
+	kcni_approx_free(ap);
 	kcn_transform_free(a);
 	kcn_ctx_free(ctx);
 	return NULL;
@@ -897,10 +972,11 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 	struct kcn_source *src;
 	struct kcn_reader *rd = NULL;
 	struct kcn_transform *to_ll = NULL;
+	struct kcni_approx *ap = NULL;
 	OGRSpatialReferenceH srs = NULL, wgs = kcn_crs_wgs84();
 	OGRFeatureDefnH defn;
 	struct tl_xpool x;
-	double area[4];
+	double ext[4], area[4];
 	int by = -1, have_area, ncores, eof = 0, head = 0, inflight = 0;
 	enum kcn_status st = KCN_OK;
 
@@ -918,7 +994,7 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 		st = kcn_ctx_status(ctx);
 		goto out;
 	}
-	have_area = tl_area(ctx, kcn_reader_layer(rd), srs, area);
+	have_area = tl_area(ctx, kcn_reader_layer(rd), srs, ext, area);
 	if ((to_ll = kcn_transform_new(ctx, srs, wgs, have_area ? area : NULL,
 	    r->o->allow_ballpark)) == NULL) {
 		char msg[1024];
@@ -962,6 +1038,14 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 		st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
 		goto out;
 	}
+	/* PNG tiles: the layer's CRS to lon/lat interpolated within a
+	   thousandth of a pixel at the highest zoom, where it can be. */
+	if (!r->o->vector && have_area) {
+		x.ext = ext;
+		x.tol = 360 / (double)(1u << r->o->zmax) / r->px / 1000;
+		ap = kcni_approx_new(kcni_transform_pj(to_ll), ext, TL_CELLS,
+		    x.tol);
+	}
 	/* Transforming threads, when there are cores to share. */
 	x.src_ll = to_ll;
 	x.ll[0] = x.ll[1] = INFINITY;
@@ -1001,8 +1085,8 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 			}
 			pthread_mutex_unlock(&x.mu);
 			if (!posted) {
-				tl_fit_items(ctx, to_ll, t->it, t->n, r->ll,
-				    &t->sink);
+				tl_fit_items(ctx, to_ll, ap, t->it, t->n,
+				    r->ll, &t->sink);
 				t->state = TL_DONE;
 			}
 			inflight++;
@@ -1016,8 +1100,8 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 			if (t->state == TL_POSTED && x.failed) {
 				t->state = TL_TAKEN;	/* do it here */
 				pthread_mutex_unlock(&x.mu);
-				tl_fit_items(ctx, to_ll, t->it, t->n, r->ll,
-				    &t->sink);
+				tl_fit_items(ctx, to_ll, ap, t->it, t->n,
+				    r->ll, &t->sink);
 				pthread_mutex_lock(&x.mu);
 				t->state = TL_DONE;
 				break;
@@ -1062,6 +1146,7 @@ join:
 		kcni_msg(ctx, KCN_MSG_WARNING, in->path, "%lld features "
 		    "skipped (each reported)", L->skipped);
 out:
+	kcni_approx_free(ap);
 	kcn_transform_free(to_ll);
 	kcn_reader_free(rd);
 	if (srs != NULL)

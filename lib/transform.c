@@ -11,6 +11,7 @@
  * --grid-check discard_missing" lists first.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,12 +269,181 @@ kcn_transform_free(struct kcn_transform *t)
 	free(t);
 }
 
-/* Transforms the points of one simple part (point, line or ring). */
+/*
+ * A transformation to lon/lat interpolated on a grid of square cells of
+ * side H (source units) from (X0, Y0), as GDAL's warper does for
+ * rasters: each cell's corners go through PROJ once, and the points in
+ * it are interpolated bilinearly from them.  A cell is used only when
+ * the interpolation misses PROJ by at most TOL degrees of longitude (TOL
+ * times the cosine of the latitude in degrees of latitude: the same
+ * distance on a conformal map) at the middle of its bottom and left sides
+ * and at its centre; PROJ does the points of any other.  The middles of
+ * the sides are needed: the error of a conformal map's real part at the
+ * centre cancels (its second derivatives along x and y are opposite).
+ */
+struct ap_cell {
+	int64_t key;		/* AP_EMPTY: a free slot */
+	int ok;			/* 0: the points go through PROJ */
+	double c[8];		/* lon, lat at (0,0), (1,0), (0,1), (1,1) */
+};
+
+#define AP_EMPTY INT64_MIN
+
+struct kcni_approx {
+	PJ *op;			/* borrowed */
+	double x0, y0, h, tol;
+	struct ap_cell *cell;	/* open addressing, a power of 2 long */
+	size_t cap, n;
+	struct ap_cell *last;	/* the cell of the last point */
+};
+
+struct kcni_approx *
+kcni_approx_new(PJ *op, const double ext[4], int cells, double tol)
+{
+	struct kcni_approx *a;
+	double h = fmax(ext[2] - ext[0], ext[3] - ext[1]) / cells;
+
+	if (!(h > 0) || !isfinite(h) || !(tol > 0) ||
+	    (a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->op = op;
+	a->x0 = ext[0], a->y0 = ext[1], a->h = h, a->tol = tol;
+	return a;
+}
+
+void
+kcni_approx_free(struct kcni_approx *a)
+{
+	if (a == NULL)
+		return;
+	free(a->cell);
+	free(a);
+}
+
+/* The slot of KEY in A's table: its cell, or the free slot for it. */
+static struct ap_cell *
+ap_slot(struct kcni_approx *a, int64_t key)
+{
+	size_t m = a->cap - 1, j = ((uint64_t)key * 0x9e3779b97f4a7c15u) >>
+	    20 & m;
+
+	while (a->cell[j].key != AP_EMPTY && a->cell[j].key != key)
+		j = (j + 1) & m;
+	return &a->cell[j];
+}
+
+/* Doubles A's table; -1 when out of memory. */
+static int
+ap_grow(struct kcni_approx *a)
+{
+	struct ap_cell *old = a->cell;
+	size_t ocap = a->cap, cap = ocap ? 2 * ocap : 1024;
+
+	if ((a->cell = malloc(cap * sizeof(*a->cell))) == NULL) {
+		a->cell = old;
+		return -1;
+	}
+	a->cap = cap;
+	for (size_t j = 0; j < cap; j++)
+		a->cell[j].key = AP_EMPTY;
+	for (size_t j = 0; j < ocap; j++)
+		if (old[j].key != AP_EMPTY)
+			*ap_slot(a, old[j].key) = old[j];
+	free(old);
+	a->last = NULL;
+	return 0;
+}
+
+/* Cell (I, J) of A, its corners projected and judged; NULL when out of
+   memory. */
+static struct ap_cell *
+ap_cell(struct kcni_approx *a, int64_t i, int64_t j)
+{
+	static const double u[7] = { 0, 1, 0, 1, 0.5, 0, 0.5 };
+	static const double v[7] = { 0, 0, 1, 1, 0, 0.5, 0.5 };
+	int64_t key = (int64_t)((uint64_t)i << 32 | (uint32_t)j);
+	struct ap_cell *c;
+	double x[7], y[7];
+
+	if (a->last != NULL && a->last->key == key)
+		return a->last;
+	if ((a->n + 1) * 2 > a->cap && ap_grow(a) != 0)
+		return NULL;
+	c = ap_slot(a, key);
+	a->last = c;
+	if (c->key == key)
+		return c;
+	c->key = key;
+	a->n++;
+	for (int k = 0; k < 7; k++) {
+		x[k] = a->x0 + ((double)i + u[k]) * a->h;
+		y[k] = a->y0 + ((double)j + v[k]) * a->h;
+	}
+	proj_trans_generic(a->op, PJ_FWD, x, sizeof(double), 7, y,
+	    sizeof(double), 7, NULL, 0, 0, NULL, 0, 0);
+	c->ok = 1;
+	for (int k = 0; k < 7 && c->ok; k++)
+		c->ok = isfinite(x[k]) && isfinite(y[k]);
+	for (int k = 0; k < 4; k++)
+		c->c[2 * k] = x[k], c->c[2 * k + 1] = y[k];
+	for (int k = 4; k < 7 && c->ok; k++) {
+		double s = u[k], t = v[k];
+		double lon = (1 - t) * ((1 - s) * x[0] + s * x[1]) +
+		    t * ((1 - s) * x[2] + s * x[3]);
+		double lat = (1 - t) * ((1 - s) * y[0] + s * y[1]) +
+		    t * ((1 - s) * y[2] + s * y[3]);
+
+		c->ok = fabs(lon - x[k]) <= a->tol && fabs(lat - y[k]) <=
+		    a->tol * cos(y[k] * (M_PI / 180));
+	}
+	return c;
+}
+
+/* Points X, Y [0..N) (every ST-th double) through A; -1 when out of
+   memory. */
+static int
+ap_trans(struct kcni_approx *a, double *x, double *y, size_t st, size_t n)
+{
+	for (size_t k = 0; k < n * st; k += st) {
+		double fi = (x[k] - a->x0) / a->h, fj = (y[k] - a->y0) / a->h;
+		double i, j, s, t;
+		struct ap_cell *c = NULL;
+
+		if (fabs(fi) < 1e9 && fabs(fj) < 1e9) {
+			i = floor(fi), j = floor(fj);
+			if ((c = ap_cell(a, (int64_t)i, (int64_t)j)) == NULL)
+				return -1;
+			s = fi - i, t = fj - j;
+		}
+		if (c == NULL || !c->ok) {
+			proj_trans_generic(a->op, PJ_FWD, x + k, 0, 1, y + k,
+			    0, 1, NULL, 0, 0, NULL, 0, 0);
+			continue;
+		}
+		x[k] = (1 - t) * ((1 - s) * c->c[0] + s * c->c[2]) +
+		    t * ((1 - s) * c->c[4] + s * c->c[6]);
+		y[k] = (1 - t) * ((1 - s) * c->c[1] + s * c->c[3]) +
+		    t * ((1 - s) * c->c[5] + s * c->c[7]);
+	}
+	return 0;
+}
+
+int
+kcni_approx_xy(struct kcni_approx *a, double *xy, size_t n)
+{
+	return ap_trans(a, xy, xy + 1, 2, n);
+}
+
+/*
+ * Transforms the points of one simple part (point, line or ring), through
+ * AP when it is not NULL (2D parts only).  A closed ring's last point is
+ * its first: PROJ does it once.
+ */
 static enum kcn_status
 tr_part(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir, const char *name,
-    OGRGeometryH g, int *first)
+    struct kcni_approx *ap, OGRGeometryH g, int *first)
 {
-	int n = OGR_G_GetPointCount(g), hasz = OGR_G_Is3D(g);
+	int n = OGR_G_GetPointCount(g), hasz = OGR_G_Is3D(g), m;
 	struct kcni_coords *b;
 
 	if (n <= 0)
@@ -282,10 +452,23 @@ tr_part(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir, const char *name,
 		return kcni_error(ctx, KCN_EOS, "transform", "out of memory");
 	OGR_G_GetPoints(g, b->x, sizeof(double), b->y, sizeof(double),
 	    hasz ? b->z : NULL, sizeof(double));
-	proj_errno_reset(op);
-	proj_trans_generic(op, dir, b->x, sizeof(double), (size_t)n,
-	    b->y, sizeof(double), (size_t)n, hasz ? b->z : NULL,
-	    sizeof(double), hasz ? (size_t)n : 0, NULL, 0, 0);
+	m = n > 2 && b->x[0] == b->x[n - 1] && b->y[0] == b->y[n - 1] &&
+	    (!hasz || b->z[0] == b->z[n - 1]) ? n - 1 : n;
+	if (ap != NULL && !hasz) {
+		if (ap_trans(ap, b->x, b->y, 1, (size_t)m) != 0)
+			return kcni_error(ctx, KCN_EOS, "transform",
+			    "out of memory");
+	} else {
+		proj_errno_reset(op);
+		proj_trans_generic(op, dir, b->x, sizeof(double), (size_t)m,
+		    b->y, sizeof(double), (size_t)m, hasz ? b->z : NULL,
+		    sizeof(double), hasz ? (size_t)m : 0, NULL, 0, 0);
+	}
+	if (m < n) {
+		b->x[n - 1] = b->x[0], b->y[n - 1] = b->y[0];
+		if (hasz)
+			b->z[n - 1] = b->z[0];
+	}
 	/* proj_trans_generic returns N even when points failed: each comes
 	   back infinite, and the error number may be reset by later ones. */
 	for (int i = 0; i < n; i++)
@@ -301,16 +484,16 @@ tr_part(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir, const char *name,
 
 static enum kcn_status
 tr_walk(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir, const char *name,
-    OGRGeometryH g, int *first)
+    struct kcni_approx *ap, OGRGeometryH g, int *first)
 {
 	int n = OGR_G_GetGeometryCount(g);
 	enum kcn_status st;
 
 	if (n == 0)
-		return tr_part(ctx, op, dir, name, g, first);
+		return tr_part(ctx, op, dir, name, ap, g, first);
 	for (int i = 0; i < n; i++)
-		if ((st = tr_walk(ctx, op, dir, name, OGR_G_GetGeometryRef(g,
-		    i), first)) != KCN_OK)
+		if ((st = tr_walk(ctx, op, dir, name, ap, OGR_G_GetGeometryRef(
+		    g, i), first)) != KCN_OK)
 			return st;
 	return KCN_OK;
 }
@@ -321,7 +504,18 @@ kcni_trans_geom(struct kcn_ctx *ctx, PJ *op, PJ_DIRECTION dir,
 {
 	int first = 0;
 
-	return g == NULL ? KCN_OK : tr_walk(ctx, op, dir, name, g, &first);
+	return g == NULL ? KCN_OK : tr_walk(ctx, op, dir, name, NULL, g,
+	    &first);
+}
+
+enum kcn_status
+kcni_approx_geom(struct kcn_ctx *ctx, struct kcni_approx *a,
+    const char *name, OGRGeometryH g)
+{
+	int first = 0;
+
+	return g == NULL ? KCN_OK : tr_walk(ctx, a->op, PJ_FWD, name, a, g,
+	    &first);
 }
 
 enum kcn_status

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check_kcn.h"
+#include "kcn_internal.h"
 
 static OGRSpatialReferenceH
 crs(const char *text)
@@ -128,6 +129,83 @@ START_TEST(outside_domain)
 }
 END_TEST
 
+/* Points X, Y [0..N) spread over EXT by a fixed pseudo-random walk. */
+static void
+spread(const double ext[4], double *x, double *y, int n)
+{
+	unsigned long long v = 12345;
+
+	for (int i = 0; i < n; i++) {
+		v = v * 6364136223846793005ull + 1442695040888963407ull;
+		x[i] = ext[0] + (ext[2] - ext[0]) * (double)(v >> 11) * 0x1p-53;
+		v = v * 6364136223846793005ull + 1442695040888963407ull;
+		y[i] = ext[1] + (ext[3] - ext[1]) * (double)(v >> 11) * 0x1p-53;
+	}
+}
+
+/*
+ * UTM to lon/lat interpolated on a grid: within its tolerance of PROJ
+ * over a city and beyond its extent; with a tolerance nothing meets,
+ * PROJ's own numbers.  A closed ring stays closed.
+ */
+START_TEST(approx_within_tolerance)
+{
+	struct kcn_transform *t = make("EPSG:32652", "EPSG:4326", NULL, 0);
+	double ext[4] = { 300000, 4140000, 330000, 4170000 };
+	double wide[4] = { 280000, 4120000, 350000, 4190000 };
+	double tol = 360 / 65536.0 / 256 / 1000, worst = 0;
+	enum { N = 20000 };
+	static double x[N], y[N];
+	struct kcni_approx *a;
+	OGRGeometryH g, h, r;
+
+	ck_assert_ptr_nonnull(t);
+	spread(wide, x, y, N);
+	for (int pass = 0; pass < 2; pass++) {
+		a = kcni_approx_new(kcni_transform_pj(t), ext, 256,
+		    pass ? 1e-300 : tol);
+		ck_assert_ptr_nonnull(a);
+		g = OGR_G_CreateGeometry(wkbLineString);
+		h = OGR_G_CreateGeometry(wkbLineString);
+		OGR_G_SetPoints(g, N, x, sizeof(double), y, sizeof(double),
+		    NULL, 0);
+		OGR_G_SetPoints(h, N, x, sizeof(double), y, sizeof(double),
+		    NULL, 0);
+		ck_assert_int_eq(kcni_approx_geom(kt_ctx, a, "UTM", g), KCN_OK);
+		ck_assert_int_eq(kcn_transform_geom(kt_ctx, t, h), KCN_OK);
+		for (int i = 0; i < N; i++) {
+			double dx = fabs(OGR_G_GetX(g, i) - OGR_G_GetX(h, i));
+			double dy = fabs(OGR_G_GetY(g, i) - OGR_G_GetY(h, i));
+
+			if (pass) {
+				ck_assert(dx == 0 && dy == 0);
+				continue;
+			}
+			ck_assert_double_le(dx, tol);
+			ck_assert_double_le(dy, tol);
+			worst = fmax(worst, fmax(dx, dy));
+		}
+		OGR_G_DestroyGeometry(g);
+		OGR_G_DestroyGeometry(h);
+		kcni_approx_free(a);
+	}
+	/* Interpolated, not PROJ's: the test would pass with PROJ alone
+	   otherwise. */
+	ck_assert_double_gt(worst, 0);
+	a = kcni_approx_new(kcni_transform_pj(t), ext, 256, tol);
+	OGR_G_CreateFromWkt((char *[]){ "POLYGON ((310000.3 4150000.7,"
+	    "310011 4150002,310010 4150013,310000.3 4150000.7))" }, NULL, &g);
+	ck_assert_int_eq(kcni_approx_geom(kt_ctx, a, "UTM", g), KCN_OK);
+	r = OGR_G_GetGeometryRef(g, 0);
+	ck_assert_double_eq(OGR_G_GetX(r, 0), OGR_G_GetX(r, 3));
+	ck_assert_double_eq(OGR_G_GetY(r, 0), OGR_G_GetY(r, 3));
+	ck_assert_double_gt(OGR_G_GetX(r, 0), 126);
+	OGR_G_DestroyGeometry(g);
+	kcni_approx_free(a);
+	kcn_transform_free(t);
+}
+END_TEST
+
 /* Unknown CRS strings: the closest is suggested. */
 START_TEST(closest_crs)
 {
@@ -150,6 +228,7 @@ transform_suite(void)
 	tcase_add_test(tc, ballpark_refused);
 	tcase_add_test(tc, missing_grid_named);
 	tcase_add_test(tc, outside_domain);
+	tcase_add_test(tc, approx_within_tolerance);
 	tcase_add_test(tc, closest_crs);
 	suite_add_tcase(s, tc);
 	return s;
