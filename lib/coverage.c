@@ -53,6 +53,7 @@
 
 #include "kcn_internal.h"
 
+#define COV_TMAX 64		/* threads at most */
 #define COV_KMAX 12		/* pieces a cell merges without quartering */
 #define COV_DEPTH 5		/* quarterings at most */
 #define COV_FULL (1 - 1e-12)	/* area share taken as the whole */
@@ -137,6 +138,29 @@ struct cov_raster {
    circles of service. */
 enum cov_kind { COV_POINTS, COV_LINES, COV_POPAREAS, COV_AREAS, COV_CIRCLES };
 
+/*
+ * A thread's prepared geometries of the cells' pieces, by piece, built
+ * when a point is first tested against one: a prepared geometry answers
+ * a point in a few steps of its index, where GEOSIntersects_r builds a
+ * graph every time; GEOS's prepared geometries build their indexes
+ * lazily, so each thread has its own.
+ */
+struct cov_pcache {
+	const struct cov_piece **key;
+	const GEOSPreparedGeometry **pg;
+	size_t n, cap;
+};
+
+/* A batch of features of a stream: their geometries, values (of
+   --pop-field), contributions, and the service areas made of them. */
+struct cov_batch {
+	OGRGeometryH *g;
+	double *val;
+	struct cov_adds *add;
+	struct cov_part *part;
+	size_t n;
+};
+
 struct cov_run {
 	struct kcn_ctx *ctx;
 	const struct kcn_coverage_opts *o;
@@ -164,15 +188,13 @@ struct cov_run {
 	struct kcn_transform *to_ll;	/* analysis CRS to lon/lat */
 	struct geod_geodesic geod;
 	int threads;
+	struct cov_pcache pc[COV_TMAX];	/* one a thread */
 	/* the current stream of points, lines or areas */
 	enum cov_kind kind;
 	int which;		/* its points or lines index */
 	int popfield;
 	struct kcn_transform *ftr;
-	OGRGeometryH *batch;
-	double *bval;
-	struct cov_adds *badd;
-	struct cov_part *bpart;	/* service areas made from the batch */
+	struct cov_batch bs[2], *b;	/* b: the batch being measured */
 	struct cov_part **dst;	/* ... appended here */
 	size_t *ndst, dcap;
 	double radius;		/* of COV_CIRCLES */
@@ -197,6 +219,7 @@ struct cov_worker {
 	struct cov_run *r;
 	struct kcn_ctx *ctx;
 	GEOSContextHandle_t h;
+	struct cov_pcache *pc;	/* the run's, of this thread */
 	struct kcn_transform *ras, *ll, *ftr;
 	GEOSGeometry *unit;	/* a circle of radius 1 at 0, 0 */
 	double ux[COV_UNIT_MAX], uy[COV_UNIT_MAX];	/* its ring */
@@ -831,6 +854,101 @@ cov_circle_holds(const struct cov_worker *w, const struct cov_part *p,
 	return 1;
 }
 
+/*
+ * Whether circle P surely misses rectangle E: in the unit circle's frame
+ * the rectangle is a parallelogram, and the circle misses it when the
+ * centre is outside and more than 1 from each of its sides (the drawn
+ * circle is inscribed in the unit one).
+ */
+static int
+cov_circle_misses(const struct cov_part *p, const double *e)
+{
+	const double *a = p->a;
+	double det = a[2] * a[5] - a[3] * a[4], u[4], v[4];
+	int inside = 1;
+
+	if (p->g != NULL || det == 0)
+		return 0;
+	for (int c = 0; c < 4; c++) {
+		/* Corners in turn round the rectangle. */
+		double dx = e[c == 1 || c == 2 ? 2 : 0] - a[0];
+		double dy = e[c >= 2 ? 3 : 1] - a[1];
+
+		u[c] = (a[5] * dx - a[4] * dy) / det;
+		v[c] = (a[2] * dy - a[3] * dx) / det;
+	}
+	for (int c = 0; c < 4; c++) {
+		double x0 = u[c], y0 = v[c], ex = u[(c + 1) % 4] - x0;
+		double ey = v[(c + 1) % 4] - y0, l2 = ex * ex + ey * ey, f, dx, dy;
+
+		if ((ex * -y0 - ey * -x0) * (det > 0 ? 1 : -1) < 0)
+			inside = 0;
+		f = l2 > 0 ? fmin(1, fmax(0, -(x0 * ex + y0 * ey) / l2)) : 0;
+		dx = x0 + f * ex, dy = y0 + f * ey;
+		if (dx * dx + dy * dy <= 1 + 1e-9)
+			return 0;
+	}
+	return !inside;
+}
+
+/*
+ * The cover of rectangle E by the N circles P, as cov_cover, without
+ * drawing a circle until it must be: a rectangle two circles hold is
+ * covered twice at once; one that more than COV_KMAX circles reach is
+ * quartered (to COV_DEPTH) before anything is drawn; then the circles
+ * that reach it are drawn and cut.
+ */
+static void
+cov_cover_circles(struct cov_worker *w, const double *e,
+    struct cov_part **p, size_t n, int depth, double grid,
+    struct cov_list *u, struct cov_list *t, int key, int *bad)
+{
+	GEOSContextHandle_t h = w->h;
+	struct cov_part **in;
+	GEOSGeometry **cand;
+	size_t k = 0;
+	int holds = 0;
+
+	if ((in = malloc((n + 1) * sizeof(*in))) == NULL) {
+		*bad = 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i]->e[0] <= e[2] && p[i]->e[2] >= e[0] &&
+		    p[i]->e[1] <= e[3] && p[i]->e[3] >= e[1] &&
+		    !cov_circle_misses(p[i], e))
+			in[k++] = p[i];
+	for (size_t i = 0; i < k && holds < 2; i++)
+		holds += cov_circle_holds(w, in[i], e);
+	if (holds >= 2) {
+		cov_push(h, u, cov_rect(h, e), e, key);
+		cov_push(h, t, cov_rect(h, e), e, key);
+	} else if (k > COV_KMAX && depth < COV_DEPTH) {
+		double mx = (e[0] + e[2]) / 2, my = (e[1] + e[3]) / 2;
+		double q[4][4] = { { e[0], e[1], mx, my }, { mx, e[1], e[2],
+		    my }, { e[0], my, mx, e[3] }, { mx, my, e[2], e[3] } };
+
+		for (int i = 0; i < 4 && !*bad; i++)
+			cov_cover_circles(w, q[i], in, k, depth + 1, grid, u, t,
+			    key, bad);
+	} else if (k > 0 && (cand = calloc(k, sizeof(*cand))) == NULL)
+		*bad = 1;
+	else if (k > 0) {
+		for (size_t i = 0; i < k && !*bad; i++)
+			*bad = (cand[i] = GEOSGeom_transformXY_r(h, w->unit,
+			    cov_affine_xy, (void *)in[i]->a)) == NULL;
+		if (!*bad)
+			cov_cover(h, e, cand, k, depth, grid, u, t, key, bad);
+		for (size_t i = 0; i < k; i++)
+			if (cand[i] != NULL)
+				GEOSGeom_destroy_r(h, cand[i]);
+		free(cand);
+	}
+	free(in);
+	if (u->oom || t->oom)
+		*bad = 1;
+}
+
 static void
 cov_list_free(GEOSContextHandle_t h, struct cov_piece *p, size_t n)
 {
@@ -874,34 +992,34 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 		goto out;
 	for (int s = 0; s < r->nset && !bad; s++) {
 		struct cov_set *set = &r->set[s];
-		GEOSGeometry **cand;
+		struct cov_part **parts = NULL;
+		GEOSGeometry **cand = NULL;
+		int circles = 1;
 
 		if (set->n == 0)
 			continue;
 		cov_query(h, set->tree, e, &hs);
 		if (hs.oom || (cand = malloc((hs.n + 1) *
-		    sizeof(*cand))) == NULL) {
+		    sizeof(*cand))) == NULL || (parts = malloc((hs.n + 1) *
+		    sizeof(*parts))) == NULL) {
+			free(cand);
 			bad = 1;
 			break;
 		}
-		/* Where circles are dense, two of them hold most cells:
-		   covered twice at once, nothing drawn. */
-		{
-			int holds = 0;
-
-			for (size_t i = 0; i < hs.n && holds < 2; i++)
-				holds += cov_circle_holds(w,
-				    set->parts[hs.i[i]], e);
-			if (holds == 2) {
-				cov_push(h, &u, cov_rect(h, e), e, s);
-				cov_push(h, &t, cov_rect(h, e), e, s);
-				free(cand);
-				continue;
-			}
+		for (size_t i = 0; i < hs.n; i++) {
+			parts[i] = set->parts[hs.i[i]];
+			circles &= parts[i]->g == NULL;
 		}
-		/* Circles drawn for the cell, then dropped. */
+		/* Circles only: drawn where they must be. */
+		if (circles) {
+			cov_cover_circles(w, e, parts, hs.n, 0, grid, &u, &t, s,
+			    &bad);
+			free(parts);
+			free(cand);
+			continue;
+		}
 		for (size_t i = 0; i < hs.n && !bad; i++) {
-			const struct cov_part *p = set->parts[hs.i[i]];
+			const struct cov_part *p = parts[i];
 
 			cand[i] = p->g != NULL ? p->g : GEOSGeom_transformXY_r(h,
 			    w->unit, cov_affine_xy, (void *)p->a);
@@ -910,8 +1028,9 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 		if (!bad)
 			cov_cover(h, e, cand, hs.n, 0, grid, &u, &t, s, &bad);
 		for (size_t i = 0; i < hs.n; i++)
-			if (set->parts[hs.i[i]]->g == NULL && cand[i] != NULL)
+			if (parts[i]->g == NULL && cand[i] != NULL)
 				GEOSGeom_destroy_r(h, cand[i]);
+		free(parts);
 		free(cand);
 	}
 	for (size_t i = 0; i < zl.n && !bad; i++) {
@@ -997,13 +1116,83 @@ cov_amount(struct cov_worker *w, const GEOSGeometry *g, double whole,
 	return whole > 0 ? cov_area(w->h, g) / whole : 0;
 }
 
+/* The slot of piece P in cache C: its own, or the free one for it. */
+static size_t
+cov_pslot(const struct cov_pcache *c, const struct cov_piece *p)
+{
+	size_t m = c->cap - 1;
+	size_t j = (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15u >> 20) &
+	    m;
+
+	while (c->key[j] != NULL && c->key[j] != p)
+		j = (j + 1) & m;
+	return j;
+}
+
+/* W's prepared geometry of piece P; NULL when out of memory. */
+static const GEOSPreparedGeometry *
+cov_prepared(struct cov_worker *w, const struct cov_piece *p)
+{
+	struct cov_pcache *c = w->pc;
+	size_t j;
+
+	if (c == NULL)
+		return NULL;
+	if ((c->n + 1) * 2 > c->cap) {
+		struct cov_pcache g = { NULL, NULL, 0, c->cap ? 2 * c->cap :
+		    1024 };
+
+		g.key = calloc(g.cap, sizeof(*g.key));
+		g.pg = calloc(g.cap, sizeof(*g.pg));
+		if (g.key == NULL || g.pg == NULL) {
+			free(g.key);
+			free(g.pg);
+			return NULL;
+		}
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->key[i] != NULL) {
+				j = cov_pslot(&g, c->key[i]);
+				g.key[j] = c->key[i], g.pg[j] = c->pg[i];
+			}
+		g.n = c->n;
+		free(c->key);
+		free(c->pg);
+		*c = g;
+	}
+	j = cov_pslot(c, p);
+	if (c->key[j] == NULL) {
+		if ((c->pg[j] = GEOSPrepare_r(w->h, p->g)) == NULL)
+			return NULL;
+		c->key[j] = p;
+		c->n++;
+	}
+	return c->pg[j];
+}
+
+static void
+cov_pcache_free(GEOSContextHandle_t h, struct cov_pcache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->key[i] != NULL)
+			GEOSPreparedGeom_destroy_r(h, c->pg[i]);
+	free(c->key);
+	free(c->pg);
+	memset(c, 0, sizeof(*c));
+}
+
 static int
-cov_in_piece(GEOSContextHandle_t h, const struct cov_piece *p,
+cov_in_piece(struct cov_worker *w, const struct cov_piece *p,
     const GEOSGeometry *pt, double x, double y)
 {
+	const GEOSPreparedGeometry *pg;
+
 	if (x < p->x0 || x > p->x1 || y < p->y0 || y > p->y1)
 		return 0;
-	return p->rect || GEOSIntersects_r(h, p->g, pt) == 1;
+	if (p->rect)
+		return 1;
+	pg = cov_prepared(w, p);
+	return (pg != NULL ? GEOSPreparedIntersects_r(w->h, pg, pt) :
+	    GEOSIntersects_r(w->h, p->g, pt)) == 1;
 }
 
 /*
@@ -1016,7 +1205,6 @@ cov_measure_point(struct cov_worker *w, const GEOSGeometry *g, double x,
     double y, int col, int cov, struct cov_adds *ad)
 {
 	struct cov_run *r = w->r;
-	GEOSContextHandle_t h = w->h;
 	double pad = r->s * 1e-9;
 	int ix0 = (int)fmax(0, floor((x - pad - r->gx) / r->s));
 	int iy0 = (int)fmax(0, floor((y - pad - r->gy) / r->s));
@@ -1034,14 +1222,14 @@ cov_measure_point(struct cov_worker *w, const GEOSGeometry *g, double x,
 
 				for (int k = 0; k < nzone && !seen; k++)
 					seen = zone[k] == z;
-				if (!seen && nzone < 64 && cov_in_piece(h,
+				if (!seen && nzone < 64 && cov_in_piece(w,
 				    &c->z[i], g, x, y))
 					zone[nzone++] = z;
 			}
 			for (size_t i = 0; i < c->nu && nzone > 0; i++) {
 				int s = c->u[i].key;
 
-				if (!hit[s] && cov_in_piece(h, &c->u[i], g, x,
+				if (!hit[s] && cov_in_piece(w, &c->u[i], g, x,
 				    y))
 					hit[s] = 1;
 			}
@@ -1253,8 +1441,8 @@ cov_do_area(struct cov_worker *w, size_t job)
 {
 	struct cov_run *r = w->r;
 	GEOSContextHandle_t h = w->h;
-	OGRGeometryH og = r->batch[job];
-	struct cov_part *out = &r->bpart[job];
+	OGRGeometryH og = r->b->g[job];
+	struct cov_part *out = &r->b->part[job];
 	GEOSGeometry *g, *v, **c;
 	int n;
 
@@ -1340,7 +1528,7 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 {
 	struct cov_run *r = w->r;
 	GEOSContextHandle_t h = w->h;
-	OGRGeometryH og = r->batch[job];
+	OGRGeometryH og = r->b->g[job];
 	GEOSGeometry *g, *v;
 	enum kcn_status st;
 	int bad = 0, centroid;
@@ -1397,12 +1585,13 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 			for (int i = 0; i < GEOSGetNumGeometries_r(h, g); i++)
 				cov_measure(w, (GEOSGeometry *)
 				    GEOSGetGeometryN_r(h, g, i),
-				    r->bval[job], &r->badd[job], &bad);
+				    r->b->val[job], &r->b->add[job], &bad);
 		} else
-			cov_measure(w, g, r->bval[job], &r->badd[job], &bad);
+			cov_measure(w, g, r->b->val[job], &r->b->add[job],
+			    &bad);
 	}
 	GEOSGeom_destroy_r(h, g);
-	if (bad || r->badd[job].oom)
+	if (bad || r->b->add[job].oom)
 		return kcni_error(w->ctx, KCN_EDATA, "coverage", "GEOS cannot "
 		    "measure it: %s", kcni_geos_msg(w->ctx));
 	return KCN_OK;
@@ -1412,6 +1601,7 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 
 struct cov_par {
 	struct cov_run *r;
+	atomic_int slot;	/* the next thread's cache */
 	int (*fn)(struct cov_worker *, size_t, struct cov_adds *);
 	size_t n;
 	atomic_size_t next;
@@ -1422,6 +1612,8 @@ struct cov_par {
 	char where[256], what[1024];
 	pthread_mutex_t mu;
 	const char *label;
+	pthread_t tid[COV_TMAX];
+	int nt;
 };
 
 static int
@@ -1524,6 +1716,7 @@ cov_par_thread(void *arg)
 	struct cov_worker w;
 
 	if (ctx == NULL || cov_worker_init(&w, p->r, ctx) != 0) {
+		w.pc = NULL;
 		pthread_mutex_lock(&p->mu);
 		if (p->st == KCN_OK) {
 			p->st = KCN_EOS;
@@ -1539,6 +1732,7 @@ cov_par_thread(void *arg)
 		}
 		return NULL;
 	}
+	w.pc = &p->r->pc[atomic_fetch_add(&p->slot, 1)];
 	cov_par_loop(p, &w, 0);
 	cov_worker_fini(&w);
 	kcn_ctx_free(ctx);
@@ -1546,37 +1740,58 @@ cov_par_thread(void *arg)
 }
 
 /*
- * Runs FN on jobs 0..N-1 on the run's threads (the calling one among
- * them, with worker W), each job's contributions into ADDS[job].
- * A job that returns KCN_REJECTED (one feature) is marked in its ADDS,
- * with its message, for the caller to report; any other failure stops
- * the jobs, and the first by job order is returned.
+ * Starts FN on jobs 0..N-1 on the run's threads but the calling one, each
+ * job's contributions into ADDS[job], for cov_par_finish.
  */
+static void
+cov_par_start(struct cov_par *p, struct cov_run *r,
+    int (*fn)(struct cov_worker *, size_t, struct cov_adds *), size_t n,
+    struct cov_adds *adds, const char *label)
+{
+	memset(p, 0, sizeof(*p));
+	p->r = r, p->fn = fn, p->n = n, p->adds = adds, p->label = label;
+	atomic_init(&p->next, 0);
+	atomic_init(&p->stop, 0);
+	atomic_init(&p->slot, 1);	/* 0 is the calling thread's */
+	pthread_mutex_init(&p->mu, NULL);
+	for (int i = 1; i < r->threads && i < COV_TMAX && n > 1; i++)
+		if (pthread_create(&p->tid[p->nt], NULL, cov_par_thread, p) ==
+		    0)
+			p->nt++;
+}
+
+/*
+ * The calling thread (with worker W) joins the jobs started by
+ * cov_par_start until they are done.  A job that returns KCN_REJECTED
+ * (one feature) is marked in its ADDS, with its message, for the caller
+ * to report; any other failure stops the jobs, and the first by job
+ * order is returned.
+ */
+static enum kcn_status
+cov_par_finish(struct cov_par *p, struct cov_worker *w)
+{
+	cov_par_loop(p, w, 1);
+	for (int i = 0; i < p->nt; i++)
+		pthread_join(p->tid[i], NULL);
+	pthread_mutex_destroy(&p->mu);
+	if (p->label != NULL)
+		kcni_progress(p->r->ctx, p->label, (double)p->n, (double)p->n,
+		    1);
+	if (p->st != KCN_OK)
+		kcni_error(p->r->ctx, p->st, p->where, "%s", p->what);
+	return p->st;
+}
+
+/* cov_par_start and cov_par_finish at once. */
 static enum kcn_status
 cov_parallel(struct cov_run *r, struct cov_worker *w,
     int (*fn)(struct cov_worker *, size_t, struct cov_adds *), size_t n,
     struct cov_adds *adds, const char *label)
 {
-	struct cov_par p = { .r = r, .fn = fn, .n = n, .adds = adds,
-	    .label = label };
-	pthread_t tid[64];
-	int nt = 0;
+	struct cov_par p;
 
-	atomic_init(&p.next, 0);
-	atomic_init(&p.stop, 0);
-	pthread_mutex_init(&p.mu, NULL);
-	for (int i = 1; i < r->threads && i < 64 && n > 1; i++)
-		if (pthread_create(&tid[nt], NULL, cov_par_thread, &p) == 0)
-			nt++;
-	cov_par_loop(&p, w, 1);
-	for (int i = 0; i < nt; i++)
-		pthread_join(tid[i], NULL);
-	pthread_mutex_destroy(&p.mu);
-	if (label != NULL)
-		kcni_progress(r->ctx, label, (double)n, (double)n, 1);
-	if (p.st != KCN_OK)
-		kcni_error(r->ctx, p.st, p.where, "%s", p.what);
-	return p.st;
+	cov_par_start(&p, r, fn, n, adds, label);
+	return cov_par_finish(&p, w);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -2293,7 +2508,7 @@ cov_keep(struct cov_run *r, size_t n)
 	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
 
 	for (size_t i = 0; i < n; i++) {
-		struct cov_part *p = &r->bpart[i];
+		struct cov_part *p = &r->b->part[i];
 
 		if (p->g == NULL && !p->circle)
 			continue;
@@ -2344,6 +2559,57 @@ cov_unfit(enum cov_kind kind, int dim)
  * (COV_AREAS, COV_CIRCLES: into the run's destination).  LABEL names
  * the layer in messages.
  */
+/*
+ * Reads up to COV_BATCH features of RD into B for KIND, their --pop-field FLD (or -1); one unfit for KIND is marked
+ * rejected with the reason, but for a feature without an area among
+ * service areas, only counted.  *EOF is set at the end.
+ */
+static enum kcn_status
+cov_read_batch(struct cov_run *r, struct kcn_reader *rd, enum cov_kind kind,
+    int fld, struct cov_batch *b, int *eof)
+{
+	b->n = 0;
+	while (b->n < COV_BATCH) {
+		OGRFeatureH f;
+		enum kcn_status rst = kcn_reader_next(r->ctx, rd, &f);
+		const char *why;
+		OGRGeometryH g;
+		size_t n = b->n;
+		int dim;
+
+		if (rst != KCN_OK)
+			return rst;
+		if (f == NULL) {
+			*eof = 1;
+			break;
+		}
+		g = OGR_F_StealGeometry(f);
+		dim = g != NULL && !OGR_G_IsEmpty(g) ? OGR_G_GetDimension(g) :
+		    -1;
+		b->val[n] = fld >= 0 ? OGR_F_GetFieldAsDouble(f, fld) : 0;
+		if (fld >= 0 && (!OGR_F_IsFieldSetAndNotNull(f, fld) ||
+		    !isfinite(b->val[n]) || b->val[n] < 0))
+			dim = -2;
+		OGR_F_Destroy(f);
+		if ((why = cov_unfit(kind, dim)) != NULL) {
+			/* A label or a line among service areas, as
+			   kcn-overlay: counted, not an error. */
+			if (kind == COV_AREAS && dim >= 0)
+				r->nonarea++;
+			else if ((b->add[n].msg = strdup(why)) == NULL)
+				return kcni_error(r->ctx, KCN_EOS, "coverage",
+				    "out of memory");
+			else
+				b->add[n].rejected = 1;
+			if (g != NULL)
+				OGR_G_DestroyGeometry(g);
+			g = NULL;
+		}
+		b->g[b->n++] = g;
+	}
+	return KCN_OK;
+}
+
 static enum kcn_status
 cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
     int which, const char *path, const char *label, const char *popfield,
@@ -2352,7 +2618,6 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 	struct kcn_ctx *ctx = r->ctx;
 	OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(
 	    kcn_reader_layer(rd)));
-	OGRFeatureH f;
 	int fld = -1, eof = 0;
 	long long first = 1;
 	double t0 = kcni_now();
@@ -2373,91 +2638,70 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 	r->which = which;
 	r->ftr = tr;
 	r->nonarea = 0;
-	if (r->batch == NULL && ((r->batch = calloc(COV_BATCH,
-	    sizeof(*r->batch))) == NULL || (r->bval = calloc(COV_BATCH,
-	    sizeof(*r->bval))) == NULL || (r->badd = calloc(COV_BATCH,
-	    sizeof(*r->badd))) == NULL || (r->bpart = calloc(COV_BATCH,
-	    sizeof(*r->bpart))) == NULL))
-		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EOS,
-		    label, "out of memory"));
+	for (int k = 0; k < 2; k++) {
+		struct cov_batch *b = &r->bs[k];
+
+		if (b->g == NULL && ((b->g = calloc(COV_BATCH,
+		    sizeof(*b->g))) == NULL || (b->val = calloc(COV_BATCH,
+		    sizeof(*b->val))) == NULL || (b->add = calloc(COV_BATCH,
+		    sizeof(*b->add))) == NULL || (b->part = calloc(COV_BATCH,
+		    sizeof(*b->part))) == NULL))
+			return cov_close(r, src, rd, tr, kcni_error(ctx,
+			    KCN_EOS, label, "out of memory"));
+	}
 	/* The calling thread's worker gets this layer's operation too. */
 	if (tr != NULL && (w->ftr = kcn_transform_clone(ctx, tr)) == NULL)
 		return cov_close(r, src, rd, tr, kcn_ctx_status(ctx));
-	while (st == KCN_OK && !eof) {
-		size_t n = 0;
+	/* Each batch is measured by the other threads while the calling
+	   one reads the next, then joins them. */
+	r->b = &r->bs[0];
+	st = cov_read_batch(r, rd, kind, fld, r->b, &eof);
+	while (st == KCN_OK && r->b->n > 0) {
+		struct cov_batch *next = r->b == &r->bs[0] ? &r->bs[1] :
+		    &r->bs[0];
+		struct cov_par p;
+		enum kcn_status rst = KCN_OK, pst;
 
-		while (n < COV_BATCH) {
-			enum kcn_status rst = kcn_reader_next(ctx, rd, &f);
-			const char *why;
-			OGRGeometryH g;
-			int dim;
+		next->n = 0;
+		cov_par_start(&p, r, cov_do_feature, r->b->n, r->b->add, NULL);
+		if (!eof)
+			rst = cov_read_batch(r, rd, kind, fld, next, &eof);
+		pst = cov_par_finish(&p, w);
+		st = pst != KCN_OK ? pst : rst;
+		for (size_t i = 0; i < r->b->n; i++) {
+			struct cov_adds *a = &r->b->add[i];
 
-			if (rst != KCN_OK) {
-				st = rst;
-				break;
-			}
-			if (f == NULL) {
-				eof = 1;
-				break;
-			}
-			g = OGR_F_StealGeometry(f);
-			dim = g != NULL && !OGR_G_IsEmpty(g) ?
-			    OGR_G_GetDimension(g) : -1;
-			r->bval[n] = fld >= 0 ? OGR_F_GetFieldAsDouble(f, fld) :
-			    0;
-			if (fld >= 0 && (!OGR_F_IsFieldSetAndNotNull(f, fld) ||
-			    !isfinite(r->bval[n]) || r->bval[n] < 0))
-				dim = -2;
-			OGR_F_Destroy(f);
-			if ((why = cov_unfit(kind, dim)) != NULL) {
-				/* A label or a line among service areas,
-				   as kcn-overlay: counted, not an error. */
-				if (kind == COV_AREAS && dim >= 0)
-					r->nonarea++;
-				else {
-					kcni_msg(ctx, KCN_MSG_WARNING, label,
-					    "feature %lld left out: %s", first +
-					    (long long)n, why);
-					r->skipped++;
-				}
-				if (g != NULL)
-					OGR_G_DestroyGeometry(g);
-				g = NULL;
-			}
-			r->batch[n++] = g;
-		}
-		if (st == KCN_OK && n > 0)
-			st = cov_parallel(r, w, cov_do_feature, n, r->badd,
-			    NULL);
-		for (size_t i = 0; i < n; i++) {
-			if (r->badd[i].rejected) {
+			if (a->rejected) {
 				kcni_msg(ctx, KCN_MSG_WARNING, label, "feature "
 				    "%lld left out: %s", first + (long long)i,
-				    r->badd[i].msg);
+				    a->msg);
 				r->skipped++;
 			}
 			if (st == KCN_OK)
-				st = cov_sum(r, &r->badd[i]);
-			r->badd[i].n = 0;
-			r->badd[i].rejected = 0;
-			free(r->badd[i].msg);
-			r->badd[i].msg = NULL;
-			if (r->batch[i] != NULL)
-				OGR_G_DestroyGeometry(r->batch[i]);
-			r->batch[i] = NULL;
+				st = cov_sum(r, a);
+			a->n = 0;
+			a->rejected = 0;
+			free(a->msg);
+			a->msg = NULL;
+			if (r->b->g[i] != NULL)
+				OGR_G_DestroyGeometry(r->b->g[i]);
+			r->b->g[i] = NULL;
 		}
 		if (kind == COV_AREAS || kind == COV_CIRCLES) {
 			if (st == KCN_OK)
-				st = cov_keep(r, n);
-			for (size_t i = 0; i < n; i++) {
-				if (r->bpart[i].g != NULL)
+				st = cov_keep(r, r->b->n);
+			for (size_t i = 0; i < r->b->n; i++) {
+				if (r->b->part[i].g != NULL)
 					GEOSGeom_destroy_r(kcn_ctx_geos(ctx),
-					    r->bpart[i].g);
-				memset(&r->bpart[i], 0, sizeof(r->bpart[i]));
+					    r->b->part[i].g);
+				memset(&r->b->part[i], 0,
+				    sizeof(r->b->part[i]));
 			}
 		}
-		first += (long long)n;
+		first += (long long)r->b->n;
+		r->b->n = 0;
 		kcni_progress(ctx, label, (double)first - 1, 0, 0);
+		r->b = next;
 	}
 	kcni_progress(ctx, label, (double)first - 1, 0, 1);
 	kcn_transform_free(w->ftr);
@@ -3110,6 +3354,8 @@ cov_free(struct cov_run *r)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(r->ctx);
 
+	for (int i = 0; i < COV_TMAX; i++)
+		cov_pcache_free(h, &r->pc[i]);
 	if (r->cell != NULL)
 		for (size_t i = 0; i < (size_t)r->nx * r->ny; i++) {
 			cov_list_free(h, r->cell[i].z, r->cell[i].nz);
@@ -3157,17 +3403,24 @@ cov_free(struct cov_run *r)
 	free(r->ras.sk);
 	kcn_transform_free(r->ras.tr);
 	kcn_transform_free(r->to_ll);
-	free(r->batch);
-	free(r->bval);
-	for (size_t i = 0; r->badd != NULL && i < COV_BATCH; i++) {
-		free(r->badd[i].a);
-		free(r->badd[i].msg);
+	for (int k = 0; k < 2; k++) {
+		struct cov_batch *b = &r->bs[k];
+
+		for (size_t i = 0; b->g != NULL && i < COV_BATCH; i++)
+			if (b->g[i] != NULL)
+				OGR_G_DestroyGeometry(b->g[i]);
+		free(b->g);
+		free(b->val);
+		for (size_t i = 0; b->add != NULL && i < COV_BATCH; i++) {
+			free(b->add[i].a);
+			free(b->add[i].msg);
+		}
+		free(b->add);
+		for (size_t i = 0; b->part != NULL && i < COV_BATCH; i++)
+			if (b->part[i].g != NULL)
+				GEOSGeom_destroy_r(h, b->part[i].g);
+		free(b->part);
 	}
-	free(r->badd);
-	for (size_t i = 0; r->bpart != NULL && i < COV_BATCH; i++)
-		if (r->bpart[i].g != NULL)
-			GEOSGeom_destroy_r(h, r->bpart[i].g);
-	free(r->bpart);
 	free(r->laea_def);
 	if (r->laea != NULL)
 		OSRRelease(r->laea);
@@ -3269,6 +3522,7 @@ kcn_coverage_run(struct kcn_ctx *ctx, const struct kcn_coverage_opts *o,
 		st = kcni_error(ctx, KCN_EOS, "coverage", "out of memory");
 		goto out;
 	}
+	w.pc = &r.pc[0];
 	for (int c = 0; c < nc && st == KCN_OK; c++)
 		st = cov_layer_areas(&r, &w, &o->cats[c], &r.cat[c],
 		    &r.ncat[c]);
