@@ -1180,6 +1180,30 @@ cov_pcache_free(GEOSContextHandle_t h, struct cov_pcache *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * cov_within for the streams after the cells, whose pieces stay: a piece
+ * that holds G whole, or does not meet it, is told by its prepared
+ * geometry, without an overlay.
+ */
+static GEOSGeometry *
+cov_within_prep(struct cov_worker *w, GEOSGeometry *g, int dim,
+    const struct cov_piece *p, double grid, int *own, int *bad)
+{
+	const GEOSPreparedGeometry *pg;
+	double e[4];
+
+	if (!p->rect && (cov_env(w->h, g, e), e[0] >= p->x0 && e[1] >= p->y0 &&
+	    e[2] <= p->x1 && e[3] <= p->y1) && (pg = cov_prepared(w, p)) !=
+	    NULL) {
+		*own = 0;
+		if (GEOSPreparedContains_r(w->h, pg, g) == 1)
+			return g;
+		if (GEOSPreparedIntersects_r(w->h, pg, g) == 0)
+			return NULL;
+	}
+	return cov_within(w->h, g, dim, p, grid, own, bad);
+}
+
 static int
 cov_in_piece(struct cov_worker *w, const struct cov_piece *p,
     const GEOSGeometry *pt, double x, double y)
@@ -1289,7 +1313,7 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 				GEOSGeometry *gz;
 				int zown;
 
-				if ((gz = cov_within(h, in, dim, zp,
+				if ((gz = cov_within_prep(w, in, dim, zp,
 				    grid, &zown, bad)) == NULL)
 					continue;
 				cov_add(ad, zp->key, col, cov_amount(w, gz,
@@ -1305,9 +1329,9 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 
 						if (up->key != s)
 							continue;
-						if ((m = cov_within(h, gz, dim,
-						    up, grid, &mown, bad)) ==
-						    NULL)
+						if ((m = cov_within_prep(w, gz,
+						    dim, up, grid, &mown,
+						    bad)) == NULL)
 							continue;
 						amt += cov_amount(w, m, whole,
 						    val);
@@ -1523,6 +1547,47 @@ cov_do_area(struct cov_worker *w, size_t job)
 }
 
 /* Feature JOB of the batch: into the analysis CRS, then measured. */
+/*
+ * The centroid C of OG when it is a polygon of one ring that
+ * kcni_ring_surely_valid() passes (most footprints): 1, computed from its
+ * points as GEOS computes a polygon's centroid (the area-weighted
+ * centres of the triangles from the first point), without making a
+ * GEOS geometry; else 0.
+ */
+static int
+cov_quick_centroid(OGRGeometryH og, double c[2])
+{
+	double xy[2 * KCNI_QUICK_MAX], sx = 0, sy = 0, a = 0;
+	OGRGeometryH ring;
+	int n;
+
+	if (wkbFlatten(OGR_G_GetGeometryType(og)) == wkbMultiPolygon &&
+	    OGR_G_GetGeometryCount(og) == 1)
+		og = OGR_G_GetGeometryRef(og, 0);
+	if (wkbFlatten(OGR_G_GetGeometryType(og)) != wkbPolygon ||
+	    OGR_G_GetGeometryCount(og) != 1 ||
+	    (ring = OGR_G_GetGeometryRef(og, 0)) == NULL ||
+	    (n = OGR_G_GetPointCount(ring)) < 4 || n > KCNI_QUICK_MAX)
+		return 0;
+	OGR_G_GetPoints(ring, xy, 2 * sizeof(double), xy + 1,
+	    2 * sizeof(double), NULL, 0);
+	if (!kcni_ring_surely_valid(xy, (unsigned)n))
+		return 0;
+	for (int i = 0; i + 1 < n; i++) {
+		const double *p = xy, *q = xy + 2 * i, *s = xy + 2 * i + 2;
+		double a2 = (q[0] - p[0]) * (s[1] - p[1]) -
+		    (s[0] - p[0]) * (q[1] - p[1]);
+
+		sx += a2 * (p[0] + q[0] + s[0]);
+		sy += a2 * (p[1] + q[1] + s[1]);
+		a += a2;
+	}
+	if (a == 0)
+		return 0;
+	c[0] = sx / 3 / a, c[1] = sy / 3 / a;
+	return 1;
+}
+
 static int
 cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 {
@@ -1532,6 +1597,7 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	GEOSGeometry *g, *v;
 	enum kcn_status st;
 	int bad = 0, centroid;
+	double xy[2];
 
 	(void)ad;
 	if (og == NULL)
@@ -1542,6 +1608,24 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	   one point then projected. */
 	centroid = r->kind == COV_POINTS && !r->o->by_area &&
 	    OGR_G_GetDimension(og) == 2;
+	if (centroid && cov_quick_centroid(og, xy)) {
+		if (w->ftr != NULL) {
+			PJ_COORD c = proj_trans(kcni_transform_pj(w->ftr),
+			    PJ_FWD, proj_coord(xy[0], xy[1], 0, 0));
+
+			if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+				return kcni_error(w->ctx, KCN_REJECTED,
+				    "coverage", "its centroid is outside the "
+				    "analysis CRS");
+			xy[0] = c.xy.x, xy[1] = c.xy.y;
+		}
+		if ((g = GEOSGeom_createPointFromXY_r(h, xy[0], xy[1])) ==
+		    NULL)
+			return KCN_REJECTED;
+		cov_measure(w, g, r->b->val[job], &r->b->add[job], &bad);
+		GEOSGeom_destroy_r(h, g);
+		goto done;
+	}
 	if (!centroid && w->ftr != NULL && OGR_G_GetDimension(og) == 2)
 		cov_densify(og, r->dense);
 	if (!centroid && w->ftr != NULL && (st = kcn_transform_geom(w->ctx,
@@ -1591,6 +1675,7 @@ cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 			    &bad);
 	}
 	GEOSGeom_destroy_r(h, g);
+done:
 	if (bad || r->b->add[job].oom)
 		return kcni_error(w->ctx, KCN_EDATA, "coverage", "GEOS cannot "
 		    "measure it: %s", kcni_geos_msg(w->ctx));

@@ -347,7 +347,8 @@ kcn_geom_repair(struct kcn_ctx *ctx, const GEOSGeometry *g, int dim)
 
 /* ---- a quick validity test ------------------------------------------- */
 
-#define GEOM_QUICK_MAX 64	/* ring points the quick test takes on */
+#define GEOM_QUICK_MAX KCNI_QUICK_MAX	/* ring points the quick test
+						   takes on */
 
 /*
  * The sign of the turn a, b, c: 1 left, -1 right, 0 when it is too close
@@ -380,11 +381,10 @@ geom_apart(const double *a, const double *b, const double *c,
 int
 kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g)
 {
-	double raw[2 * GEOM_QUICK_MAX], p[2 * GEOM_QUICK_MAX];
+	double raw[2 * GEOM_QUICK_MAX];
 	const GEOSCoordSequence *s;
 	const GEOSGeometry *ring;
 	unsigned n;
-	int m = 0;
 
 	/* A multipolygon of one polygon is as valid as that polygon. */
 	if (GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON &&
@@ -398,7 +398,17 @@ kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g)
 	    n > GEOM_QUICK_MAX ||
 	    !GEOSCoordSeq_copyToBuffer_r(h, s, raw, 0, 0))
 		return 0;
-	if (raw[0] != raw[2 * n - 2] || raw[1] != raw[2 * n - 1])
+	return kcni_ring_surely_valid(raw, n);
+}
+
+int
+kcni_ring_surely_valid(const double *raw, unsigned n)
+{
+	double p[2 * GEOM_QUICK_MAX];
+	int m = 0;
+
+	if (n < 4 || n > GEOM_QUICK_MAX || raw[0] != raw[2 * n - 2] ||
+	    raw[1] != raw[2 * n - 1])
 		return 0;
 	/* Finite points, repeated ones dropped (GEOS accepts them). */
 	for (unsigned i = 0; i < n; i++) {

@@ -262,6 +262,11 @@ PJ *kcni_transform_pj(struct kcn_transform *t);
  */
 int kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g);
 
+/* The same test of a ring of N points RAW (x and y in turn), closed; at
+   most KCNI_QUICK_MAX points are judged. */
+#define KCNI_QUICK_MAX 64
+int kcni_ring_surely_valid(const double *raw, unsigned n);
+
 /*
  * The type a layer of type T is written as: polygon and line layers as
  * Multi, since shapefiles declare Polygon for layers holding

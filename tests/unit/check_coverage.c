@@ -331,6 +331,57 @@ rnd(unsigned long long *s)
 	return (double)(*s >> 11) / 9007199254740992.0;
 }
 
+/*
+ * Zones and a cover whose pieces are triangles: lines and points on
+ * either side of their slanting edges, inside the pieces' envelopes (a
+ * piece that holds or misses them whole is told without an overlay).
+ */
+START_TEST(across_slanting_edges)
+{
+	const char *zones[] = {
+	    "POLYGON((-500 -500,500 -500,500 500,-500 -500))",
+	    "POLYGON((-500 -500,500 500,-500 500,-500 -500))" };
+	const char *svc[] = { "POLYGON((-300 -300,300 -300,300 300,"
+	    "-300 -300))" };
+	const char *pts[] = { "POINT(100 -50)", "POINT(-100 50)",
+	    "POINT(50 -100)" };
+	const char *lines[] = { "LINESTRING(0 -250,0 250)",
+	    "LINESTRING(-200 -100,-100 -200)" };
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_layer pl = { "p", NULL, 0 }, ll = { "r", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	char *csv;
+
+	write_wkt(kt_path("zones.gpkg"), zones, 2);
+	write_wkt(kt_path("c.gpkg"), svc, 1);
+	write_wkt(kt_path("p.gpkg"), pts, 3);
+	write_wkt(kt_path("r.gpkg"), lines, 2);
+	cat.path = kt_path("c.gpkg");
+	pl.path = kt_path("p.gpkg");
+	ll.path = kt_path("r.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.points = &pl;
+	o.npoints = 1;
+	o.lines = &ll;
+	o.nlines = 1;
+	csv = run(&o);
+	NEAR(cell(csv, "1", "c", "p_n"), 2, 0);
+	NEAR(cell(csv, "1", "c", "p_covered"), 2, 0);
+	NEAR(cell(csv, "2", "c", "p_n"), 1, 0);
+	NEAR(cell(csv, "2", "c", "p_covered"), 0, 0);
+	/* Each line is half in each zone, crossing the diagonal (at 0, 0
+	   and at -150, -150), and covered where it is below it. */
+	NEAR(cell(csv, "1", "c", "r_m"), 250 + 100 * M_SQRT2 / 2, 1e-4);
+	NEAR(cell(csv, "2", "c", "r_m"), 250 + 100 * M_SQRT2 / 2, 1e-4);
+	NEAR(cell(csv, "1", "c", "r_covered_m"), 250 + 100 * M_SQRT2 / 2,
+	    1e-4);
+	NEAR(cell(csv, "2", "c", "r_covered_m"), 0, 1e-4);
+	free(csv);
+}
+END_TEST
+
 START_TEST(population_supersampled)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
@@ -585,6 +636,7 @@ coverage_suite(void)
 	tcase_add_test(tc, nested_squares);
 	tcase_add_test(tc, half_a_cell);
 	tcase_add_test(tc, points_and_lines);
+	tcase_add_test(tc, across_slanting_edges);
 	tcase_add_loop_test(tc, population_supersampled, 0, 3);
 	tcase_add_loop_test(tc, circles_true, 0, 2);
 	tcase_add_test(tc, line_buffer);
