@@ -627,6 +627,26 @@ cov_rect(GEOSContextHandle_t h, const double *e)
 	return GEOSGeom_createRectangle_r(h, e[0], e[1], e[2], e[3]);
 }
 
+/* Rectangle E covered, and covered twice, whole. */
+static void
+cov_twice(GEOSContextHandle_t h, const double *e, struct cov_list *u,
+    struct cov_list *t, int key)
+{
+	cov_push(h, u, cov_rect(h, e), e, key);
+	cov_push(h, t, cov_rect(h, e), e, key);
+}
+
+/* The quarters Q of rectangle E. */
+static void
+cov_quarters(const double *e, double q[4][4])
+{
+	double mx = (e[0] + e[2]) / 2, my = (e[1] + e[3]) / 2;
+	double v[4][4] = { { e[0], e[1], mx, my }, { mx, e[1], e[2], my },
+	    { e[0], my, mx, e[3] }, { mx, my, e[2], e[3] } };
+
+	memcpy(q, v, sizeof(v));
+}
+
 /* The union of the N areas G (borrowed), or NULL when there is none. */
 static GEOSGeometry *
 cov_union(GEOSContextHandle_t h, GEOSGeometry **g, size_t n, double grid,
@@ -703,14 +723,12 @@ cov_cover(GEOSContextHandle_t h, const double *e, GEOSGeometry **cand,
 	}
 	if (*bad)
 		goto out;
-	if (inside >= 2) {
-		cov_push(h, u, cov_rect(h, e), e, key);
-		cov_push(h, t, cov_rect(h, e), e, key);
-	} else if (k > COV_KMAX && depth < COV_DEPTH) {
-		double mx = (e[0] + e[2]) / 2, my = (e[1] + e[3]) / 2;
-		double q[4][4] = { { e[0], e[1], mx, my }, { mx, e[1], e[2],
-		    my }, { e[0], my, mx, e[3] }, { mx, my, e[2], e[3] } };
+	if (inside >= 2)
+		cov_twice(h, e, u, t, key);
+	else if (k > COV_KMAX && depth < COV_DEPTH) {
+		double q[4][4];
 
+		cov_quarters(e, q);
 		for (int i = 0; i < 4 && !*bad; i++)
 			cov_cover(h, q[i], pc, k, depth + 1, grid, u, t, key,
 			    bad);
@@ -920,14 +938,12 @@ cov_cover_circles(struct cov_worker *w, const double *e,
 			in[k++] = p[i];
 	for (size_t i = 0; i < k && holds < 2; i++)
 		holds += cov_circle_holds(w, in[i], e);
-	if (holds >= 2) {
-		cov_push(h, u, cov_rect(h, e), e, key);
-		cov_push(h, t, cov_rect(h, e), e, key);
-	} else if (k > COV_KMAX && depth < COV_DEPTH) {
-		double mx = (e[0] + e[2]) / 2, my = (e[1] + e[3]) / 2;
-		double q[4][4] = { { e[0], e[1], mx, my }, { mx, e[1], e[2],
-		    my }, { e[0], my, mx, e[3] }, { mx, my, e[2], e[3] } };
+	if (holds >= 2)
+		cov_twice(h, e, u, t, key);
+	else if (k > COV_KMAX && depth < COV_DEPTH) {
+		double q[4][4];
 
+		cov_quarters(e, q);
 		for (int i = 0; i < 4 && !*bad; i++)
 			cov_cover_circles(w, q[i], in, k, depth + 1, grid, u, t,
 			    key, bad);

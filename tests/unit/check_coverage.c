@@ -276,6 +276,37 @@ START_TEST(half_a_cell)
 }
 END_TEST
 
+/*
+ * Writes the zones Z[NZ], category c's service areas S[NS], the points
+ * P[NP] (layer p) and the lines L[NL] (layer r), and sets O to measure
+ * them.
+ */
+static void
+points_lines_case(struct kcn_coverage_opts *o, const char *const *z, int nz,
+    const char *const *s, int ns, const char *const *p, int np,
+    const char *const *l, int nl)
+{
+	static struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	static struct kcn_coverage_layer pl = { "p", NULL, 0 };
+	static struct kcn_coverage_layer ll = { "r", NULL, 0 };
+
+	write_wkt(kt_path("zones.gpkg"), z, nz);
+	write_wkt(kt_path("c.gpkg"), s, ns);
+	write_wkt(kt_path("p.gpkg"), p, np);
+	write_wkt(kt_path("r.gpkg"), l, nl);
+	cat.path = kt_path("c.gpkg");
+	pl.path = kt_path("p.gpkg");
+	ll.path = kt_path("r.gpkg");
+	memset(o, 0, sizeof(*o));
+	o->zones = kt_path("zones.gpkg");
+	o->cats = &cat;
+	o->ncats = 1;
+	o->points = &pl;
+	o->npoints = 1;
+	o->lines = &ll;
+	o->nlines = 1;
+}
+
 START_TEST(points_and_lines)
 {
 	const char *zones[] = { "POLYGON((-500 -500,500 -500,500 500,-500 500,"
@@ -286,25 +317,10 @@ START_TEST(points_and_lines)
 	    "POINT(100 0)", "POINT(600 0)",
 	    "POLYGON((-10 -10,10 -10,10 10,-10 10,-10 -10))" };
 	const char *lines[] = { "LINESTRING(-600 0,600 0)" };
-	struct kcn_coverage_layer cat = { "c", NULL, 0 };
-	struct kcn_coverage_layer pl = { "p", NULL, 0 }, ll = { "r", NULL, 0 };
-	struct kcn_coverage_opts o = { 0 };
+	struct kcn_coverage_opts o;
 	char *csv;
 
-	write_wkt(kt_path("zones.gpkg"), zones, 1);
-	write_wkt(kt_path("c.gpkg"), svc, 1);
-	write_wkt(kt_path("p.gpkg"), pts, 5);
-	write_wkt(kt_path("r.gpkg"), lines, 1);
-	cat.path = kt_path("c.gpkg");
-	pl.path = kt_path("p.gpkg");
-	ll.path = kt_path("r.gpkg");
-	o.zones = kt_path("zones.gpkg");
-	o.cats = &cat;
-	o.ncats = 1;
-	o.points = &pl;
-	o.npoints = 1;
-	o.lines = &ll;
-	o.nlines = 1;
+	points_lines_case(&o, zones, 1, svc, 1, pts, 5, lines, 1);
 	csv = run(&o);
 	/* The square's centroid (0, 0) is on the cover's edge: covered. */
 	NEAR(cell(csv, "1", "c", "p_n"), 4, 0);
@@ -347,25 +363,10 @@ START_TEST(across_slanting_edges)
 	    "POINT(50 -100)" };
 	const char *lines[] = { "LINESTRING(0 -250,0 250)",
 	    "LINESTRING(-200 -100,-100 -200)" };
-	struct kcn_coverage_layer cat = { "c", NULL, 0 };
-	struct kcn_coverage_layer pl = { "p", NULL, 0 }, ll = { "r", NULL, 0 };
-	struct kcn_coverage_opts o = { 0 };
+	struct kcn_coverage_opts o;
 	char *csv;
 
-	write_wkt(kt_path("zones.gpkg"), zones, 2);
-	write_wkt(kt_path("c.gpkg"), svc, 1);
-	write_wkt(kt_path("p.gpkg"), pts, 3);
-	write_wkt(kt_path("r.gpkg"), lines, 2);
-	cat.path = kt_path("c.gpkg");
-	pl.path = kt_path("p.gpkg");
-	ll.path = kt_path("r.gpkg");
-	o.zones = kt_path("zones.gpkg");
-	o.cats = &cat;
-	o.ncats = 1;
-	o.points = &pl;
-	o.npoints = 1;
-	o.lines = &ll;
-	o.nlines = 1;
+	points_lines_case(&o, zones, 2, svc, 1, pts, 3, lines, 2);
 	csv = run(&o);
 	NEAR(cell(csv, "1", "c", "p_n"), 2, 0);
 	NEAR(cell(csv, "1", "c", "p_covered"), 2, 0);
