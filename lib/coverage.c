@@ -680,6 +680,149 @@ cov_union(GEOSContextHandle_t h, GEOSGeometry **g, size_t n, double grid,
 	return cov_dim(h, u, 2);
 }
 
+/* Adds the rings of area G as lines to L[*N] (room for them made). */
+static int
+cov_rings(GEOSContextHandle_t h, const GEOSGeometry *g, GEOSGeometry ***l,
+    size_t *n, size_t *cap)
+{
+	int ng = GEOSGetNumGeometries_r(h, g);
+
+	for (int i = 0; i < ng; i++) {
+		const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, i);
+		int nh = GEOSGetNumInteriorRings_r(h, p);
+
+		if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || nh < 0)
+			return -1;
+		for (int r = -1; r < nh; r++) {
+			const GEOSGeometry *ring = r < 0 ?
+			    GEOSGetExteriorRing_r(h, p) :
+			    GEOSGetInteriorRingN_r(h, p, r);
+			const GEOSCoordSequence *cs = ring != NULL ?
+			    GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+			GEOSCoordSequence *c = cs != NULL ?
+			    GEOSCoordSeq_clone_r(h, cs) : NULL;
+
+			if (*n == *cap) {
+				size_t nc = *cap ? 2 * *cap : 32;
+				GEOSGeometry **m = realloc(*l, nc * sizeof(*m));
+
+				if (m == NULL) {
+					if (c != NULL)
+						GEOSCoordSeq_destroy_r(h, c);
+					return -1;
+				}
+				*l = m, *cap = nc;
+			}
+			if (c == NULL || ((*l)[*n] = GEOSGeom_createLineString_r(
+			    h, c)) == NULL)
+				return -1;
+			(*n)++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The union *U of the N areas P and the part *T that two or more of them
+ * cover, from their arrangement: their rings noded together and
+ * polygonized into faces, each face counted by how many of the areas hold
+ * a point inside it, and the faces of each kind merged as the coverage
+ * they are.  A few GEOS operations instead of two overlays an area.  -1
+ * when GEOS fails on the way (the caller overlays them instead).
+ */
+static int
+cov_arrangement(GEOSContextHandle_t h, GEOSGeometry **p, size_t n,
+    GEOSGeometry **u, GEOSGeometry **t)
+{
+	GEOSGeometry **l = NULL, *lines = NULL, *noded = NULL, *faces = NULL;
+	GEOSGeometry **fu = NULL, **ft = NULL;
+	const GEOSPreparedGeometry **pp = NULL;
+	size_t nl = 0, cap = 0, nu = 0, nt = 0;
+	int nf, rc = -1;
+
+	*u = *t = NULL;
+	if ((pp = calloc(n, sizeof(*pp))) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (cov_rings(h, p[i], &l, &nl, &cap) != 0 ||
+		    (pp[i] = GEOSPrepare_r(h, p[i])) == NULL)
+			goto out;
+	if ((lines = GEOSGeom_createCollection_r(h, GEOS_MULTILINESTRING, l,
+	    (unsigned)nl)) == NULL)
+		goto out;
+	nl = 0;		/* owned by LINES now */
+	if ((noded = GEOSUnaryUnion_r(h, lines)) == NULL ||
+	    (faces = GEOSPolygonize_r(h, (const GEOSGeometry *const *)&noded,
+	    1)) == NULL || (nf = GEOSGetNumGeometries_r(h, faces)) < 0 ||
+	    (fu = malloc(((size_t)nf + 1) * sizeof(*fu))) == NULL ||
+	    (ft = malloc(((size_t)nf + 1) * sizeof(*ft))) == NULL)
+		goto out;
+	for (int f = 0; f < nf; f++) {
+		const GEOSGeometry *face = GEOSGetGeometryN_r(h, faces, f);
+		GEOSGeometry *pt = GEOSPointOnSurface_r(h, face);
+		int depth = 0;
+
+		if (pt == NULL)
+			goto out;
+		for (size_t i = 0; i < n && depth < 2; i++)
+			depth += GEOSPreparedIntersects_r(h, pp[i], pt) == 1;
+		GEOSGeom_destroy_r(h, pt);
+		if (depth >= 1)
+			fu[nu++] = GEOSGeom_clone_r(h, face);
+		if (depth >= 2)
+			ft[nt++] = GEOSGeom_clone_r(h, face);
+	}
+	rc = 0;
+	if (nu > 0) {
+		GEOSGeometry *c = GEOSGeom_createCollection_r(h,
+		    GEOS_GEOMETRYCOLLECTION, fu, (unsigned)nu);
+
+		nu = 0;
+		if (c == NULL || (*u = GEOSCoverageUnion_r(h, c)) == NULL)
+			rc = -1;
+		if (c != NULL)
+			GEOSGeom_destroy_r(h, c);
+	}
+	if (rc == 0 && nt > 0) {
+		GEOSGeometry *c = GEOSGeom_createCollection_r(h,
+		    GEOS_GEOMETRYCOLLECTION, ft, (unsigned)nt);
+
+		nt = 0;
+		if (c == NULL || (*t = GEOSCoverageUnion_r(h, c)) == NULL)
+			rc = -1;
+		if (c != NULL)
+			GEOSGeom_destroy_r(h, c);
+	}
+out:
+	for (size_t i = 0; i < nl; i++)
+		GEOSGeom_destroy_r(h, l[i]);
+	for (size_t i = 0; i < nu; i++)
+		GEOSGeom_destroy_r(h, fu[i]);
+	for (size_t i = 0; i < nt; i++)
+		GEOSGeom_destroy_r(h, ft[i]);
+	for (size_t i = 0; pp != NULL && i < n; i++)
+		if (pp[i] != NULL)
+			GEOSPreparedGeom_destroy_r(h, pp[i]);
+	free(l);
+	free(fu);
+	free(ft);
+	free(pp);
+	if (lines != NULL)
+		GEOSGeom_destroy_r(h, lines);
+	if (noded != NULL)
+		GEOSGeom_destroy_r(h, noded);
+	if (faces != NULL)
+		GEOSGeom_destroy_r(h, faces);
+	if (rc != 0) {
+		if (*u != NULL)
+			GEOSGeom_destroy_r(h, *u);
+		if (*t != NULL)
+			GEOSGeom_destroy_r(h, *t);
+		*u = *t = NULL;
+	}
+	return rc;
+}
+
 /*
  * The cover of rectangle E by the N areas CAND (borrowed): its pieces
  * (covered at least once) into U and those covered twice into T.
@@ -689,7 +832,7 @@ cov_cover(GEOSContextHandle_t h, const double *e, GEOSGeometry **cand,
     size_t n, int depth, double grid, struct cov_list *u,
     struct cov_list *t, int key, int *bad)
 {
-	GEOSGeometry **pc;
+	GEOSGeometry **pc, *au, *at;
 	double whole = (e[2] - e[0]) * (e[3] - e[1]);
 	size_t k = 0, inside = 0;
 
@@ -736,6 +879,9 @@ cov_cover(GEOSContextHandle_t h, const double *e, GEOSGeometry **cand,
 		cov_push(h, u, cov_rect(h, e), e, key);
 		cov_push(h, t, cov_union(h, pc + 1, k - 1, grid, bad), NULL,
 		    key);
+	} else if (k > 2 && cov_arrangement(h, pc, k, &au, &at) == 0) {
+		cov_push(h, u, cov_dim(h, au, 2), NULL, key);
+		cov_push(h, t, cov_dim(h, at, 2), NULL, key);
 	} else if (k > 0) {
 		/* Each piece within those before it is covered twice. */
 		GEOSGeometry *all = GEOSGeom_clone_r(h, pc[0]), **twice;
@@ -931,13 +1077,18 @@ cov_cover_circles(struct cov_worker *w, const double *e,
 		*bad = 1;
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (p[i]->e[0] <= e[2] && p[i]->e[2] >= e[0] &&
-		    p[i]->e[1] <= e[3] && p[i]->e[3] >= e[1] &&
-		    !cov_circle_misses(p[i], e))
-			in[k++] = p[i];
-	for (size_t i = 0; i < k && holds < 2; i++)
-		holds += cov_circle_holds(w, in[i], e);
+	/* Two that hold it end the search: where circles are dense, that
+	   is most cells, and nothing is drawn. */
+	for (size_t i = 0; i < n && holds < 2; i++) {
+		if (p[i]->e[0] > e[2] || p[i]->e[2] < e[0] ||
+		    p[i]->e[1] > e[3] || p[i]->e[3] < e[1])
+			continue;
+		if (cov_circle_holds(w, p[i], e))
+			holds++;
+		else if (cov_circle_misses(p[i], e))
+			continue;
+		in[k++] = p[i];
+	}
 	if (holds >= 2)
 		cov_twice(h, e, u, t, key);
 	else if (k > COV_KMAX && depth < COV_DEPTH) {

@@ -455,6 +455,61 @@ START_TEST(population_supersampled)
 END_TEST
 
 /*
+ * Ten random polygons piled on each other: the covered and the redundant
+ * areas (covered two or more times) against GEOS's overlays of the same
+ * polygons, the union and the union of every pair's intersection.
+ */
+START_TEST(many_overlaps)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	const char *zones[] = { "POLYGON((-500 -500,500 -500,500 500,"
+	    "-500 500,-500 -500))" };
+	unsigned long long s = 7640891576956012809ULL + (unsigned)_i;
+	enum { N = 10 };
+	char *wkt[N], *csv;
+	GEOSGeometry *parts[N], *pairs[N * N], *coll, *u, *t;
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	int np = 0;
+	double au, at;
+
+	for (int i = 0; i < N; i++) {
+		wkt[i] = strdup(ngon(-200 + 400 * rnd(&s), -200 + 400 *
+		    rnd(&s), 60 + 200 * rnd(&s), 5 + (int)(rnd(&s) * 30)));
+		parts[i] = kt_wkt(wkt[i]);
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			pairs[np++] = GEOSIntersection_r(h, parts[i], parts[j]);
+	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, pairs,
+	    (unsigned)np);
+	t = GEOSUnaryUnion_r(h, coll);
+	GEOSArea_r(h, t, &at);
+	GEOSGeom_destroy_r(h, coll);
+	GEOSGeom_destroy_r(h, t);
+	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts,
+	    N);
+	u = GEOSUnaryUnion_r(h, coll);
+	GEOSArea_r(h, u, &au);
+	GEOSGeom_destroy_r(h, coll);
+	GEOSGeom_destroy_r(h, u);
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("c.gpkg"), (const char *const *)wkt, N);
+	cat.path = kt_path("c.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	csv = run(&o);
+	/* Printed to the millimetre. */
+	NEAR(cell(csv, "1", "c", "covered_m2"), au, 1e-8);
+	NEAR(cell(csv, "1", "c", "redundant_m2"), at, 1e-8);
+	for (int i = 0; i < N; i++)
+		free(wkt[i]);
+	free(csv);
+}
+END_TEST
+
+/*
  * Circles drawn around points (NAME=LAYER:r=METRES) against the true
  * geodesic polygon through the same 32 azimuths (its area by
  * geod_polygonarea), at the projection's centre and 300 km from it.
@@ -639,6 +694,7 @@ coverage_suite(void)
 	tcase_add_test(tc, points_and_lines);
 	tcase_add_test(tc, across_slanting_edges);
 	tcase_add_loop_test(tc, population_supersampled, 0, 3);
+	tcase_add_loop_test(tc, many_overlaps, 0, 3);
 	tcase_add_loop_test(tc, circles_true, 0, 2);
 	tcase_add_test(tc, line_buffer);
 	tcase_add_test(tc, population_areas);
