@@ -1756,7 +1756,7 @@ cov_quick_centroid(OGRGeometryH og, double c[2])
 }
 
 static int
-cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
+cov_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 {
 	struct cov_run *r = w->r;
 	GEOSContextHandle_t h = w->h;
@@ -1847,6 +1847,19 @@ done:
 		return kcni_error(w->ctx, KCN_EDATA, "coverage", "GEOS cannot "
 		    "measure it: %s", kcni_geos_msg(w->ctx));
 	return KCN_OK;
+}
+
+/* Measures or keeps feature JOB of the batch, then frees its geometry
+   (on the worker's thread, not the reading one). */
+static int
+cov_do_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
+{
+	int st = cov_feature(w, job, ad);
+
+	if (w->r->b->g[job] != NULL)
+		OGR_G_DestroyGeometry(w->r->b->g[job]);
+	w->r->b->g[job] = NULL;
+	return st;
 }
 
 /* ---- threads ----------------------------------------------------------- */
@@ -2890,6 +2903,10 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 	r->which = which;
 	r->ftr = tr;
 	r->nonarea = 0;
+	/* No field is read but --pop-field. */
+	if (kcni_ignore_fields(kcn_reader_layer(rd), fld) != 0)
+		return cov_close(r, src, rd, tr, kcni_error(ctx, KCN_EOS,
+		    label, "out of memory"));
 	for (int k = 0; k < 2; k++) {
 		struct cov_batch *b = &r->bs[k];
 

@@ -213,6 +213,10 @@ int kcni_text_candidate(const char *encoding);
    as kcni_text_fit; NAN without letters beyond ASCII or for C < 0. */
 double kcni_text_fit_utf8(int c, const char *utf8);
 
+/* Tells GDAL to skip every field of LAYER but KEEP (or -1): reading
+   then costs less.  -1 when out of memory. */
+int kcni_ignore_fields(OGRLayerH layer, int keep);
+
 /*
  * Reads up to N features ahead (kcn_reader_next() serves them first, a
  * read error included) and sets EXT {minx, miny, maxx, maxy} to the

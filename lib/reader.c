@@ -493,6 +493,25 @@ kcn_reader_free(struct kcn_reader *rd)
 }
 
 int
+kcni_ignore_fields(OGRLayerH layer, int keep)
+{
+	OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+	int n = OGR_FD_GetFieldCount(defn), k = 0;
+	const char **names = calloc((size_t)n + 2, sizeof(*names));
+
+	if (names == NULL)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (i != keep)
+			names[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn,
+			    i));
+	/* A driver that cannot skip fields reads them: no harm. */
+	(void)OGR_L_SetIgnoredFields(layer, names);
+	free(names);
+	return 0;
+}
+
+int
 kcni_reader_peek(struct kcn_ctx *ctx, struct kcn_reader *rd, int n,
     double ext[4])
 {

@@ -886,25 +886,6 @@ tl_read_batch(struct kcn_ctx *ctx, struct kcn_reader *rd, struct tl_layer *L,
 	return KCN_OK;
 }
 
-/* Tells GDAL to skip every field of LAYER (of DEFN) but BY (or -1). */
-static int
-tl_ignore_fields(OGRLayerH layer, OGRFeatureDefnH defn, int by)
-{
-	int n = OGR_FD_GetFieldCount(defn), k = 0;
-	const char **names = calloc((size_t)n + 2, sizeof(*names));
-
-	if (names == NULL)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (i != by)
-			names[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn,
-			    i));
-	/* A driver that cannot skip fields reads them: no harm. */
-	(void)OGR_L_SetIgnoredFields(layer, names);
-	free(names);
-	return 0;
-}
-
 /* Moves the shapes of SINK to the end of L, and empties it. */
 static int
 tl_merge(struct tl_layer *L, struct tl_layer *sink)
@@ -1033,7 +1014,7 @@ tl_read(struct tl_run *r, struct tl_layer *L, const struct kcn_tile_layer *in)
 	}
 	/* PNG tiles show no fields but the style's: the others are not
 	   even read. */
-	if (!r->o->vector && tl_ignore_fields(kcn_reader_layer(rd), defn, by) !=
+	if (!r->o->vector && kcni_ignore_fields(kcn_reader_layer(rd), by) !=
 	    0) {
 		st = kcni_error(ctx, KCN_EOS, in->path, "out of memory");
 		goto out;
