@@ -722,6 +722,26 @@ cov_rings(GEOSContextHandle_t h, const GEOSGeometry *g, GEOSGeometry ***l,
 	return 0;
 }
 
+/* The faces F[*N] (taken, *N set to 0) merged into *G as the coverage
+   they are (NULL when there are none); -1 when GEOS fails. */
+static int
+cov_merge_faces(GEOSContextHandle_t h, GEOSGeometry **f, size_t *n,
+    GEOSGeometry **g)
+{
+	GEOSGeometry *c;
+
+	if (*n == 0)
+		return 0;
+	c = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, f,
+	    (unsigned)*n);
+	if (c == NULL)
+		return -1;	/* the faces are still the caller's */
+	*n = 0;
+	*g = GEOSCoverageUnion_r(h, c);
+	GEOSGeom_destroy_r(h, c);
+	return *g == NULL ? -1 : 0;
+}
+
 /*
  * The union *U of the N areas P and the part *T that two or more of them
  * cover, from their arrangement: their rings noded together and
@@ -772,27 +792,8 @@ cov_arrangement(GEOSContextHandle_t h, GEOSGeometry **p, size_t n,
 		if (depth >= 2)
 			ft[nt++] = GEOSGeom_clone_r(h, face);
 	}
-	rc = 0;
-	if (nu > 0) {
-		GEOSGeometry *c = GEOSGeom_createCollection_r(h,
-		    GEOS_GEOMETRYCOLLECTION, fu, (unsigned)nu);
-
-		nu = 0;
-		if (c == NULL || (*u = GEOSCoverageUnion_r(h, c)) == NULL)
-			rc = -1;
-		if (c != NULL)
-			GEOSGeom_destroy_r(h, c);
-	}
-	if (rc == 0 && nt > 0) {
-		GEOSGeometry *c = GEOSGeom_createCollection_r(h,
-		    GEOS_GEOMETRYCOLLECTION, ft, (unsigned)nt);
-
-		nt = 0;
-		if (c == NULL || (*t = GEOSCoverageUnion_r(h, c)) == NULL)
-			rc = -1;
-		if (c != NULL)
-			GEOSGeom_destroy_r(h, c);
-	}
+	rc = cov_merge_faces(h, fu, &nu, u) != 0 ||
+	    cov_merge_faces(h, ft, &nt, t) != 0 ? -1 : 0;
 out:
 	for (size_t i = 0; i < nl; i++)
 		GEOSGeom_destroy_r(h, l[i]);
