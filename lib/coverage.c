@@ -1167,10 +1167,8 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 		if (set->n == 0)
 			continue;
 		cov_query(h, set->tree, e, &hs);
-		if (hs.oom || (cand = malloc((hs.n + 1) *
-		    sizeof(*cand))) == NULL || (parts = malloc((hs.n + 1) *
+		if (hs.oom || (parts = malloc((hs.n + 1) *
 		    sizeof(*parts))) == NULL) {
-			free(cand);
 			bad = 1;
 			break;
 		}
@@ -1183,8 +1181,13 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 			cov_cover_circles(w, e, parts, hs.n, 0, grid, &u, &t, s,
 			    &bad);
 			free(parts);
-			free(cand);
 			continue;
+		}
+		/* Zeroed: after a failure, the rest are not freed. */
+		if ((cand = calloc(hs.n + 1, sizeof(*cand))) == NULL) {
+			free(parts);
+			bad = 1;
+			break;
 		}
 		for (size_t i = 0; i < hs.n && !bad; i++) {
 			const struct cov_part *p = parts[i];
