@@ -61,6 +61,7 @@
 #define COV_CELLS 1e6		/* at most about this many cells */
 #define COV_BATCH 16384		/* features a batch of points or lines */
 #define COV_RASTER_MAX 2e8	/* raster cells read at most */
+#define COV_SCRATCH 65536	/* pixels a band of cov_pop, about */
 #define COV_SHIFT 0.3819660112501051	/* grid offset, in cells */
 #define COV_UNIT_MAX 4008	/* vertices of a unit circle, at most */
 #define COV_DENSE 10.0		/* metres between vertices of areas taken
@@ -128,7 +129,6 @@ struct cov_raster {
 	int on;
 	double gt[6];		/* of the window */
 	int nx, ny;		/* window size */
-	double *sv, *sk;	/* summed values and known cells, (nx+1)(ny+1) */
 	double *v;		/* values, NAN for none */
 	struct kcn_transform *tr;	/* analysis CRS to the raster's */
 };
@@ -225,6 +225,8 @@ struct cov_worker {
 	double ux[COV_UNIT_MAX], uy[COV_UNIT_MAX];	/* its ring */
 	int un;
 	double turn;		/* 1 anticlockwise, -1 clockwise */
+	double *pxy, *acc;	/* scratch for population */
+	size_t pxycap, acccap;
 	enum kcn_status st;
 };
 
@@ -395,68 +397,6 @@ cov_within(GEOSContextHandle_t h, GEOSGeometry *g, int dim,
 
 /* ---- population from a raster ------------------------------------------ */
 
-static double
-cov_block(const double *t, int nx, int i0, int j0, int i1, int j1)
-{
-	size_t w = (size_t)nx + 1;
-
-	return t[(size_t)j1 * w + i1] - t[(size_t)j0 * w + i1] -
-	    t[(size_t)j1 * w + i0] + t[(size_t)j0 * w + i0];
-}
-
-/* Population and known area (in pixels) of G, in pixel coordinates and
-   within the block [I0, I1) x [J0, J1) of the window. */
-static void
-cov_pixels(GEOSContextHandle_t h, const struct cov_raster *ras,
-    const GEOSGeometry *g, int i0, int j0, int i1, int j1, double *pop,
-    double *known, int *bad)
-{
-	double a = cov_area(h, g), whole = (double)(i1 - i0) * (j1 - j0);
-
-	if (a <= 0)
-		return;
-	if (a >= whole * COV_FULL) {
-		*pop += cov_block(ras->sv, ras->nx, i0, j0, i1, j1);
-		*known += cov_block(ras->sk, ras->nx, i0, j0, i1, j1);
-		return;
-	}
-	if (i1 - i0 == 1 && j1 - j0 == 1) {
-		double v = ras->v[(size_t)j0 * ras->nx + i0];
-
-		if (!isnan(v)) {
-			*pop += v * a;
-			*known += a;
-		}
-		return;
-	}
-	for (int k = 0; k < 2; k++) {
-		int a0 = i0, a1 = i1, b0 = j0, b1 = j1;
-		GEOSGeometry *c;
-
-		if (i1 - i0 >= j1 - j0)
-			*(k ? &a0 : &a1) = (i0 + i1) / 2;
-		else
-			*(k ? &b0 : &b1) = (j0 + j1) / 2;
-		if ((c = GEOSClipByRect_r(h, g, a0, b0, a1, b1)) == NULL) {
-			*bad = 1;
-			return;
-		}
-		cov_pixels(h, ras, c, a0, b0, a1, b1, pop, known, bad);
-		GEOSGeom_destroy_r(h, c);
-	}
-}
-
-static int
-cov_topixel(double *x, double *y, void *ud)
-{
-	const double *gt = ud;
-	double px = (*x - gt[0]) / gt[1], py = (*y - gt[3]) / gt[5];
-
-	*x = px;
-	*y = py;
-	return 1;
-}
-
 struct cov_pjxy {
 	PJ *pj;
 	int ok;
@@ -486,8 +426,27 @@ cov_pj_xy(double *x, double *y, void *ud)
 	return 1;
 }
 
-/* The population of area G (analysis CRS) and the part of its area, in
-   square metres, without data. */
+/* W's scratch of N doubles at *P (capacity *CAP); NULL if out of memory. */
+static double *
+cov_scratch(double **p, size_t *cap, size_t n)
+{
+	if (n > *cap) {
+		double *q = realloc(*p, n * sizeof(*q));
+
+		if (q == NULL)
+			return NULL;
+		*p = q;
+		*cap = n;
+	}
+	return *p;
+}
+
+/*
+ * The population of area G (analysis CRS) and the part of its area, in
+ * square metres, without data.  Its rings are taken into the raster's
+ * pixels and the share of each pixel inside found exactly
+ * (kcni_ring_shares), in bands of rows that keep the scratch small.
+ */
 static void
 cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
     double *unknown, int *bad)
@@ -495,44 +454,120 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 	const struct cov_raster *ras = &w->r->ras;
 	GEOSContextHandle_t h = w->h;
 	struct cov_pjxy p = { kcni_transform_pj(w->ras), 1 };
-	GEOSGeometry *t, *px, *c;
-	double area = cov_area(h, g), e[4], known = 0, all;
-	int i0, j0, i1, j1;
+	double area = cov_area(h, g), e[4] = { INFINITY, INFINITY, -INFINITY,
+	    -INFINITY }, known = 0, all = 0, *xy = NULL, *a, *f;
+	int np = GEOSGetNumGeometries_r(h, g), i0, j0, nw, nh, band;
+	size_t n = 0;
 
 	*pop = 0;
 	*unknown = 0;
 	if (area <= 0)
 		return;
-	t = GEOSGeom_transformXY_r(h, g, cov_pj_xy, &p);
-	px = t != NULL && p.ok ? GEOSGeom_transformXY_r(h, t, cov_topixel,
-	    (void *)ras->gt) : NULL;
-	if (t != NULL)
-		GEOSGeom_destroy_r(h, t);
-	if (px == NULL) {
-		*unknown = area;	/* outside the raster's CRS */
-		return;
-	}
-	if (!GEOSisValid_r(h, px)) {
-		GEOSGeometry *v = GEOSMakeValid_r(h, px);
+	/* Every ring's points, into the raster's pixels. */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t k = 0;
 
-		GEOSGeom_destroy_r(h, px);
-		if ((px = cov_dim(h, v, 2)) == NULL) {
-			*unknown = area;
+		for (int q = 0; q < np; q++) {
+			const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, q);
+			int nr = GEOSGetNumInteriorRings_r(h, pg);
+
+			for (int ri = -1; ri < nr; ri++) {
+				const GEOSGeometry *ring = ri < 0 ?
+				    GEOSGetExteriorRing_r(h, pg) :
+				    GEOSGetInteriorRingN_r(h, pg, ri);
+				const GEOSCoordSequence *cs = ring ?
+				    GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+				unsigned m = 0;
+
+				if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs,
+				    &m)) {
+					*bad = 1;
+					return;
+				}
+				if (pass == 1 && !GEOSCoordSeq_copyToBuffer_r(h,
+				    cs, xy + k, 0, 0)) {
+					*bad = 1;
+					return;
+				}
+				k += 2 * (size_t)m;
+			}
+		}
+		if (pass == 0 && (xy = cov_scratch(&w->pxy, &w->pxycap,
+		    n = k)) == NULL) {
+			*bad = 1;
 			return;
 		}
 	}
-	all = cov_area(h, px);
-	cov_env(h, px, e);
-	i0 = (int)fmax(0, floor(e[0]));
-	j0 = (int)fmax(0, floor(e[1]));
-	i1 = (int)fmin(ras->nx, ceil(e[2]));
-	j1 = (int)fmin(ras->ny, ceil(e[3]));
-	if (i0 < i1 && j0 < j1 && (c = GEOSClipByRect_r(h, px, i0, j0, i1,
-	    j1)) != NULL) {
-		cov_pixels(h, ras, c, i0, j0, i1, j1, pop, &known, bad);
-		GEOSGeom_destroy_r(h, c);
+	for (size_t k = 0; k < n; k += 2) {
+		double *x = &xy[k], *y = &xy[k + 1];
+
+		cov_pj_xy(x, y, &p);
+		*x = (*x - ras->gt[0]) / ras->gt[1];
+		*y = (*y - ras->gt[3]) / ras->gt[5];
+		e[0] = fmin(e[0], *x), e[1] = fmin(e[1], *y);
+		e[2] = fmax(e[2], *x), e[3] = fmax(e[3], *y);
 	}
-	GEOSGeom_destroy_r(h, px);
+	if (!p.ok || !(e[0] <= e[2] && e[1] <= e[3])) {
+		*unknown = area;	/* outside the raster's CRS */
+		return;
+	}
+	i0 = (int)fmax(-1, floor(e[0]));
+	j0 = (int)fmax(-1, floor(e[1]));
+	nw = (int)fmin(ras->nx + 1, ceil(e[2])) - i0;
+	nh = (int)fmin(ras->ny + 1, ceil(e[3])) - j0;
+	nw = nw < 1 ? 1 : nw;
+	band = (int)fmax(1, fmin(nh, COV_SCRATCH / nw));
+	if ((a = cov_scratch(&w->acc, &w->acccap, (size_t)nw * (2 * band +
+	    1))) == NULL) {
+		*bad = 1;
+		return;
+	}
+	/*
+	 * Bands of rows of the window, which reaches a pixel beyond the
+	 * raster on each side; what lies outside the raster, in the window
+	 * or past it, is unknown, the rings' areas making the whole.
+	 */
+	for (int b0 = 0; b0 == 0 || b0 < nh; b0 += band) {
+		int bh = nh - b0 < band ? nh - b0 : band, k = 0;
+
+		bh = bh < 1 ? 1 : bh;
+		memset(a, 0, (size_t)nw * (2 * bh + 1) * sizeof(*a));
+		f = a + (size_t)nw * bh;
+		for (int q = 0; q < np; q++) {
+			const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, q);
+			int nr = GEOSGetNumInteriorRings_r(h, pg);
+
+			for (int ri = -1; ri < nr; ri++) {
+				const GEOSGeometry *ring = ri < 0 ?
+				    GEOSGetExteriorRing_r(h, pg) :
+				    GEOSGetInteriorRingN_r(h, pg, ri);
+				unsigned m = 0;
+				double ar;
+
+				GEOSCoordSeq_getSize_r(h,
+				    GEOSGeom_getCoordSeq_r(h, ring), &m);
+				ar = kcni_ring_shares(xy + k, m, ri >= 0, i0,
+				    j0 + b0, a, f, nw, bh);
+				all += b0 == 0 ? ar : 0;
+				k += 2 * (int)m;
+			}
+		}
+		if (nh < 1)
+			break;
+		kcni_shares_end(a, f, nw, bh);
+		for (int j = 0; j < bh; j++)
+			for (int i = 0; i < nw; i++) {
+				double c = a[(size_t)j * nw + i], v;
+				int ri = i0 + i, rj = j0 + b0 + j;
+
+				if (c == 0 || ri < 0 || rj < 0 || ri >= ras->nx ||
+				    rj >= ras->ny || isnan(v = ras->v[(size_t)rj *
+				    ras->nx + ri]))
+					continue;
+				*pop += v * c;
+				known += c;
+			}
+	}
 	if (all > 0 && known < all)
 		*unknown = area * (all - known) / all;
 	if (*unknown < area * 1e-12)
@@ -1939,6 +1974,9 @@ cov_worker_fini(struct cov_worker *w)
 	kcn_transform_free(w->ftr);
 	if (w->unit != NULL)
 		GEOSGeom_destroy_r(w->h, w->unit);
+	free(w->pxy);
+	free(w->acc);
+	w->pxy = w->acc = NULL;
 	w->ras = w->ll = w->ftr = NULL;
 	w->unit = NULL;
 }
@@ -2627,7 +2665,6 @@ cov_raster(struct cov_run *r)
 	OGREnvelope e;
 	double gt[6], nodata;
 	int has_nodata = 0, x0, y0, x1, y1, outside = 0;
-	size_t w;
 	enum kcn_status st = KCN_OK;
 
 	if ((src = kcn_source_open(ctx, path, KCN_OPEN_RASTER)) == NULL)
@@ -2691,11 +2728,8 @@ cov_raster(struct cov_run *r)
 	}
 	ras->nx = x1 - x0;
 	ras->ny = y1 - y0;
-	w = (size_t)ras->nx + 1;
 	ras->v = malloc((size_t)ras->nx * ras->ny * sizeof(double));
-	ras->sv = calloc(w * (ras->ny + 1), sizeof(double));
-	ras->sk = calloc(w * (ras->ny + 1), sizeof(double));
-	if (ras->v == NULL || ras->sv == NULL || ras->sk == NULL) {
+	if (ras->v == NULL) {
 		st = kcni_error(ctx, KCN_EOS, path, "out of memory");
 		goto out;
 	}
@@ -2712,18 +2746,10 @@ cov_raster(struct cov_run *r)
 	for (int j = 0; j < ras->ny; j++)
 		for (int i = 0; i < ras->nx; i++) {
 			double *v = &ras->v[(size_t)j * ras->nx + i];
-			int known;
 
-			known = !outside && isfinite(*v) && !(has_nodata &&
-			    *v == nodata);
-			if (!known)
+			if (outside || !isfinite(*v) || (has_nodata &&
+			    *v == nodata))
 				*v = NAN;
-			ras->sv[(j + 1) * w + i + 1] = ras->sv[j * w + i + 1] +
-			    ras->sv[(j + 1) * w + i] - ras->sv[j * w + i] +
-			    (known ? *v : 0);
-			ras->sk[(j + 1) * w + i + 1] = ras->sk[j * w + i + 1] +
-			    ras->sk[(j + 1) * w + i] - ras->sk[j * w + i] +
-			    known;
 		}
 	ras->gt[0] = gt[0] + x0 * gt[1];
 	ras->gt[1] = gt[1];
@@ -3672,8 +3698,6 @@ cov_free(struct cov_run *r)
 	free(r->zone);
 	free(r->sum);
 	free(r->ras.v);
-	free(r->ras.sv);
-	free(r->ras.sk);
 	kcn_transform_free(r->ras.tr);
 	kcn_transform_free(r->to_ll);
 	for (int k = 0; k < 2; k++) {

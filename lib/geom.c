@@ -459,3 +459,92 @@ kcni_gtype_multi(OGRwkbGeometryType t)
 		    wkbMultiLineString;
 	return t;
 }
+
+/* ---- exact shares of pixels -------------------------------------------- */
+
+/*
+ * The area of a polygon in the pixel [i, i+1) x [j, j+1) is the integral
+ * of -clamp(y - j, 0, 1) dx along its rings, taken over the parts of the
+ * rings inside column i (the column's sides add nothing, dx being 0 on
+ * them).  Each edge is cut where it crosses a whole x or y.  A part inside
+ * pixel (i, j) gives that pixel -dx times its mean height above j, and
+ * every pixel of the column above row j (smaller j) -dx, which F holds
+ * until kcni_shares_end adds it up the column.  Exact but for rounding,
+ * in time linear in the pixels the edges cross.
+ */
+static void
+shares_part(double x0, double y0, double x1, double y1, double k,
+    double *a, double *f, int w, int h)
+{
+	double dx = x1 - x0, ym = (y0 + y1) / 2;
+	int i = (int)floor((x0 + x1) / 2), j;
+
+	if (dx == 0 || ym < 0)
+		return;		/* no area, or above the band */
+	i = i < 0 ? 0 : i >= w ? w - 1 : i;
+	if (ym >= h) {		/* below the band: all of the column */
+		f[(size_t)h * w + i] -= k * dx;
+		return;
+	}
+	j = (int)ym;
+	a[(size_t)j * w + i] -= k * dx * (ym - j);
+	f[(size_t)j * w + i] -= k * dx;
+}
+
+double
+kcni_ring_shares(const double *xy, unsigned n, int hole, double ox,
+    double oy, double *a, double *f, int w, int h)
+{
+	double s = 0, k;
+
+	for (unsigned v = 0; v + 1 < n; v++)
+		s -= (xy[2 * v + 2] - xy[2 * v]) * (xy[2 * v + 1] +
+		    xy[2 * v + 3] - 2 * oy);
+	if (s == 0)
+		return 0;
+	k = (s > 0) == !hole ? 1 : -1;
+	for (unsigned v = 0; v + 1 < n; v++) {
+		double x0 = xy[2 * v] - ox, y0 = xy[2 * v + 1] - oy;
+		double x1 = xy[2 * v + 2] - ox, y1 = xy[2 * v + 3] - oy;
+		double dx = x1 - x0, dy = y1 - y0, px = x0, py = y0;
+		int sx = dx > 0 ? 1 : -1, sy = dy > 0 ? 1 : -1;
+		/* The next whole x and y the edge crosses, and where. */
+		double kx = sx > 0 ? floor(x0) + 1 : ceil(x0) - 1;
+		double ky = sy > 0 ? floor(y0) + 1 : ceil(y0) - 1;
+		double tx = dx != 0 ? (kx - x0) / dx : 2;
+		double ty = dy != 0 ? (ky - y0) / dy : 2;
+
+		if (y0 <= 0 && y1 <= 0)
+			continue;	/* above the band */
+		while (tx < 1 || ty < 1) {
+			double cx = tx <= ty ? kx : x0 + ty * dx;
+			double cy = ty <= tx ? ky : y0 + tx * dy;
+
+			shares_part(px, py, cx, cy, k, a, f, w, h);
+			px = cx, py = cy;
+			if (ty <= tx) {
+				ky += sy;
+				ty = (ky - y0) / dy;
+			}
+			if (px == kx) {
+				kx += sx;
+				tx = (kx - x0) / dx;
+			}
+		}
+		shares_part(px, py, x1, y1, k, a, f, w, h);
+	}
+	return k * s / 2;
+}
+
+void
+kcni_shares_end(double *a, double *f, int w, int h)
+{
+	for (int i = 0; i < w; i++) {
+		double run = f[(size_t)h * w + i];
+
+		for (int j = h - 1; j >= 0; j--) {
+			a[(size_t)j * w + i] += run;
+			run += f[(size_t)j * w + i];
+		}
+	}
+}

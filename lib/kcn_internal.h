@@ -272,6 +272,20 @@ int kcni_geom_surely_valid(GEOSContextHandle_t h, const GEOSGeometry *g);
 int kcni_ring_surely_valid(const double *raw, unsigned n);
 
 /*
+ * Adds to A (W x H pixels, row by row) the share of each unit pixel that
+ * the ring XY of N points (x and y in turn, closed) covers, the window's
+ * pixel (0, 0) being [OX, OX + 1) x [OY, OY + 1): a hole's share taken
+ * away, whichever way the ring turns.  F is scratch of W x (H + 1), zero
+ * at first; after the last ring, kcni_shares_end(A, F, W, H) completes A.
+ * Parts of the ring left or right of the window count in its first or
+ * last column, parts above or below it nowhere.  Returns the ring's
+ * area, negative for a hole.
+ */
+double kcni_ring_shares(const double *xy, unsigned n, int hole, double ox,
+    double oy, double *a, double *f, int w, int h);
+void kcni_shares_end(double *a, double *f, int w, int h);
+
+/*
  * The type a layer of type T is written as: polygon and line layers as
  * Multi, since shapefiles declare Polygon for layers holding
  * MultiPolygons too, and a repaired or cut shape may come in parts.

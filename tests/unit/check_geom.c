@@ -1,4 +1,5 @@
 /* check_geom.c: OGR <-> GEOS conversion. */
+#include <math.h>
 #include <string.h>
 
 #include <cpl_conv.h>
@@ -155,6 +156,15 @@ START_TEST(repair)
 END_TEST
 
 /* The quick validity test answers "valid" only where GEOS agrees. */
+static double
+cov_area_of(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+	double a = 0;
+
+	GEOSArea_r(h, g, &a);
+	return a;
+}
+
 START_TEST(quick_valid_agrees)
 {
 	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
@@ -200,6 +210,81 @@ START_TEST(quick_valid_agrees)
 }
 END_TEST
 
+/*
+ * The share of each pixel a polygon covers, against GEOS's area of its
+ * intersection with the pixel, for random polygons with a hole, turning
+ * either way, in windows that cut them on every side and in bands.
+ */
+START_TEST(pixel_shares_exact)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	unsigned seed = 777;
+	enum { W = 6, H = 5 };
+
+	for (int k = 0; k < 300; k++) {
+		double ring[2][2 * 26], a[W * H], f[W * (H + 1)], cx, cy, sum = 0;
+		int n = 3 + (int)(rand_r(&seed) % 22), ox, oy, bh;
+		GEOSGeometry *g, *rings[2];
+
+		/* A star around (cx, cy), its hole inside its inner radius;
+		   some vertices on whole numbers, as on a pixel's edge. */
+		cx = 1 + 4.0 * rand_r(&seed) / RAND_MAX;
+		cy = 1 + 4.0 * rand_r(&seed) / RAND_MAX;
+		for (int r = 0; r < 2; r++) {
+			int m = r ? 4 : n, back = rand_r(&seed) % 2;
+
+			for (int i = 0; i < m; i++) {
+				double t = 2 * M_PI * (back ? m - i : i) / m;
+				double rad = r ? 0.9 : 1 + 5.0 * rand_r(&seed) /
+				    RAND_MAX;
+
+				ring[r][2 * i] = cx + rad * cos(t);
+				ring[r][2 * i + 1] = cy + rad * sin(t);
+				if (k % 3 == 0)
+					ring[r][2 * i] = round(ring[r][2 * i]);
+			}
+			ring[r][2 * m] = ring[r][0];
+			ring[r][2 * m + 1] = ring[r][1];
+			rings[r] = GEOSGeom_createLinearRing_r(h,
+			    GEOSCoordSeq_copyFromBuffer_r(h, ring[r],
+			    (unsigned)m + 1, 0, 0));
+		}
+		g = GEOSGeom_createPolygon_r(h, rings[0], &rings[1], 1);
+		ck_assert_ptr_nonnull(g);
+		if (GEOSisValid_r(h, g) != 1) {
+			GEOSGeom_destroy_r(h, g);
+			continue;
+		}
+		/* The window, and a band of it from row oy. */
+		ox = (int)(rand_r(&seed) % 5) - 2;
+		oy = (int)(rand_r(&seed) % 5) - 2;
+		bh = 1 + (int)(rand_r(&seed) % H);
+		memset(a, 0, sizeof(a));
+		memset(f, 0, sizeof(f));
+		for (int r = 0; r < 2; r++)
+			sum += kcni_ring_shares(ring[r], r ? 5 : (unsigned)n + 1,
+			    r, ox, oy, a, f, W, bh);
+		kcni_shares_end(a, f, W, bh);
+		ck_assert_double_eq_tol(sum, cov_area_of(h, g), 1e-9);
+		for (int j = 0; j < bh; j++)
+			for (int i = 0; i < W; i++) {
+				double x0 = i == 0 ? -1e3 : ox + i;
+				double x1 = i == W - 1 ? 1e3 : ox + i + 1;
+				GEOSGeometry *c = GEOSClipByRect_r(h, g, x0,
+				    oy + j, x1, oy + j + 1);
+				double want = 0;
+
+				ck_assert_ptr_nonnull(c);
+				GEOSArea_r(h, c, &want);
+				GEOSGeom_destroy_r(h, c);
+				ck_assert_double_eq_tol(a[j * W + i], want,
+				    1e-9);
+			}
+		GEOSGeom_destroy_r(h, g);
+	}
+}
+END_TEST
+
 Suite *
 geom_suite(void)
 {
@@ -213,6 +298,7 @@ geom_suite(void)
 	tcase_add_test(tc, bad_geometry);
 	tcase_add_test(tc, large_polygon);
 	tcase_add_test(tc, quick_valid_agrees);
+	tcase_add_test(tc, pixel_shares_exact);
 	tcase_add_loop_test(tc, repair, 0,
 	    sizeof(repair_cases) / sizeof(repair_cases[0]));
 	suite_add_tcase(s, tc);
