@@ -1387,9 +1387,10 @@ cov_pcache_free(GEOSContextHandle_t h, struct cov_pcache *c)
 }
 
 /*
- * cov_within for the streams after the cells, whose pieces stay: a piece
- * that holds G whole, or does not meet it, is told by its prepared
- * geometry, without an overlay.
+ * cov_within for the streams after the cells, whose pieces stay: lines
+ * are cut by the piece's edges (kcni_line_in_area), and a piece that
+ * holds an area whole, or does not meet it, is told by its prepared
+ * geometry; overlays only for areas that cross its edge.
  */
 static GEOSGeometry *
 cov_within_prep(struct cov_worker *w, GEOSGeometry *g, int dim,
@@ -1398,6 +1399,22 @@ cov_within_prep(struct cov_worker *w, GEOSGeometry *g, int dim,
 	const GEOSPreparedGeometry *pg;
 	double e[4];
 
+	if (dim == 1 && !p->rect) {
+		GEOSGeometry *m;
+
+		cov_env(w->h, g, e);
+		*own = 0;
+		if (e[0] > p->x1 || e[2] < p->x0 || e[1] > p->y1 ||
+		    e[3] < p->y0)
+			return NULL;
+		if ((pg = cov_prepared(w, p)) == NULL) {
+			*bad = 1;
+			return NULL;
+		}
+		m = kcni_line_in_area(w->h, g, p->g, pg, bad);
+		*own = m != NULL && m != g;
+		return m;
+	}
 	if (!p->rect && (cov_env(w->h, g, e), e[0] >= p->x0 && e[1] >= p->y0 &&
 	    e[2] <= p->x1 && e[3] <= p->y1) && (pg = cov_prepared(w, p)) !=
 	    NULL) {

@@ -548,3 +548,241 @@ kcni_shares_end(double *a, double *f, int w, int h)
 		}
 	}
 }
+
+/* ---- lines within an area ---------------------------------------------- */
+
+struct lin_buf {
+	double *v;
+	size_t n, cap;
+};
+
+static int
+lin_push(struct lin_buf *b, double x, double y)
+{
+	if (b->n + 2 > b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		double *v = realloc(b->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		b->v = v, b->cap = cap;
+	}
+	b->v[b->n++] = x;
+	b->v[b->n++] = y;
+	return 0;
+}
+
+static int
+lin_add(struct lin_buf *b, double x)
+{
+	if (b->n + 1 > b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		double *v = realloc(b->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		b->v = v, b->cap = cap;
+	}
+	b->v[b->n++] = x;
+	return 0;
+}
+
+/* The points P as a line into OUT[*N]; P emptied. */
+static int
+lin_flush(GEOSContextHandle_t h, struct lin_buf *p, GEOSGeometry ***out,
+    size_t *n, size_t *cap)
+{
+	GEOSCoordSequence *cs;
+	GEOSGeometry *l;
+
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 8;
+		GEOSGeometry **o = realloc(*out, c * sizeof(*o));
+
+		if (o == NULL)
+			return -1;
+		*out = o, *cap = c;
+	}
+	cs = GEOSCoordSeq_copyFromBuffer_r(h, p->v, (unsigned)(p->n / 2), 0,
+	    0);
+	if (cs == NULL || (l = GEOSGeom_createLineString_r(h, cs)) == NULL)
+		return -1;
+	(*out)[(*n)++] = l;
+	p->n = 0;
+	return 0;
+}
+
+static int
+lin_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Adds to T where segment A-B crosses or touches edge C-D, as a fraction
+ * of A-B.  Where the segment runs along edges, the edges that leave it
+ * cut it.  Extra cuts do no harm (each part is judged by its middle), so
+ * an edge is taken to reach a little past its ends.
+ */
+static int
+lin_cuts(const double *a, const double *b, const double *c, const double *d,
+    struct lin_buf *t)
+{
+	double rx = b[0] - a[0], ry = b[1] - a[1], sx = d[0] - c[0];
+	double sy = d[1] - c[1], qx = c[0] - a[0], qy = c[1] - a[1];
+	double den = rx * sy - ry * sx, s, u, eps = 1e-9;
+
+	if (den == 0 || fmax(c[0], d[0]) < fmin(a[0], b[0]) ||
+	    fmin(c[0], d[0]) > fmax(a[0], b[0]) ||
+	    fmax(c[1], d[1]) < fmin(a[1], b[1]) ||
+	    fmin(c[1], d[1]) > fmax(a[1], b[1]))
+		return 0;
+	s = (qx * sy - qy * sx) / den;
+	u = (qx * ry - qy * rx) / den;
+	if (s > 0 && s < 1 && u >= -eps && u <= 1 + eps)
+		return lin_add(t, s);
+	return 0;
+}
+
+/* The points of every ring of polygonal AREA into R, a ring after
+   another, and where each ends into E. */
+static int
+lin_rings(GEOSContextHandle_t h, const GEOSGeometry *area, struct lin_buf *r,
+    struct lin_buf *e)
+{
+	int np = GEOSGetNumGeometries_r(h, area);
+
+	for (int i = 0; i < np; i++) {
+		const GEOSGeometry *p = GEOSGetGeometryN_r(h, area, i);
+		int nh = GEOSGetNumInteriorRings_r(h, p);
+
+		if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || nh < 0)
+			return -1;
+		for (int k = -1; k < nh; k++) {
+			const GEOSGeometry *ring = k < 0 ?
+			    GEOSGetExteriorRing_r(h, p) :
+			    GEOSGetInteriorRingN_r(h, p, k);
+			const GEOSCoordSequence *cs = ring ?
+			    GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+			unsigned m = 0;
+
+			if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &m))
+				return -1;
+			for (unsigned j = 0; j < m; j++) {
+				double x, y;
+
+				if (!GEOSCoordSeq_getXY_r(h, cs, j, &x, &y) ||
+				    lin_push(r, x, y) != 0)
+					return -1;
+			}
+			if (lin_add(e, (double)r->n) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+GEOSGeometry *
+kcni_line_in_area(GEOSContextHandle_t h, const GEOSGeometry *line,
+    const GEOSGeometry *area, const GEOSPreparedGeometry *pa, int *err)
+{
+	struct lin_buf ring = { 0 }, end = { 0 }, t = { 0 }, pt = { 0 };
+	GEOSGeometry **out = NULL, *res = NULL;
+	size_t nout = 0, cap = 0;
+	int nl = GEOSGetNumGeometries_r(h, line), whole = 1;
+
+	*err = 0;
+	if (nl < 0 || lin_rings(h, area, &ring, &end) != 0)
+		goto fail;
+	for (int l = 0; l < nl; l++) {
+		const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h,
+		    GEOSGetGeometryN_r(h, line, l));
+		unsigned m = 0;
+
+		if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &m))
+			goto fail;
+		pt.n = 0;
+		for (unsigned j = 0; j + 1 < m; j++) {
+			double a[2], b[2];
+
+			if (!GEOSCoordSeq_getXY_r(h, cs, j, &a[0], &a[1]) ||
+			    !GEOSCoordSeq_getXY_r(h, cs, j + 1, &b[0], &b[1]))
+				goto fail;
+			/* Where the segment meets any edge, in order. */
+			t.n = 0;
+			if (lin_add(&t, 0) != 0)
+				goto fail;
+			for (size_t r = 0, s = 0; r < end.n; s = (size_t)
+			    end.v[r++])
+				for (size_t k = s; k + 3 < (size_t)end.v[r];
+				    k += 2)
+					if (lin_cuts(a, b, &ring.v[k],
+					    &ring.v[k + 2], &t) != 0)
+						goto fail;
+			if (lin_add(&t, 1) != 0)
+				goto fail;
+			qsort(t.v, t.n, sizeof(*t.v), lin_cmp);
+			/* Each part in or out by its middle. */
+			for (size_t k = 0; k + 1 < t.n; k++) {
+				double s0 = t.v[k], s1 = t.v[k + 1], sm;
+				double x0, y0, x1, y1;
+				GEOSGeometry *mid;
+				char in;
+
+				if (!(s1 > s0))
+					continue;
+				sm = (s0 + s1) / 2;
+				mid = GEOSGeom_createPointFromXY_r(h, a[0] + sm *
+				    (b[0] - a[0]), a[1] + sm * (b[1] - a[1]));
+				if (mid == NULL)
+					goto fail;
+				in = GEOSPreparedIntersects_r(h, pa, mid);
+				GEOSGeom_destroy_r(h, mid);
+				if (in == 2)
+					goto fail;
+				x0 = s0 == 0 ? a[0] : a[0] + s0 * (b[0] - a[0]);
+				y0 = s0 == 0 ? a[1] : a[1] + s0 * (b[1] - a[1]);
+				x1 = s1 == 1 ? b[0] : a[0] + s1 * (b[0] - a[0]);
+				y1 = s1 == 1 ? b[1] : a[1] + s1 * (b[1] - a[1]);
+				if (!in) {
+					whole = 0;
+					if (pt.n >= 4 && lin_flush(h, &pt, &out,
+					    &nout, &cap) != 0)
+						goto fail;
+					pt.n = 0;
+					continue;
+				}
+				if ((pt.n == 0 && lin_push(&pt, x0, y0) != 0) ||
+				    lin_push(&pt, x1, y1) != 0)
+					goto fail;
+			}
+		}
+		if (pt.n >= 4 && lin_flush(h, &pt, &out, &nout, &cap) != 0)
+			goto fail;
+		pt.n = 0;
+	}
+	if (whole)
+		res = (GEOSGeometry *)line;
+	else if (nout > 0) {
+		res = GEOSGeom_createCollection_r(h, GEOS_MULTILINESTRING, out,
+		    (unsigned)nout);
+		if (res == NULL)
+			goto fail;
+		nout = 0;
+	}
+	goto out;
+fail:
+	*err = 1;
+	res = NULL;
+out:
+	for (size_t i = 0; i < nout; i++)
+		GEOSGeom_destroy_r(h, out[i]);
+	free(out);
+	free(ring.v);
+	free(end.v);
+	free(t.v);
+	free(pt.v);
+	return res;
+}

@@ -286,6 +286,19 @@ double kcni_ring_shares(const double *xy, unsigned n, int hole, double ox,
 void kcni_shares_end(double *a, double *f, int w, int h);
 
 /*
+ * The parts of LINE (a line or lines) in polygonal AREA, its boundary
+ * included, as new lines; LINE itself when all of it is in; NULL when
+ * none is, or with *ERR set when GEOS fails.  PA is AREA prepared.  Each
+ * segment is cut where it meets an edge and each part judged by its
+ * middle: what GEOS's intersection gives, without building its graph,
+ * but for a line that runs over itself, whose stretch drawn twice GEOS
+ * counts once and this as often as drawn, as the line's own length does.
+ */
+GEOSGeometry *kcni_line_in_area(GEOSContextHandle_t h,
+    const GEOSGeometry *line, const GEOSGeometry *area,
+    const GEOSPreparedGeometry *pa, int *err);
+
+/*
  * The type a layer of type T is written as: polygon and line layers as
  * Multi, since shapefiles declare Polygon for layers holding
  * MultiPolygons too, and a repaired or cut shape may come in parts.

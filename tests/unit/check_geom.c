@@ -285,6 +285,67 @@ START_TEST(pixel_shares_exact)
 }
 END_TEST
 
+/*
+ * Lines in an area, against GEOS's intersection: random lines over a
+ * grid-aligned polygon with a hole, through its vertices and along its
+ * edges, and over a random star.
+ */
+START_TEST(line_in_area_agrees)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	GEOSGeometry *area[2];
+	unsigned seed = 4242;
+
+	area[0] = kt_wkt("MULTIPOLYGON (((0 0, 6 0, 6 6, 0 6, 0 0), "
+	    "(2 2, 2 4, 4 4, 4 2, 2 2)), ((7 0, 9 3, 7 6, 7 0)))");
+	area[1] = kt_wkt("POLYGON ((5 0, 6 4, 10 5, 6 6, 5 10, 4 6, 0 5, "
+	    "4 4, 5 0))");
+	for (int k = 0; k < 4000; k++) {
+		const GEOSGeometry *ar = area[k % 2];
+		const GEOSPreparedGeometry *pa = GEOSPrepare_r(h, ar);
+		double xy[2 * 5], got = 0, want = 0;
+		int n = 2 + (int)(rand_r(&seed) % 4), err;
+		GEOSGeometry *l, *m, *ref;
+
+		/* Whole coordinates often: lines through vertices and along
+		   edges. */
+		for (int i = 0; i < 2 * n; i++)
+			xy[i] = k % 3 ? (double)(rand_r(&seed) % 11) - 0.5 :
+			    -1 + 11.0 * rand_r(&seed) / RAND_MAX;
+		if (k % 3 == 1)
+			for (int i = 0; i < 2 * n; i++)
+				xy[i] = round(xy[i]);
+		l = GEOSGeom_createLineString_r(h,
+		    GEOSCoordSeq_copyFromBuffer_r(h, xy, (unsigned)n, 0, 0));
+		if (GEOSisSimple_r(h, l) != 1) {
+			/* GEOS's overlay counts a stretch drawn twice once. */
+			GEOSGeom_destroy_r(h, l);
+			GEOSPreparedGeom_destroy_r(h, pa);
+			continue;
+		}
+		m = kcni_line_in_area(h, l, ar, pa, &err);
+		ck_assert_int_eq(err, 0);
+		ref = GEOSIntersection_r(h, l, ar);
+		ck_assert_ptr_nonnull(ref);
+		GEOSLength_r(h, ref, &want);
+		if (m != NULL)
+			GEOSLength_r(h, m, &got);
+		ck_assert_msg(fabs(got - want) <= 1e-9 * (1 + want),
+		    "line %d: %.12g, GEOS %.12g", k, got, want);
+		if (m == l) {	/* all of it in */
+			GEOSLength_r(h, l, &got);
+			ck_assert_double_eq_tol(got, want, 1e-9);
+		} else if (m != NULL)
+			GEOSGeom_destroy_r(h, m);
+		GEOSGeom_destroy_r(h, ref);
+		GEOSGeom_destroy_r(h, l);
+		GEOSPreparedGeom_destroy_r(h, pa);
+	}
+	GEOSGeom_destroy_r(h, area[0]);
+	GEOSGeom_destroy_r(h, area[1]);
+}
+END_TEST
+
 Suite *
 geom_suite(void)
 {
@@ -299,6 +360,7 @@ geom_suite(void)
 	tcase_add_test(tc, large_polygon);
 	tcase_add_test(tc, quick_valid_agrees);
 	tcase_add_test(tc, pixel_shares_exact);
+	tcase_add_test(tc, line_in_area_agrees);
 	tcase_add_loop_test(tc, repair, 0,
 	    sizeof(repair_cases) / sizeof(repair_cases[0]));
 	suite_add_tcase(s, tc);
