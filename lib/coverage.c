@@ -155,6 +155,7 @@ struct cov_pcache {
    --pop-field), contributions, and the service areas made of them. */
 struct cov_batch {
 	OGRGeometryH *g;
+	double (*xy)[2];	/* a footprint's centroid, taken when read */
 	double *val;
 	struct cov_adds *add;
 	struct cov_part *part;
@@ -1811,6 +1812,31 @@ cov_quick_centroid(OGRGeometryH og, double c[2])
 	return 1;
 }
 
+/* Counts feature JOB by its centroid XY in the layer's CRS, the one
+   point projected. */
+static enum kcn_status
+cov_centroid(struct cov_worker *w, size_t job, const double *xy, int *bad)
+{
+	struct cov_batch *b = w->r->b;
+	double x = xy[0], y = xy[1];
+	GEOSGeometry *g;
+
+	if (w->ftr != NULL) {
+		PJ_COORD c = proj_trans(kcni_transform_pj(w->ftr), PJ_FWD,
+		    proj_coord(x, y, 0, 0));
+
+		if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
+			return kcni_error(w->ctx, KCN_REJECTED, "coverage",
+			    "its centroid is outside the analysis CRS");
+		x = c.xy.x, y = c.xy.y;
+	}
+	if ((g = GEOSGeom_createPointFromXY_r(w->h, x, y)) == NULL)
+		return KCN_REJECTED;
+	cov_measure(w, g, b->val[job], &b->add[job], bad);
+	GEOSGeom_destroy_r(w->h, g);
+	return KCN_OK;
+}
+
 static int
 cov_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 {
@@ -1823,32 +1849,20 @@ cov_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	double xy[2];
 
 	(void)ad;
+	if (og == NULL && !isnan(r->b->xy[job][0])) {
+		if ((st = cov_centroid(w, job, r->b->xy[job], &bad)) != KCN_OK)
+			return st;
+		goto done;
+	}
 	if (og == NULL)
 		return KCN_OK;
 	if (r->kind == COV_AREAS || r->kind == COV_CIRCLES)
 		return cov_do_area(w, job);
-	/* An area counted as a point: by its centroid in its own CRS, the
-	   one point then projected. */
+	/* An area counted as a point: by its centroid in its own CRS (from
+	   GEOS when cov_quick_centroid could not take it), the one point
+	   then projected. */
 	centroid = r->kind == COV_POINTS && !r->o->by_area &&
 	    OGR_G_GetDimension(og) == 2;
-	if (centroid && cov_quick_centroid(og, xy)) {
-		if (w->ftr != NULL) {
-			PJ_COORD c = proj_trans(kcni_transform_pj(w->ftr),
-			    PJ_FWD, proj_coord(xy[0], xy[1], 0, 0));
-
-			if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
-				return kcni_error(w->ctx, KCN_REJECTED,
-				    "coverage", "its centroid is outside the "
-				    "analysis CRS");
-			xy[0] = c.xy.x, xy[1] = c.xy.y;
-		}
-		if ((g = GEOSGeom_createPointFromXY_r(h, xy[0], xy[1])) ==
-		    NULL)
-			return KCN_REJECTED;
-		cov_measure(w, g, r->b->val[job], &r->b->add[job], &bad);
-		GEOSGeom_destroy_r(h, g);
-		goto done;
-	}
 	if (!centroid && w->ftr != NULL && OGR_G_GetDimension(og) == 2)
 		cov_densify(og, r->dense);
 	if (!centroid && w->ftr != NULL && (st = kcn_transform_geom(w->ctx,
@@ -1864,26 +1878,16 @@ cov_feature(struct cov_worker *w, size_t job, struct cov_adds *ad)
 			return KCN_REJECTED;
 	}
 	if (centroid) {
-		double x, y;
-		PJ_COORD c;
-
 		v = GEOSGetCentroid_r(h, g);
 		GEOSGeom_destroy_r(h, g);
 		if ((g = v) == NULL)
 			return KCN_REJECTED;
-		if (w->ftr != NULL && !GEOSisEmpty_r(h, g)) {
-			GEOSGeomGetX_r(h, g, &x);
-			GEOSGeomGetY_r(h, g, &y);
-			c = proj_trans(kcni_transform_pj(w->ftr), PJ_FWD,
-			    proj_coord(x, y, 0, 0));
+		if (!GEOSisEmpty_r(h, g) && GEOSGeomGetX_r(h, g, &xy[0]) &&
+		    GEOSGeomGetY_r(h, g, &xy[1])) {
 			GEOSGeom_destroy_r(h, g);
-			if (!isfinite(c.xy.x) || !isfinite(c.xy.y))
-				return kcni_error(w->ctx, KCN_REJECTED,
-				    "coverage", "its centroid is outside the "
-				    "analysis CRS");
-			if ((g = GEOSGeom_createPointFromXY_r(h, c.xy.x,
-			    c.xy.y)) == NULL)
-				return KCN_REJECTED;
+			if ((st = cov_centroid(w, job, xy, &bad)) != KCN_OK)
+				return st;
+			goto done;
 		}
 	}
 	if (!GEOSisEmpty_r(h, g)) {
@@ -2353,6 +2357,36 @@ cov_cmp_id(const void *a, const void *b)
 }
 
 /* The zones, their ids, names and areas, then TOTAL: their union. */
+/*
+ * The union of the N zones Z (borrowed), of area SUM together.  Zones
+ * that tile the city, sharing their edges vertex for vertex, are merged
+ * by their edges (GEOS's coverage union, a fraction of the time of an
+ * overlay).  Zones that overlap, even by a sliver, give a result that is
+ * invalid or smaller than their sum; then, or when it fails, an overlay.
+ */
+static GEOSGeometry *
+cov_zones_union(GEOSContextHandle_t h, GEOSGeometry **z, int n, double sum,
+    int *bad)
+{
+	GEOSGeometry **c = malloc((size_t)n * sizeof(*c)), *coll = NULL, *u;
+
+	for (int i = 0; c != NULL && i < n; i++)
+		c[i] = GEOSGeom_clone_r(h, z[i]);
+	if (c != NULL)
+		coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION,
+		    c, (unsigned)n);
+	free(c);
+	u = coll != NULL ? GEOSCoverageUnion_r(h, coll) : NULL;
+	if (coll != NULL)
+		GEOSGeom_destroy_r(h, coll);
+	if (u != NULL && fabs(cov_area(h, u) - sum) <= 1e-12 * sum &&
+	    GEOSisValid_r(h, u) == 1)
+		return u;
+	if (u != NULL)
+		GEOSGeom_destroy_r(h, u);
+	return cov_union(h, z, (size_t)n, 1e-6, bad);
+}
+
 static enum kcn_status
 cov_zones(struct cov_run *r)
 {
@@ -2468,7 +2502,7 @@ cov_zones(struct cov_run *r)
 		struct cov_zone *t = &r->zone[r->nzone];
 
 		memset(t, 0, sizeof(*t));
-		t->g = cov_union(h, all, r->nzone, 1e-6, &bad);
+		t->g = cov_zones_union(h, all, r->nzone, sum, &bad);
 		free(all);
 		t->id = kcni_strdup(ctx, "TOTAL");
 		if (bad || t->g == NULL || t->id == NULL)
@@ -2917,6 +2951,17 @@ cov_read_batch(struct cov_run *r, struct kcn_reader *rd, enum cov_kind kind,
 				OGR_G_DestroyGeometry(g);
 			g = NULL;
 		}
+		/*
+		 * A footprint counted by its centroid: taken here, while its
+		 * points are in this thread's cache, and its geometry freed
+		 * by the thread that made it.
+		 */
+		b->xy[n][0] = NAN;
+		if (g != NULL && kind == COV_POINTS && !r->o->by_area &&
+		    dim == 2 && cov_quick_centroid(g, b->xy[n])) {
+			OGR_G_DestroyGeometry(g);
+			g = NULL;
+		}
 		b->g[b->n++] = g;
 	}
 	return KCN_OK;
@@ -2958,7 +3003,8 @@ cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
 		struct cov_batch *b = &r->bs[k];
 
 		if (b->g == NULL && ((b->g = calloc(COV_BATCH,
-		    sizeof(*b->g))) == NULL || (b->val = calloc(COV_BATCH,
+		    sizeof(*b->g))) == NULL || (b->xy = calloc(COV_BATCH,
+		    sizeof(*b->xy))) == NULL || (b->val = calloc(COV_BATCH,
 		    sizeof(*b->val))) == NULL || (b->add = calloc(COV_BATCH,
 		    sizeof(*b->add))) == NULL || (b->part = calloc(COV_BATCH,
 		    sizeof(*b->part))) == NULL))
@@ -3724,6 +3770,7 @@ cov_free(struct cov_run *r)
 			if (b->g[i] != NULL)
 				OGR_G_DestroyGeometry(b->g[i]);
 		free(b->g);
+		free(b->xy);
 		free(b->val);
 		for (size_t i = 0; b->add != NULL && i < COV_BATCH; i++) {
 			free(b->add[i].a);
