@@ -1589,15 +1589,19 @@ cov_circle(struct cov_worker *w, double lon, double lat, double r,
 	PJ *pj = kcni_transform_pj(w->ll);
 	double *a = p->a;
 	PJ_COORD c[5];
+	double lat2[4], lon2[4];
 
+	/* North, east and south along geodesics; west is east mirrored in
+	   the meridian, as the ellipsoid is. */
+	for (int i = 0; i < 3; i++)
+		geod_direct(&w->r->geod, lat, lon, 90.0 * i, r, &lat2[i],
+		    &lon2[i], NULL);
+	lat2[3] = lat2[1];
+	lon2[3] = 2 * lon - lon2[1];
 	c[0] = proj_trans(pj, PJ_INV, proj_coord(lon, lat, 0, 0));
-	for (int i = 1; i < 5; i++) {
-		double lat2, lon2;
-
-		geod_direct(&w->r->geod, lat, lon, 90.0 * (i - 1), r, &lat2,
-		    &lon2, NULL);
-		c[i] = proj_trans(pj, PJ_INV, proj_coord(lon2, lat2, 0, 0));
-	}
+	for (int i = 1; i < 5; i++)
+		c[i] = proj_trans(pj, PJ_INV, proj_coord(lon2[i - 1],
+		    lat2[i - 1], 0, 0));
 	for (int i = 0; i < 5; i++)
 		if (!isfinite(c[i].xy.x) || !isfinite(c[i].xy.y))
 			return -1;
