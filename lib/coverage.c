@@ -9,9 +9,9 @@
  * - the service areas of a set are clipped to the cell (GEOS's rectangle
  *   clip); a cell that two of them contain is covered, and covered twice;
  *   one that one contains is covered, and covered twice where the others
- *   reach; otherwise the union of the clipped pieces covers it, and the
- *   parts of each piece within the ones before it are covered twice.  A
- *   cell with too many pieces to merge is quartered first.
+ *   reach; otherwise the faces of the clipped pieces' arrangement, each
+ *   counted by the pieces that hold it, give what is covered once and
+ *   twice.  A cell with too many pieces to merge is quartered first.
  * - the zones are clipped to the cell too, and each measure is summed
  *   over the pieces of zone and cover that meet.
  *
@@ -29,10 +29,10 @@
  * projection per point instead of one per vertex.
  *
  * Population from a raster: each piece is taken into the raster's pixel
- * grid and clipped by halves down to single cells, each weighted by the
- * exact share of it inside; blocks wholly inside are summed at once
- * from summed-area tables.  Cells without data and the parts outside the
- * raster are counted as unknown area, never as no people.
+ * grid, and each cell weighted by the exact share of it inside, found
+ * from the piece's edges (kcni_ring_shares).  Cells without data and the
+ * parts outside the raster are counted as unknown area, never as no
+ * people.
  */
 #include <errno.h>
 #include <math.h>
@@ -226,8 +226,8 @@ struct cov_worker {
 	double ux[COV_UNIT_MAX], uy[COV_UNIT_MAX];	/* its ring */
 	int un;
 	double turn;		/* 1 anticlockwise, -1 clockwise */
-	double *pxy, *acc;	/* scratch for population */
-	size_t pxycap, acccap;
+	double *pxy, *rend, *acc;	/* scratch for population */
+	size_t pxycap, rendcap, acccap;
 	enum kcn_status st;
 };
 
@@ -456,47 +456,38 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 	GEOSContextHandle_t h = w->h;
 	struct cov_pjxy p = { kcni_transform_pj(w->ras), 1 };
 	double area = cov_area(h, g), e[4] = { INFINITY, INFINITY, -INFINITY,
-	    -INFINITY }, known = 0, all = 0, *xy = NULL, *a, *f;
+	    -INFINITY }, known = 0, all = 0, *xy = NULL, *re = NULL, *a, *f;
 	int np = GEOSGetNumGeometries_r(h, g), i0, j0, nw, nh, band;
-	size_t n = 0;
+	size_t n = 0, nring = 0;
 
 	*pop = 0;
 	*unknown = 0;
 	if (area <= 0)
 		return;
-	/* Every ring's points, into the raster's pixels. */
-	for (int pass = 0; pass < 2; pass++) {
-		size_t k = 0;
+	/* Every ring's points, into the raster's pixels; where each ring
+	   ends, negative for a hole, into RE. */
+	for (int q = 0; q < np; q++) {
+		const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, q);
+		int nr = GEOSGetNumInteriorRings_r(h, pg);
 
-		for (int q = 0; q < np; q++) {
-			const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, q);
-			int nr = GEOSGetNumInteriorRings_r(h, pg);
+		for (int ri = -1; ri < nr; ri++) {
+			const GEOSGeometry *ring = ri < 0 ?
+			    GEOSGetExteriorRing_r(h, pg) :
+			    GEOSGetInteriorRingN_r(h, pg, ri);
+			const GEOSCoordSequence *cs = ring ?
+			    GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+			unsigned m = 0;
 
-			for (int ri = -1; ri < nr; ri++) {
-				const GEOSGeometry *ring = ri < 0 ?
-				    GEOSGetExteriorRing_r(h, pg) :
-				    GEOSGetInteriorRingN_r(h, pg, ri);
-				const GEOSCoordSequence *cs = ring ?
-				    GEOSGeom_getCoordSeq_r(h, ring) : NULL;
-				unsigned m = 0;
-
-				if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs,
-				    &m)) {
-					*bad = 1;
-					return;
-				}
-				if (pass == 1 && !GEOSCoordSeq_copyToBuffer_r(h,
-				    cs, xy + k, 0, 0)) {
-					*bad = 1;
-					return;
-				}
-				k += 2 * (size_t)m;
+			if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &m) ||
+			    (xy = cov_scratch(&w->pxy, &w->pxycap, n + 2 *
+			    (size_t)m)) == NULL || (re = cov_scratch(&w->rend,
+			    &w->rendcap, nring + 1)) == NULL ||
+			    !GEOSCoordSeq_copyToBuffer_r(h, cs, xy + n, 0, 0)) {
+				*bad = 1;
+				return;
 			}
-		}
-		if (pass == 0 && (xy = cov_scratch(&w->pxy, &w->pxycap,
-		    n = k)) == NULL) {
-			*bad = 1;
-			return;
+			n += 2 * (size_t)m;
+			re[nring++] = ri < 0 ? (double)n : -(double)n;
 		}
 	}
 	for (size_t k = 0; k < n; k += 2) {
@@ -529,29 +520,18 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 	 * or past it, is unknown, the rings' areas making the whole.
 	 */
 	for (int b0 = 0; b0 == 0 || b0 < nh; b0 += band) {
-		int bh = nh - b0 < band ? nh - b0 : band, k = 0;
+		int bh = nh - b0 < band ? nh - b0 : band;
 
 		bh = bh < 1 ? 1 : bh;
 		memset(a, 0, (size_t)nw * (2 * bh + 1) * sizeof(*a));
 		f = a + (size_t)nw * bh;
-		for (int q = 0; q < np; q++) {
-			const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, q);
-			int nr = GEOSGetNumInteriorRings_r(h, pg);
+		for (size_t r = 0, k = 0; r < nring; r++) {
+			size_t end = (size_t)fabs(re[r]);
+			double ar = kcni_ring_shares(xy + k, (unsigned)((end -
+			    k) / 2), re[r] < 0, i0, j0 + b0, a, f, nw, bh);
 
-			for (int ri = -1; ri < nr; ri++) {
-				const GEOSGeometry *ring = ri < 0 ?
-				    GEOSGetExteriorRing_r(h, pg) :
-				    GEOSGetInteriorRingN_r(h, pg, ri);
-				unsigned m = 0;
-				double ar;
-
-				GEOSCoordSeq_getSize_r(h,
-				    GEOSGeom_getCoordSeq_r(h, ring), &m);
-				ar = kcni_ring_shares(xy + k, m, ri >= 0, i0,
-				    j0 + b0, a, f, nw, bh);
-				all += b0 == 0 ? ar : 0;
-				k += 2 * (int)m;
-			}
+			all += b0 == 0 ? ar : 0;
+			k = end;
 		}
 		if (nh < 1)
 			break;
@@ -1535,13 +1515,14 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 			for (size_t zi = 0; zi < c->nz && !*bad; zi++) {
 				const struct cov_piece *zp = &c->z[zi];
 				GEOSGeometry *gz;
+				double zamt;
 				int zown;
 
 				if ((gz = cov_within_prep(w, in, dim, zp,
 				    grid, &zown, bad)) == NULL)
 					continue;
-				cov_add(ad, zp->key, col, cov_amount(w, gz,
-				    whole, val));
+				zamt = cov_amount(w, gz, whole, val);
+				cov_add(ad, zp->key, col, zamt);
 				for (int s = 0; s < r->nset; s++) {
 					double amt = 0;
 
@@ -1557,7 +1538,10 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 						    dim, up, grid, &mown,
 						    bad)) == NULL)
 							continue;
-						amt += cov_amount(w, m, whole,
+						/* All of it covered: measured
+						   already. */
+						amt += m == gz ? zamt :
+						    cov_amount(w, m, whole,
 						    val);
 						if (mown)
 							GEOSGeom_destroy_r(h, m);
@@ -2000,8 +1984,9 @@ cov_worker_fini(struct cov_worker *w)
 	if (w->unit != NULL)
 		GEOSGeom_destroy_r(w->h, w->unit);
 	free(w->pxy);
+	free(w->rend);
 	free(w->acc);
-	w->pxy = w->acc = NULL;
+	w->pxy = w->rend = w->acc = NULL;
 	w->ras = w->ll = w->ftr = NULL;
 	w->unit = NULL;
 }

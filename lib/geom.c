@@ -557,9 +557,9 @@ struct lin_buf {
 };
 
 static int
-lin_push(struct lin_buf *b, double x, double y)
+lin_add(struct lin_buf *b, double x)
 {
-	if (b->n + 2 > b->cap) {
+	if (b->n == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 64;
 		double *v = realloc(b->v, cap * sizeof(*v));
 
@@ -568,23 +568,13 @@ lin_push(struct lin_buf *b, double x, double y)
 		b->v = v, b->cap = cap;
 	}
 	b->v[b->n++] = x;
-	b->v[b->n++] = y;
 	return 0;
 }
 
 static int
-lin_add(struct lin_buf *b, double x)
+lin_push(struct lin_buf *b, double x, double y)
 {
-	if (b->n + 1 > b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-		double *v = realloc(b->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		b->v = v, b->cap = cap;
-	}
-	b->v[b->n++] = x;
-	return 0;
+	return lin_add(b, x) != 0 || lin_add(b, y) != 0 ? -1 : 0;
 }
 
 /* The points P as a line into OUT[*N]; P emptied. */
