@@ -2345,7 +2345,6 @@ cov_cmp_id(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-/* The zones, their ids, names and areas, then TOTAL: their union. */
 /*
  * The union of the N zones Z (borrowed), of area SUM together.  Zones
  * that tile the city, sharing their edges vertex for vertex, are merged
@@ -2376,6 +2375,7 @@ cov_zones_union(GEOSContextHandle_t h, GEOSGeometry **z, int n, double sum,
 	return cov_union(h, z, (size_t)n, 1e-6, bad);
 }
 
+/* The zones, their ids, names and areas, then TOTAL: their union. */
 static enum kcn_status
 cov_zones(struct cov_run *r)
 {
