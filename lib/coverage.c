@@ -967,16 +967,17 @@ cov_meet_pieces(GEOSContextHandle_t h, const struct cov_piece *zp,
 	    cov_within(h, zp->g, 2, p, grid, own, bad);
 }
 
-/* Measures zone Z's piece ZP against the pieces of each set's cover, U,
-   and of what two cover, T (the zone's own measures done by the
-   caller). */
+/* Measures a zone's piece ZP against the pieces of each set's cover, U,
+   and of what two cover, T (the zone's own measures done by the caller,
+   its people ZPOP among them). */
 static void
-cov_measure_cover(struct cov_worker *w, struct cov_adds *ad, int z,
-    const struct cov_piece *zp, const struct cov_list *u,
+cov_measure_cover(struct cov_worker *w, struct cov_adds *ad,
+    const struct cov_piece *zp, double zpop, const struct cov_list *u,
     const struct cov_list *t, double grid, int *bad)
 {
 	struct cov_run *r = w->r;
 	GEOSContextHandle_t h = w->h;
+	int z = zp->key;
 
 	for (size_t i = 0; i < u->n + t->n && !*bad; i++) {
 		const struct cov_piece *p = i < u->n ? &u->p[i] :
@@ -991,9 +992,14 @@ cov_measure_cover(struct cov_worker *w, struct cov_adds *ad, int z,
 		else {
 			cov_add(ad, z, col + COL_COV, cov_area(h, m));
 			if (r->ras.on) {
-				double pop, unk;
+				double pop = zpop, unk;
 
-				cov_pop(w, m, &pop, &unk, bad);
+				/* All of the zone's piece covered: its
+				   people counted already. */
+				if (m != zp->g && !(zp->rect && p->rect &&
+				    p->x0 == zp->x0 && p->y0 == zp->y0 &&
+				    p->x1 == zp->x1 && p->y1 == zp->y1))
+					cov_pop(w, m, &pop, &unk, bad);
 				cov_add(ad, z, col + COL_POPCOV, pop);
 			}
 		}
@@ -1223,14 +1229,14 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	for (size_t i = 0; i < zl.n && !bad; i++) {
 		const struct cov_piece *zp = &zl.p[i];
 
-		if (r->ras.on) {
-			double pop, unk;
+		double pop = 0, unk;
 
+		if (r->ras.on) {
 			cov_pop(w, zp->g, &pop, &unk, &bad);
 			cov_add(ad, zp->key, COL_POP, pop);
 			cov_add(ad, zp->key, COL_UNKNOWN, unk);
 		}
-		cov_measure_cover(w, ad, zp->key, zp, &u, &t, grid, &bad);
+		cov_measure_cover(w, ad, zp, pop, &u, &t, grid, &bad);
 	}
 out:
 	free(hs.i);

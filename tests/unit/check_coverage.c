@@ -277,6 +277,61 @@ START_TEST(zones_total)
 }
 END_TEST
 
+/*
+ * People under a staircase of 14 squares: cells crossed by many of their
+ * corners are quartered, and quarters that two squares hold are covered
+ * whole, within cells that the zone holds whole.  Against GEOS's areas of
+ * the squares' union in each raster cell.
+ */
+START_TEST(staircase_population)
+{
+	const char *zones[] = {
+	    "POLYGON((0 0,1000 0,1000 1000,0 1000,0 0))" };
+	char svc[14][160], *csv;
+	const char *csvc[14];
+	struct kcn_coverage_layer cat = { "c", NULL, 0 };
+	struct kcn_coverage_opts o = { 0 };
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	GEOSGeometry *sq[14], *all, *u;
+	double want = 0;
+
+	for (int i = 0; i < 14; i++) {
+		double a = 7.0 * i, b = 300 + 7.0 * i;
+
+		snprintf(svc[i], sizeof(svc[i]), "POLYGON((%g %g,%g %g,%g %g,"
+		    "%g %g,%g %g))", a, a, b, a, b, b, a, b, a, a);
+		csvc[i] = svc[i];
+		sq[i] = kt_wkt(svc[i]);
+	}
+	all = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, sq, 14);
+	u = GEOSUnaryUnion_r(h, all);
+	for (int j = 0; j < 10; j++)
+		for (int i = 0; i < 10; i++) {
+			GEOSGeometry *c = GEOSClipByRect_r(h, u, 100 * i,
+			    900 - 100 * j, 100 * i + 100, 1000 - 100 * j);
+			double a = 0;
+
+			GEOSArea_r(h, c, &a);
+			want += a / 1e4 * (1 + i + 10 * j);
+			GEOSGeom_destroy_r(h, c);
+		}
+	GEOSGeom_destroy_r(h, u);
+	GEOSGeom_destroy_r(h, all);
+	write_wkt(kt_path("zones.gpkg"), zones, 1);
+	write_wkt(kt_path("c.gpkg"), csvc, 14);
+	write_raster(kt_path("pop.tif"), 10, 10, 0, 1000, -1, 0, NULL);
+	cat.path = kt_path("c.gpkg");
+	o.zones = kt_path("zones.gpkg");
+	o.cats = &cat;
+	o.ncats = 1;
+	o.pop = kt_path("pop.tif");
+	csv = run(&o);
+	/* To the report's printed digits. */
+	NEAR(cell(csv, "1", "c", "pop_covered"), want, 1e-6);
+	free(csv);
+}
+END_TEST
+
 START_TEST(half_a_cell)
 {
 	const char *zones[] = { "POLYGON((-500 -500,500 -500,500 500,-500 500,"
@@ -738,6 +793,7 @@ coverage_suite(void)
 	tcase_add_loop_test(tc, population_supersampled, 0, 3);
 	tcase_add_loop_test(tc, many_overlaps, 0, 3);
 	tcase_add_test(tc, zones_total);
+	tcase_add_test(tc, staircase_population);
 	tcase_add_loop_test(tc, circles_true, 0, 2);
 	tcase_add_test(tc, line_buffer);
 	tcase_add_test(tc, population_areas);
