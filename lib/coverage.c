@@ -427,21 +427,6 @@ cov_pj_xy(double *x, double *y, void *ud)
 	return 1;
 }
 
-/* W's scratch of N doubles at *P (capacity *CAP); NULL if out of memory. */
-static double *
-cov_scratch(double **p, size_t *cap, size_t n)
-{
-	if (n > *cap) {
-		double *q = realloc(*p, n * sizeof(*q));
-
-		if (q == NULL)
-			return NULL;
-		*p = q;
-		*cap = n;
-	}
-	return *p;
-}
-
 /*
  * The population of area G (analysis CRS) and the part of its area, in
  * square metres, without data.  Its rings are taken into the raster's
@@ -457,7 +442,7 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 	struct cov_pjxy p = { kcni_transform_pj(w->ras), 1 };
 	double area = cov_area(h, g), e[4] = { INFINITY, INFINITY, -INFINITY,
 	    -INFINITY }, known = 0, all = 0, *xy = NULL, *re = NULL, *a, *f;
-	int np = GEOSGetNumGeometries_r(h, g), i0, j0, nw, nh, band;
+	int i0, j0, nw, nh, band;
 	size_t n = 0, nring = 0;
 
 	*pop = 0;
@@ -466,30 +451,13 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 		return;
 	/* Every ring's points, into the raster's pixels; where each ring
 	   ends, negative for a hole, into RE. */
-	for (int q = 0; q < np; q++) {
-		const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, q);
-		int nr = GEOSGetNumInteriorRings_r(h, pg);
-
-		for (int ri = -1; ri < nr; ri++) {
-			const GEOSGeometry *ring = ri < 0 ?
-			    GEOSGetExteriorRing_r(h, pg) :
-			    GEOSGetInteriorRingN_r(h, pg, ri);
-			const GEOSCoordSequence *cs = ring ?
-			    GEOSGeom_getCoordSeq_r(h, ring) : NULL;
-			unsigned m = 0;
-
-			if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &m) ||
-			    (xy = cov_scratch(&w->pxy, &w->pxycap, n + 2 *
-			    (size_t)m)) == NULL || (re = cov_scratch(&w->rend,
-			    &w->rendcap, nring + 1)) == NULL ||
-			    !GEOSCoordSeq_copyToBuffer_r(h, cs, xy + n, 0, 0)) {
-				*bad = 1;
-				return;
-			}
-			n += 2 * (size_t)m;
-			re[nring++] = ri < 0 ? (double)n : -(double)n;
-		}
+	if (kcni_rings(h, g, &w->pxy, &w->pxycap, &n, &w->rend, &w->rendcap,
+	    &nring) != 0) {
+		*bad = 1;
+		return;
 	}
+	xy = w->pxy;
+	re = w->rend;
 	for (size_t k = 0; k < n; k += 2) {
 		double *x = &xy[k], *y = &xy[k + 1];
 
@@ -509,7 +477,7 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 	nh = (int)fmin(ras->ny + 1, ceil(e[3])) - j0;
 	nw = nw < 1 ? 1 : nw;
 	band = (int)fmax(1, fmin(nh, COV_SCRATCH / nw));
-	if ((a = cov_scratch(&w->acc, &w->acccap, (size_t)nw * (2 * band +
+	if ((a = kcni_grow(&w->acc, &w->acccap, (size_t)nw * (2 * band +
 	    1))) == NULL) {
 		*bad = 1;
 		return;

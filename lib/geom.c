@@ -559,14 +559,8 @@ struct lin_buf {
 static int
 lin_add(struct lin_buf *b, double x)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-		double *v = realloc(b->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		b->v = v, b->cap = cap;
-	}
+	if (kcni_grow(&b->v, &b->cap, b->n + 1) == NULL)
+		return -1;
 	b->v[b->n++] = x;
 	return 0;
 }
@@ -636,16 +630,32 @@ lin_cuts(const double *a, const double *b, const double *c, const double *d,
 	return 0;
 }
 
-/* The points of every ring of polygonal AREA into R, a ring after
-   another, and where each ends into E. */
-static int
-lin_rings(GEOSContextHandle_t h, const GEOSGeometry *area, struct lin_buf *r,
-    struct lin_buf *e)
+double *
+kcni_grow(double **p, size_t *cap, size_t n)
 {
-	int np = GEOSGetNumGeometries_r(h, area);
+	if (n > *cap) {
+		size_t c = *cap ? *cap : 64;
+		double *q;
 
+		while (c < n)
+			c *= 2;
+		if ((q = realloc(*p, c * sizeof(*q))) == NULL)
+			return NULL;
+		*p = q;
+		*cap = c;
+	}
+	return *p;
+}
+
+int
+kcni_rings(GEOSContextHandle_t h, const GEOSGeometry *g, double **xy,
+    size_t *xycap, size_t *nxy, double **end, size_t *endcap, size_t *nend)
+{
+	int np = GEOSGetNumGeometries_r(h, g);
+
+	*nxy = *nend = 0;
 	for (int i = 0; i < np; i++) {
-		const GEOSGeometry *p = GEOSGetGeometryN_r(h, area, i);
+		const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, i);
 		int nh = GEOSGetNumInteriorRings_r(h, p);
 
 		if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || nh < 0)
@@ -658,17 +668,15 @@ lin_rings(GEOSContextHandle_t h, const GEOSGeometry *area, struct lin_buf *r,
 			    GEOSGeom_getCoordSeq_r(h, ring) : NULL;
 			unsigned m = 0;
 
-			if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &m))
+			if (cs == NULL || !GEOSCoordSeq_getSize_r(h, cs, &m) ||
+			    kcni_grow(xy, xycap, *nxy + 2 * (size_t)m) ==
+			    NULL || kcni_grow(end, endcap, *nend + 1) ==
+			    NULL || !GEOSCoordSeq_copyToBuffer_r(h, cs, *xy +
+			    *nxy, 0, 0))
 				return -1;
-			for (unsigned j = 0; j < m; j++) {
-				double x, y;
-
-				if (!GEOSCoordSeq_getXY_r(h, cs, j, &x, &y) ||
-				    lin_push(r, x, y) != 0)
-					return -1;
-			}
-			if (lin_add(e, (double)r->n) != 0)
-				return -1;
+			*nxy += 2 * (size_t)m;
+			(*end)[(*nend)++] = k < 0 ? (double)*nxy :
+			    -(double)*nxy;
 		}
 	}
 	return 0;
@@ -684,7 +692,8 @@ kcni_line_in_area(GEOSContextHandle_t h, const GEOSGeometry *line,
 	int nl = GEOSGetNumGeometries_r(h, line), whole = 1;
 
 	*err = 0;
-	if (nl < 0 || lin_rings(h, area, &ring, &end) != 0)
+	if (nl < 0 || kcni_rings(h, area, &ring.v, &ring.cap, &ring.n, &end.v,
+	    &end.cap, &end.n) != 0)
 		goto fail;
 	for (int l = 0; l < nl; l++) {
 		const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h,
@@ -705,9 +714,9 @@ kcni_line_in_area(GEOSContextHandle_t h, const GEOSGeometry *line,
 			if (lin_add(&t, 0) != 0)
 				goto fail;
 			for (size_t r = 0, s = 0; r < end.n; s = (size_t)
-			    end.v[r++])
-				for (size_t k = s; k + 3 < (size_t)end.v[r];
-				    k += 2)
+			    fabs(end.v[r++]))
+				for (size_t k = s; k + 3 < (size_t)fabs(
+				    end.v[r]); k += 2)
 					if (lin_cuts(a, b, &ring.v[k],
 					    &ring.v[k + 2], &t) != 0)
 						goto fail;

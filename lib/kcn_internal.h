@@ -285,6 +285,19 @@ double kcni_ring_shares(const double *xy, unsigned n, int hole, double ox,
     double oy, double *a, double *f, int w, int h);
 void kcni_shares_end(double *a, double *f, int w, int h);
 
+/* *P grown to room for N doubles (*CAP of them); NULL when out of
+   memory, *P then unchanged. */
+double *kcni_grow(double **p, size_t *cap, size_t n);
+
+/*
+ * The points of every ring of polygonal G into *XY (x and y in turn, a
+ * ring after another, its room *XYCAP grown as needed) and their number
+ * into *NXY; where each ring ends, negative for a hole, into *END
+ * (*ENDCAP, *NEND).  -1 when G is not polygonal or out of memory.
+ */
+int kcni_rings(GEOSContextHandle_t h, const GEOSGeometry *g, double **xy,
+    size_t *xycap, size_t *nxy, double **end, size_t *endcap, size_t *nend);
+
 /*
  * The parts of LINE (a line or lines) in polygonal AREA, its boundary
  * included, as new lines; LINE itself when all of it is in; NULL when
