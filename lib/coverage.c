@@ -526,7 +526,7 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 /* ---- a cell's cover ---------------------------------------------------- */
 
 struct cov_hits {
-	size_t *i;
+	size_t *i, *tmp;	/* TMP: room for sorting them */
 	size_t n, cap;
 	int oom;
 };
@@ -539,23 +539,42 @@ cov_hit(void *item, void *ud)
 	if (hs->n == hs->cap) {
 		size_t cap = hs->cap ? hs->cap * 2 : 64;
 		size_t *n = realloc(hs->i, cap * sizeof(*n));
+		size_t *t = n != NULL ? realloc(hs->tmp, cap * sizeof(*t)) :
+		    NULL;
 
-		if (n == NULL) {
+		if (n != NULL)
+			hs->i = n;
+		if (t == NULL) {
 			hs->oom = 1;
 			return;
 		}
-		hs->i = n;
+		hs->tmp = t;
 		hs->cap = cap;
 	}
 	hs->i[hs->n++] = (size_t)(uintptr_t)item;
 }
 
-static int
-cov_cmp_size(const void *a, const void *b)
+/* The hits in index order: by their bytes, the lowest first (a query
+   of a thousand hits is common, and qsort's calls cost more). */
+static void
+cov_sort_hits(struct cov_hits *hs)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	size_t max = 0, *a = hs->i, *b = hs->tmp;
 
-	return x < y ? -1 : x > y;
+	for (size_t k = 0; k < hs->n; k++)
+		max |= a[k];
+	for (unsigned sh = 0; sh < 8 * sizeof(size_t) && max >> sh; sh += 8) {
+		size_t at[257] = { 0 }, *c;
+
+		for (size_t k = 0; k < hs->n; k++)
+			at[(a[k] >> sh & 0xff) + 1]++;
+		for (int d = 0; d < 256; d++)
+			at[d + 1] += at[d];
+		for (size_t k = 0; k < hs->n; k++)
+			b[at[a[k] >> sh & 0xff]++] = a[k];
+		c = a, a = b, b = c;
+	}
+	hs->i = a, hs->tmp = b;
 }
 
 static int
@@ -811,10 +830,12 @@ out:
 /*
  * The cover of rectangle E by the N areas CAND (borrowed): its pieces
  * (covered at least once) into U and those covered twice into T.
+ * CONVEX: the areas are, and their union and twice-covered part are
+ * taken from their edges where that can be done (kcni_convex_cover).
  */
 static void
 cov_cover(GEOSContextHandle_t h, const double *e, GEOSGeometry **cand,
-    size_t n, int depth, double grid, struct cov_list *u,
+    size_t n, int convex, int depth, double grid, struct cov_list *u,
     struct cov_list *t, int key, int *bad)
 {
 	GEOSGeometry **pc, *au, *at;
@@ -858,13 +879,19 @@ cov_cover(GEOSContextHandle_t h, const double *e, GEOSGeometry **cand,
 
 		cov_quarters(e, q);
 		for (int i = 0; i < 4 && !*bad; i++)
-			cov_cover(h, q[i], pc, k, depth + 1, grid, u, t, key,
-			    bad);
+			cov_cover(h, q[i], pc, k, convex, depth + 1, grid, u,
+			    t, key, bad);
 	} else if (inside == 1) {
 		cov_push(h, u, cov_rect(h, e), e, key);
-		cov_push(h, t, cov_union(h, pc + 1, k - 1, grid, bad), NULL,
-		    key);
-	} else if (k > 2 && cov_arrangement(h, pc, k, &au, &at) == 0) {
+		if (convex && k > 2 && kcni_convex_cover(h, pc + 1, k - 1,
+		    grid, &at, NULL) == 0)
+			cov_push(h, t, at, NULL, key);
+		else
+			cov_push(h, t, cov_union(h, pc + 1, k - 1, grid, bad),
+			    NULL, key);
+	} else if ((convex && k > 1 && kcni_convex_cover(h, pc, k, grid, &au,
+	    &at) == 0) || (k > 2 && cov_arrangement(h, pc, k, &au,
+	    &at) == 0)) {
 		cov_push(h, u, cov_dim(h, au, 2), NULL, key);
 		cov_push(h, t, cov_dim(h, at, 2), NULL, key);
 	} else if (k > 0) {
@@ -918,7 +945,7 @@ cov_query(GEOSContextHandle_t h, GEOSSTRtree *tree, const double *e,
 	}
 	GEOSSTRtree_query_r(h, tree, q, cov_hit, hs);
 	GEOSGeom_destroy_r(h, q);
-	qsort(hs->i, hs->n, sizeof(*hs->i), cov_cmp_size);
+	cov_sort_hits(hs);
 }
 
 /* The part of cover piece P in zone piece ZP, or NULL when none; *OWN
@@ -1096,7 +1123,8 @@ cov_cover_circles(struct cov_worker *w, const double *e,
 			*bad = (cand[i] = GEOSGeom_transformXY_r(h, w->unit,
 			    cov_affine_xy, (void *)in[i]->a)) == NULL;
 		if (!*bad)
-			cov_cover(h, e, cand, k, depth, grid, u, t, key, bad);
+			cov_cover(h, e, cand, k, 1, depth, grid, u, t, key,
+			    bad);
 		for (size_t i = 0; i < k; i++)
 			if (cand[i] != NULL)
 				GEOSGeom_destroy_r(h, cand[i]);
@@ -1187,7 +1215,8 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 			bad = cand[i] == NULL;
 		}
 		if (!bad)
-			cov_cover(h, e, cand, hs.n, 0, grid, &u, &t, s, &bad);
+			cov_cover(h, e, cand, hs.n, 0, 0, grid, &u, &t, s,
+			    &bad);
 		for (size_t i = 0; i < hs.n; i++)
 			if (parts[i]->g == NULL && cand[i] != NULL)
 				GEOSGeom_destroy_r(h, cand[i]);
@@ -1208,6 +1237,7 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	}
 out:
 	free(hs.i);
+	free(hs.tmp);
 	cov_list_free(h, t.p, t.n);
 	if (r->keep && !bad) {
 		cell->z = zl.p, cell->nz = zl.n;

@@ -312,6 +312,18 @@ GEOSGeometry *kcni_line_in_area(GEOSContextHandle_t h,
     const GEOSPreparedGeometry *pa, int *err);
 
 /*
+ * The union *U of the N convex areas P (each one polygon without holes)
+ * and, when T is not NULL, the part *T that two or more of them cover
+ * (NULL when none is), from their edges cut where they meet (convex.c).
+ * Edges on one line running the same way, as the sides of a rectangle
+ * the areas were clipped to, are shared exactly.  -1 when an area is not
+ * such a polygon, when anything lies within TOL of a degenerate case that
+ * is not exactly one, or out of memory: the caller overlays them instead.
+ */
+int kcni_convex_cover(GEOSContextHandle_t h, GEOSGeometry *const *p,
+    size_t n, double tol, GEOSGeometry **u, GEOSGeometry **t);
+
+/*
  * The type a layer of type T is written as: polygon and line layers as
  * Multi, since shapefiles declare Polygon for layers holding
  * MultiPolygons too, and a repaired or cut shape may come in parts.

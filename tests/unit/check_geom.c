@@ -346,6 +346,181 @@ START_TEST(line_in_area_agrees)
 }
 END_TEST
 
+static double
+kt_area_of(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+	double a = 0;
+
+	if (g != NULL)
+		ck_assert_int_eq(GEOSArea_r(h, g, &a), 1);
+	return a;
+}
+
+/* Area of what A and B (either may be NULL) do not share. */
+static double
+kt_apart(GEOSContextHandle_t h, const GEOSGeometry *a, const GEOSGeometry *b)
+{
+	GEOSGeometry *d;
+	double r;
+
+	if (a == NULL || b == NULL)
+		return kt_area_of(h, a != NULL ? a : b);
+	d = GEOSSymDifference_r(h, a, b);
+	ck_assert_ptr_nonnull(d);
+	r = kt_area_of(h, d);
+	GEOSGeom_destroy_r(h, d);
+	return r;
+}
+
+/* The union of the N areas P and what two of them cover, by GEOS. */
+static void
+kt_cover_ref(GEOSContextHandle_t h, GEOSGeometry **p, int n,
+    GEOSGeometry **u, GEOSGeometry **t)
+{
+	GEOSGeometry *all[64], *two[64 * 63 / 2], *c;
+	int nt = 0;
+
+	for (int i = 0; i < n; i++) {
+		all[i] = GEOSGeom_clone_r(h, p[i]);
+		for (int j = i + 1; j < n; j++)
+			two[nt++] = GEOSIntersection_r(h, p[i], p[j]);
+	}
+	c = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, all,
+	    (unsigned)n);
+	*u = GEOSUnaryUnion_r(h, c);
+	GEOSGeom_destroy_r(h, c);
+	c = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, two,
+	    (unsigned)nt);
+	*t = GEOSUnaryUnion_r(h, c);
+	GEOSGeom_destroy_r(h, c);
+}
+
+/*
+ * The union of convex areas and the part two of them cover, from their
+ * edges, against GEOS's overlays: a frame of four rectangles with shared
+ * sides and corners (a hole in the union, one ring turning clockwise), a
+ * frame inside another's hole (a hole in two shells), a triangle whose
+ * corner is on a square's side; then random circles of 32 segments
+ * clipped to a rectangle far from the origin, some drawn twice and some
+ * holding the whole rectangle.
+ */
+static const struct {
+	const char *wkt[9];
+	double u, t;
+} fixed[] = {
+	{ { "POLYGON ((0 0, 3 0, 3 1, 0 1, 0 0))",
+	    "POLYGON ((2 0, 3 0, 3 3, 2 3, 2 0))",
+	    "POLYGON ((0 3, 0 2, 3 2, 3 3, 0 3))",
+	    "POLYGON ((0 0, 1 0, 1 3, 0 3, 0 0))", NULL }, 8, 4 },
+	{ { "POLYGON ((0 0, 5 0, 5 1, 0 1, 0 0))",
+	    "POLYGON ((4 0, 5 0, 5 5, 4 5, 4 0))",
+	    "POLYGON ((0 4, 5 4, 5 5, 0 5, 0 4))",
+	    "POLYGON ((0 0, 1 0, 1 5, 0 5, 0 0))",
+	    "POLYGON ((1.5 1.5, 3.5 1.5, 3.5 2, 1.5 2, 1.5 1.5))",
+	    "POLYGON ((3 1.5, 3.5 1.5, 3.5 3.5, 3 3.5, 3 1.5))",
+	    "POLYGON ((1.5 3, 3.5 3, 3.5 3.5, 1.5 3.5, 1.5 3))",
+	    "POLYGON ((1.5 1.5, 2 1.5, 2 3.5, 1.5 3.5, 1.5 1.5))", NULL },
+	    19, 5 },
+	{ { "POLYGON ((0 0, 2 0, 2 2, 0 2, 0 0))",
+	    "POLYGON ((1 2, 3 1, 3 3, 1 2))", NULL }, 5.75, 0.25 },
+};
+
+START_TEST(convex_cover_agrees)
+{
+	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
+	GEOSGeometry *p[16], *u, *t, *ru, *rt;
+	unsigned seed = 777;
+	int done = 0, tries = 600;
+
+	for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++) {
+		int n = 0;
+
+		while (n < 8 && fixed[f].wkt[n] != NULL) {
+			p[n] = kt_wkt(fixed[f].wkt[n]);
+			n++;
+		}
+		ck_assert_int_eq(kcni_convex_cover(h, p, (size_t)n, 1e-9, &u,
+		    &t), 0);
+		ck_assert_int_eq(GEOSisValid_r(h, u), 1);
+		ck_assert_int_eq(GEOSisValid_r(h, t), 1);
+		ck_assert_double_eq_tol(kt_area_of(h, u), fixed[f].u, 1e-12);
+		ck_assert_double_eq_tol(kt_area_of(h, t), fixed[f].t, 1e-12);
+		kt_cover_ref(h, p, n, &ru, &rt);
+		ck_assert_double_le(kt_apart(h, u, ru), 1e-12);
+		ck_assert_double_le(kt_apart(h, t, rt), 1e-12);
+		GEOSGeom_destroy_r(h, u);
+		GEOSGeom_destroy_r(h, t);
+		GEOSGeom_destroy_r(h, ru);
+		GEOSGeom_destroy_r(h, rt);
+		for (int i = 0; i < n; i++)
+			GEOSGeom_destroy_r(h, p[i]);
+	}
+	for (int k = 0; k < tries; k++) {
+		double x0 = 320000, y0 = 4150000, s = 1 + rand_r(&seed) % 40;
+		int n = 0, want = 2 + (int)(rand_r(&seed) % 12), rc;
+
+		while (n < want) {
+			double cx = x0 + s * (-0.5 + 2.0 * rand_r(&seed) /
+			    RAND_MAX), cy = y0 + s * (-0.5 + 2.0 *
+			    rand_r(&seed) / RAND_MAX);
+			double r = s * (0.2 + 1.5 * rand_r(&seed) / RAND_MAX);
+			double xy[2 * 33];
+			GEOSGeometry *c, *q;
+
+			if (n > 0 && rand_r(&seed) % 8 == 0) {
+				/* The same circle again. */
+				p[n] = GEOSGeom_clone_r(h, p[n - 1]);
+				n++;
+				continue;
+			}
+			for (int i = 0; i <= 32; i++) {
+				double a = 2 * M_PI * (i % 32) / 32;
+
+				xy[2 * i] = cx + r * cos(a);
+				xy[2 * i + 1] = cy + 0.8 * r * sin(a);
+			}
+			c = GEOSGeom_createPolygon_r(h,
+			    GEOSGeom_createLinearRing_r(h,
+			    GEOSCoordSeq_copyFromBuffer_r(h, xy, 33, 0, 0)),
+			    NULL, 0);
+			q = GEOSClipByRect_r(h, c, x0, y0, x0 + s, y0 + s);
+			GEOSGeom_destroy_r(h, c);
+			ck_assert_ptr_nonnull(q);
+			if (GEOSGeomTypeId_r(h, q) != GEOS_POLYGON ||
+			    GEOSisEmpty_r(h, q)) {
+				GEOSGeom_destroy_r(h, q);
+				continue;
+			}
+			p[n++] = q;
+		}
+		rc = kcni_convex_cover(h, p, (size_t)n, s * 1e-9, &u, &t);
+		if (rc == 0) {
+			double d;
+
+			done++;
+			kt_cover_ref(h, p, n, &ru, &rt);
+			ck_assert_int_eq(GEOSisValid_r(h, u), 1);
+			ck_assert(t == NULL || GEOSisValid_r(h, t) == 1);
+			d = kt_apart(h, u, ru);
+			ck_assert_msg(d <= 1e-9 * s * s, "case %d: union apart "
+			    "by %g", k, d);
+			d = kt_apart(h, t, rt);
+			ck_assert_msg(d <= 1e-9 * s * s, "case %d: twice apart "
+			    "by %g", k, d);
+			GEOSGeom_destroy_r(h, u);
+			if (t != NULL)
+				GEOSGeom_destroy_r(h, t);
+			GEOSGeom_destroy_r(h, ru);
+			GEOSGeom_destroy_r(h, rt);
+		}
+		for (int i = 0; i < n; i++)
+			GEOSGeom_destroy_r(h, p[i]);
+	}
+	/* Giving up is for the rare degenerate case only. */
+	ck_assert_msg(done >= tries * 95 / 100, "%d of %d done", done, tries);
+}
+END_TEST
+
 Suite *
 geom_suite(void)
 {
@@ -353,6 +528,7 @@ geom_suite(void)
 	TCase *tc = tcase_create("geom");
 
 	tcase_add_checked_fixture(tc, kt_setup, kt_teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, roundtrip, 0,
 	    sizeof(roundtrip_wkt) / sizeof(roundtrip_wkt[0]));
 	tcase_add_test(tc, curves_linearised);
@@ -361,6 +537,7 @@ geom_suite(void)
 	tcase_add_test(tc, quick_valid_agrees);
 	tcase_add_test(tc, pixel_shares_exact);
 	tcase_add_test(tc, line_in_area_agrees);
+	tcase_add_test(tc, convex_cover_agrees);
 	tcase_add_loop_test(tc, repair, 0,
 	    sizeof(repair_cases) / sizeof(repair_cases[0]));
 	suite_add_tcase(s, tc);
