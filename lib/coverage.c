@@ -146,7 +146,7 @@ enum cov_kind { COV_POINTS, COV_LINES, COV_POPAREAS, COV_AREAS, COV_CIRCLES };
  * lazily, so each thread has its own.
  */
 struct cov_pcache {
-	const struct cov_piece **key;
+	const void **key;	/* a piece or a zone */
 	const GEOSPreparedGeometry **pg;
 	size_t n, cap;
 };
@@ -524,6 +524,72 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 }
 
 /* ---- a cell's cover ---------------------------------------------------- */
+
+/* The slot of key P in cache C: its own, or the free one for it. */
+static size_t
+cov_pslot(const struct cov_pcache *c, const void *p)
+{
+	size_t m = c->cap - 1;
+	size_t j = (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15u >> 20) &
+	    m;
+
+	while (c->key[j] != NULL && c->key[j] != p)
+		j = (j + 1) & m;
+	return j;
+}
+
+/* W's prepared geometry G of piece or zone P; NULL when out of
+   memory. */
+static const GEOSPreparedGeometry *
+cov_prepared(struct cov_worker *w, const void *p, const GEOSGeometry *g)
+{
+	struct cov_pcache *c = w->pc;
+	size_t j;
+
+	if (c == NULL)
+		return NULL;
+	if ((c->n + 1) * 2 > c->cap) {
+		struct cov_pcache m = { NULL, NULL, 0, c->cap ? 2 * c->cap :
+		    1024 };
+
+		m.key = calloc(m.cap, sizeof(*m.key));
+		m.pg = calloc(m.cap, sizeof(*m.pg));
+		if (m.key == NULL || m.pg == NULL) {
+			free(m.key);
+			free(m.pg);
+			return NULL;
+		}
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->key[i] != NULL) {
+				j = cov_pslot(&m, c->key[i]);
+				m.key[j] = c->key[i], m.pg[j] = c->pg[i];
+			}
+		m.n = c->n;
+		free(c->key);
+		free(c->pg);
+		*c = m;
+	}
+	j = cov_pslot(c, p);
+	if (c->key[j] == NULL) {
+		if ((c->pg[j] = GEOSPrepare_r(w->h, g)) == NULL)
+			return NULL;
+		c->key[j] = p;
+		c->n++;
+	}
+	return c->pg[j];
+}
+
+static void
+cov_pcache_free(GEOSContextHandle_t h, struct cov_pcache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->key[i] != NULL)
+			GEOSPreparedGeom_destroy_r(h, c->pg[i]);
+	free(c->key);
+	free(c->pg);
+	memset(c, 0, sizeof(*c));
+}
+
 
 struct cov_hits {
 	size_t *i, *tmp;	/* TMP: room for sorting them */
@@ -1155,15 +1221,29 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 	    1) * r->s, r->gy + (iy + 1) * r->s }, whole, grid = r->s * 1e-9;
 	struct cov_hits hs = { 0 };
 	struct cov_list zl = { 0 }, u = { 0 }, t = { 0 };
+	GEOSGeometry *rect;
 	int bad = 0;
 
 	whole = (e[2] - e[0]) * (e[3] - e[1]);
 	cov_query(h, r->ztree, e, &hs);
+	if ((rect = cov_rect(h, e)) == NULL)
+		bad = 1;
 	for (size_t i = 0; i < hs.n && !bad; i++) {
-		GEOSGeometry *c = GEOSClipByRect_r(h, r->zone[hs.i[i]].g, e[0],
-		    e[1], e[2], e[3]);
+		const struct cov_zone *zn = &r->zone[hs.i[i]];
+		const GEOSPreparedGeometry *pz = cov_prepared(w, zn, zn->g);
+		GEOSGeometry *c;
 
-		if (c == NULL)
+		/* A zone's clip costs all its vertices; its prepared
+		   geometry tells a cell inside it, or outside, at once. */
+		if (pz != NULL && GEOSPreparedContainsProperly_r(h, pz,
+		    rect) == 1) {
+			cov_push(h, &zl, cov_rect(h, e), e, (int)hs.i[i]);
+			continue;
+		}
+		if (pz != NULL && GEOSPreparedIntersects_r(h, pz, rect) == 0)
+			continue;
+		if ((c = GEOSClipByRect_r(h, zn->g, e[0], e[1], e[2],
+		    e[3])) == NULL)
 			bad = 1;
 		else if ((c = cov_dim(h, c, 2)) != NULL) {
 			if (cov_area(h, c) >= whole * COV_FULL) {
@@ -1238,6 +1318,8 @@ cov_do_cell(struct cov_worker *w, size_t job, struct cov_adds *ad)
 out:
 	free(hs.i);
 	free(hs.tmp);
+	if (rect != NULL)
+		GEOSGeom_destroy_r(h, rect);
 	cov_list_free(h, t.p, t.n);
 	if (r->keep && !bad) {
 		cell->z = zl.p, cell->nz = zl.n;
@@ -1307,70 +1389,6 @@ cov_amount(struct cov_worker *w, const GEOSGeometry *g, double whole,
 	return whole > 0 ? cov_area(w->h, g) / whole : 0;
 }
 
-/* The slot of piece P in cache C: its own, or the free one for it. */
-static size_t
-cov_pslot(const struct cov_pcache *c, const struct cov_piece *p)
-{
-	size_t m = c->cap - 1;
-	size_t j = (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15u >> 20) &
-	    m;
-
-	while (c->key[j] != NULL && c->key[j] != p)
-		j = (j + 1) & m;
-	return j;
-}
-
-/* W's prepared geometry of piece P; NULL when out of memory. */
-static const GEOSPreparedGeometry *
-cov_prepared(struct cov_worker *w, const struct cov_piece *p)
-{
-	struct cov_pcache *c = w->pc;
-	size_t j;
-
-	if (c == NULL)
-		return NULL;
-	if ((c->n + 1) * 2 > c->cap) {
-		struct cov_pcache g = { NULL, NULL, 0, c->cap ? 2 * c->cap :
-		    1024 };
-
-		g.key = calloc(g.cap, sizeof(*g.key));
-		g.pg = calloc(g.cap, sizeof(*g.pg));
-		if (g.key == NULL || g.pg == NULL) {
-			free(g.key);
-			free(g.pg);
-			return NULL;
-		}
-		for (size_t i = 0; i < c->cap; i++)
-			if (c->key[i] != NULL) {
-				j = cov_pslot(&g, c->key[i]);
-				g.key[j] = c->key[i], g.pg[j] = c->pg[i];
-			}
-		g.n = c->n;
-		free(c->key);
-		free(c->pg);
-		*c = g;
-	}
-	j = cov_pslot(c, p);
-	if (c->key[j] == NULL) {
-		if ((c->pg[j] = GEOSPrepare_r(w->h, p->g)) == NULL)
-			return NULL;
-		c->key[j] = p;
-		c->n++;
-	}
-	return c->pg[j];
-}
-
-static void
-cov_pcache_free(GEOSContextHandle_t h, struct cov_pcache *c)
-{
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->key[i] != NULL)
-			GEOSPreparedGeom_destroy_r(h, c->pg[i]);
-	free(c->key);
-	free(c->pg);
-	memset(c, 0, sizeof(*c));
-}
-
 /*
  * cov_within for the streams after the cells, whose pieces stay: lines
  * are cut by the piece's edges (kcni_line_in_area), and a piece that
@@ -1392,7 +1410,7 @@ cov_within_prep(struct cov_worker *w, GEOSGeometry *g, int dim,
 		if (e[0] > p->x1 || e[2] < p->x0 || e[1] > p->y1 ||
 		    e[3] < p->y0)
 			return NULL;
-		if ((pg = cov_prepared(w, p)) == NULL) {
+		if ((pg = cov_prepared(w, p, p->g)) == NULL) {
 			*bad = 1;
 			return NULL;
 		}
@@ -1401,7 +1419,7 @@ cov_within_prep(struct cov_worker *w, GEOSGeometry *g, int dim,
 		return m;
 	}
 	if (!p->rect && (cov_env(w->h, g, e), e[0] >= p->x0 && e[1] >= p->y0 &&
-	    e[2] <= p->x1 && e[3] <= p->y1) && (pg = cov_prepared(w, p)) !=
+	    e[2] <= p->x1 && e[3] <= p->y1) && (pg = cov_prepared(w, p, p->g)) !=
 	    NULL) {
 		*own = 0;
 		if (GEOSPreparedContains_r(w->h, pg, g) == 1)
@@ -1422,7 +1440,7 @@ cov_in_piece(struct cov_worker *w, const struct cov_piece *p,
 		return 0;
 	if (p->rect)
 		return 1;
-	pg = cov_prepared(w, p);
+	pg = cov_prepared(w, p, p->g);
 	return (pg != NULL ? GEOSPreparedIntersects_r(w->h, pg, pt) :
 	    GEOSIntersects_r(w->h, p->g, pt)) == 1;
 }
