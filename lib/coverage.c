@@ -102,8 +102,6 @@ struct cov_piece {
 	double x0, y0, x1, y1;
 	int rect;
 	int key;		/* zone index, or set index */
-	double *xy, *end;	/* its rings (kcni_rings), once kept */
-	size_t nend;
 };
 
 /* What a cell leaves for the later passes: the pieces of the zones and
@@ -683,8 +681,6 @@ cov_push(GEOSContextHandle_t h, struct cov_list *l, GEOSGeometry *g,
 	}
 	p = &l->p[l->n++];
 	p->g = g;
-	p->xy = p->end = NULL;
-	p->nend = 0;
 	p->rect = e != NULL;
 	if (e == NULL) {
 		cov_env(h, g, env);
@@ -1208,27 +1204,9 @@ cov_cover_circles(struct cov_worker *w, const double *e,
 static void
 cov_list_free(GEOSContextHandle_t h, struct cov_piece *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		GEOSGeom_destroy_r(h, p[i].g);
-		free(p[i].xy);
-		free(p[i].end);
-	}
 	free(p);
-}
-
-/* The rings of the N pieces P but rectangles kept with them, for
-   telling points in them quickly (cov_in_piece); -1 out of memory. */
-static int
-cov_keep_rings(GEOSContextHandle_t h, struct cov_piece *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t xycap = 0, endcap = 0, nxy;
-
-		if (!p[i].rect && kcni_rings(h, p[i].g, &p[i].xy, &xycap, &nxy,
-		    &p[i].end, &endcap, &p[i].nend) != 0)
-			return -1;
-	}
-	return 0;
 }
 
 /* Cell JOB: its zone pieces, its cover by each set, their sums. */
@@ -1343,9 +1321,6 @@ out:
 	if (rect != NULL)
 		GEOSGeom_destroy_r(h, rect);
 	cov_list_free(h, t.p, t.n);
-	if (r->keep && !bad && (cov_keep_rings(h, zl.p, zl.n) != 0 ||
-	    cov_keep_rings(h, u.p, u.n) != 0))
-		bad = 1;
 	if (r->keep && !bad) {
 		cell->z = zl.p, cell->nz = zl.n;
 		cell->u = u.p, cell->nu = u.n;
@@ -1457,42 +1432,27 @@ cov_within_prep(struct cov_worker *w, GEOSGeometry *g, int dim,
 
 static int
 cov_in_piece(struct cov_worker *w, const struct cov_piece *p,
-    const GEOSGeometry *pt, double x, double y, int *bad)
+    const GEOSGeometry *pt, double x, double y)
 {
 	const GEOSPreparedGeometry *pg;
-	GEOSGeometry *own = NULL;
-	int in;
 
 	if (x < p->x0 || x > p->x1 || y < p->y0 || y > p->y1)
 		return 0;
 	if (p->rect)
 		return 1;
-	/* Its rings tell, but on the boundary or within rounding of it. */
-	if (p->xy != NULL && (in = kcni_point_in_rings(p->xy, p->end,
-	    p->nend, x, y)) >= 0)
-		return in;
-	if (pt == NULL && (pt = own = GEOSGeom_createPointFromXY_r(w->h, x,
-	    y)) == NULL) {
-		*bad = 1;
-		return 0;
-	}
 	pg = cov_prepared(w, p, p->g);
-	in = (pg != NULL ? GEOSPreparedIntersects_r(w->h, pg, pt) :
+	return (pg != NULL ? GEOSPreparedIntersects_r(w->h, pg, pt) :
 	    GEOSIntersects_r(w->h, p->g, pt)) == 1;
-	if (own != NULL)
-		GEOSGeom_destroy_r(w->h, own);
-	return in;
 }
 
 /*
- * Counts the point G at X, Y (G made only if needed when NULL): once in
- * each zone it lies in, and once in each set that covers it, looking in
- * every cell whose edge it may lie on (a piece of a cell is closed, and a
- * cover may end on the edge).
+ * Counts the point G at X, Y: once in each zone it lies in, and once in
+ * each set that covers it, looking in every cell whose edge it may lie
+ * on (a piece of a cell is closed, and a cover may end on the edge).
  */
 static void
 cov_measure_point(struct cov_worker *w, const GEOSGeometry *g, double x,
-    double y, int col, int cov, struct cov_adds *ad, int *bad)
+    double y, int col, int cov, struct cov_adds *ad)
 {
 	struct cov_run *r = w->r;
 	double pad = r->s * 1e-9;
@@ -1513,14 +1473,14 @@ cov_measure_point(struct cov_worker *w, const GEOSGeometry *g, double x,
 				for (int k = 0; k < nzone && !seen; k++)
 					seen = zone[k] == z;
 				if (!seen && nzone < 64 && cov_in_piece(w,
-				    &c->z[i], g, x, y, bad))
+				    &c->z[i], g, x, y))
 					zone[nzone++] = z;
 			}
 			for (size_t i = 0; i < c->nu && nzone > 0; i++) {
 				int s = c->u[i].key;
 
 				if (!hit[s] && cov_in_piece(w, &c->u[i], g, x,
-				    y, bad))
+				    y))
 					hit[s] = 1;
 			}
 		}
@@ -1552,7 +1512,7 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 	if (!(e[0] <= e[2]))
 		return;
 	if (dim == 0) {
-		cov_measure_point(w, g, e[0], e[1], col, cov, ad, bad);
+		cov_measure_point(w, g, e[0], e[1], col, cov, ad);
 		return;
 	}
 	ix0 = (int)fmax(0, floor((e[0] - r->gx) / r->s));
@@ -1564,8 +1524,8 @@ cov_measure(struct cov_worker *w, GEOSGeometry *g, double val,
 			struct cov_cell *c = &r->cell[(size_t)iy * r->nx + ix];
 			double ce[4] = { r->gx + ix * r->s, r->gy + iy * r->s,
 			    r->gx + (ix + 1) * r->s, r->gy + (iy + 1) * r->s };
-			struct cov_piece cp = { .x0 = ce[0], .y0 = ce[1],
-			    .x1 = ce[2], .y1 = ce[3], .rect = 1 };
+			struct cov_piece cp = { NULL, ce[0], ce[1], ce[2], ce[3],
+			    1, 0 };
 			GEOSGeometry *in;
 			int own;
 
@@ -1869,6 +1829,7 @@ cov_centroid(struct cov_worker *w, size_t job, const double *xy, int *bad)
 {
 	struct cov_batch *b = w->r->b;
 	double x = xy[0], y = xy[1];
+	GEOSGeometry *g;
 
 	if (w->ftr != NULL) {
 		PJ_COORD c = proj_trans(kcni_transform_pj(w->ftr), PJ_FWD,
@@ -1879,11 +1840,10 @@ cov_centroid(struct cov_worker *w, size_t job, const double *xy, int *bad)
 			    "its centroid is outside the analysis CRS");
 		x = c.xy.x, y = c.xy.y;
 	}
-	if (!isfinite(x) || !isfinite(y))
-		return kcni_error(w->ctx, KCN_REJECTED, "coverage",
-		    "its centroid is not a finite point");
-	cov_measure_point(w, NULL, x, y, COL_PTS(w->r, w->r->which),
-	    COL_PTSCOV(w->r, w->r->which), &b->add[job], bad);
+	if ((g = GEOSGeom_createPointFromXY_r(w->h, x, y)) == NULL)
+		return KCN_REJECTED;
+	cov_measure(w, g, b->val[job], &b->add[job], bad);
+	GEOSGeom_destroy_r(w->h, g);
 	return KCN_OK;
 }
 

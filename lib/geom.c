@@ -682,37 +682,6 @@ kcni_rings(GEOSContextHandle_t h, const GEOSGeometry *g, double **xy,
 	return 0;
 }
 
-int
-kcni_point_in_rings(const double *xy, const double *end, size_t nend,
-    double x, double y)
-{
-	int in = 0;
-
-	for (size_t r = 0, k = 0; r < nend; r++) {
-		size_t e = (size_t)fabs(end[r]);
-
-		for (; k + 2 < e; k += 2) {
-			double ax = xy[k], ay = xy[k + 1], bx = xy[k + 2];
-			double by = xy[k + 3], l, rt, det;
-
-			if ((ay > y && by > y) || (ay < y && by < y) ||
-			    (ax < x && bx < x))
-				continue;
-			/* Orientation of the point to the edge, and the
-			   bound on its rounding error (Shewchuk's). */
-			l = (bx - ax) * (y - ay);
-			rt = (by - ay) * (x - ax);
-			det = l - rt;
-			if (fabs(det) <= 4e-16 * (fabs(l) + fabs(rt)))
-				return -1;	/* on the edge, or nearly */
-			if ((ay > y) != (by > y) && (det > 0) == (by > ay))
-				in = !in;
-		}
-		k = e;
-	}
-	return in;
-}
-
 GEOSGeometry *
 kcni_line_in_area(GEOSContextHandle_t h, const GEOSGeometry *line,
     const GEOSGeometry *area, const GEOSPreparedGeometry *pa, int *err)

@@ -299,15 +299,6 @@ int kcni_rings(GEOSContextHandle_t h, const GEOSGeometry *g, double **xy,
     size_t *xycap, size_t *nxy, double **end, size_t *endcap, size_t *nend);
 
 /*
- * Whether the point X, Y lies in the area whose rings (as kcni_rings
- * gives them) are XY and END[NEND]: 1 inside, 0 outside, -1 on its
- * boundary or too near it for the orientation in doubles to be sure
- * (the caller asks GEOS then).
- */
-int kcni_point_in_rings(const double *xy, const double *end, size_t nend,
-    double x, double y);
-
-/*
  * The parts of LINE (a line or lines) in polygonal AREA, its boundary
  * included, as new lines; LINE itself when all of it is in; NULL when
  * none is, or with *ERR set when GEOS fails.  PA is AREA prepared.  Each

@@ -396,91 +396,6 @@ kt_cover_ref(GEOSContextHandle_t h, GEOSGeometry **p, int n,
 }
 
 /*
- * A point in an area by its rings, against GEOS's intersects: random
- * points, and points on the vertices and on the middles of the edges of
- * a grid-aligned polygon with a hole, a star and a quadrilateral whose
- * corners doubles cannot hold, or a unit in the last place beside those
- * middles.  Unsure (-1) only on
- * or within rounding of the boundary.
- */
-START_TEST(point_in_rings_agrees)
-{
-	GEOSContextHandle_t h = kcn_ctx_geos(kt_ctx);
-	GEOSGeometry *area[3];
-	double *xy = NULL, *end = NULL;
-	size_t xycap = 0, endcap = 0, nxy, nend;
-	unsigned seed = 99;
-	int unsure = 0, tries = 20000;
-
-	area[0] = kt_wkt("MULTIPOLYGON (((0 0, 6 0, 6 6, 0 6, 0 0), "
-	    "(2 2, 2 4, 4 4, 4 2, 2 2)), ((7 0, 9 3, 7 6, 7 0)))");
-	area[1] = kt_wkt("POLYGON ((5 0, 6 4, 10 5, 6 6, 5 10, 4 6, 0 5, "
-	    "4 4, 5 0))");
-	area[2] = kt_wkt("POLYGON ((0.1 0.3, 9.7 1.1, 9.3 9.9, 0.7 8.3, "
-	    "0.1 0.3))");
-	for (int k = 0; k < tries; k++) {
-		const GEOSGeometry *ar = area[k % 3];
-		double x, y, d;
-		int in, want;
-		GEOSGeometry *pt, *b;
-
-		ck_assert_int_eq(kcni_rings(h, ar, &xy, &xycap, &nxy, &end,
-		    &endcap, &nend), 0);
-		if (k % 4 == 0) {
-			/* A vertex, an edge's middle, or that a unit in the
-			   last place off the edge. */
-			size_t v = 2 * (rand_r(&seed) % (nxy / 2 - 1));
-
-			x = xy[v], y = xy[v + 1];
-			if (k % 12 != 0)
-				x = (x + xy[v + 2]) / 2, y = (y + xy[v + 3]) / 2;
-			if (k % 12 == 8)
-				x = nextafter(x, rand_r(&seed) % 2 ? 20 : -20);
-		} else {
-			x = -1 + 12.0 * rand_r(&seed) / RAND_MAX;
-			y = -1 + 12.0 * rand_r(&seed) / RAND_MAX;
-		}
-		pt = GEOSGeom_createPointFromXY_r(h, x, y);
-		want = GEOSIntersects_r(h, ar, pt);
-		in = kcni_point_in_rings(xy, end, nend, x, y);
-		b = GEOSBoundary_r(h, ar);
-		GEOSDistance_r(h, b, pt, &d);
-		if (in < 0) {
-			ck_assert_msg(d < 1e-12, "%g %g unsure at %g from the "
-			    "boundary", x, y, d);
-			unsure += k % 4 != 0;
-		} else
-			ck_assert_msg(in == want, "%g %g: %d, GEOS %d", x, y,
-			    in, want);
-		GEOSGeom_destroy_r(h, b);
-		GEOSGeom_destroy_r(h, pt);
-	}
-	ck_assert_int_le(unsure, tries / 1000);
-	/* Points a few units in the last place about the line y = x / 3,
-	   where an orientation in doubles may take the wrong side. */
-	area[0] = kt_wkt("POLYGON ((24 8, -12 -4, 24 -12, 24 8))");
-	ck_assert_int_eq(kcni_rings(h, area[0], &xy, &xycap, &nxy, &end,
-	    &endcap, &nend), 0);
-	for (int i = 0; i < 64; i++)
-		for (int j = 0; j < 64; j++) {
-			double x = 0.5 + i * 0x1p-53, y = 0.5 / 3 + j * 0x1p-55;
-			GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x, y);
-			int in = kcni_point_in_rings(xy, end, nend, x, y);
-
-			ck_assert_msg(in < 0 || in == GEOSIntersects_r(h,
-			    area[0], pt), "%d %d: %d", i, j, in);
-			GEOSGeom_destroy_r(h, pt);
-		}
-	GEOSGeom_destroy_r(h, area[0]);
-	area[0] = NULL;
-	free(xy);
-	free(end);
-	for (int i = 1; i < 3; i++)
-		GEOSGeom_destroy_r(h, area[i]);
-}
-END_TEST
-
-/*
  * The union of convex areas and the part two of them cover, from their
  * edges, against GEOS's overlays: a frame of four rectangles with shared
  * sides and corners (a hole in the union, one ring turning clockwise), a
@@ -623,7 +538,6 @@ geom_suite(void)
 	tcase_add_test(tc, pixel_shares_exact);
 	tcase_add_test(tc, line_in_area_agrees);
 	tcase_add_test(tc, convex_cover_agrees);
-	tcase_add_test(tc, point_in_rings_agrees);
 	tcase_add_loop_test(tc, repair, 0,
 	    sizeof(repair_cases) / sizeof(repair_cases[0]));
 	suite_add_tcase(s, tc);
