@@ -57,24 +57,20 @@ struct cc {
 	double tol;
 };
 
-/* *P grown to room for N items of SIZE bytes (*CAP of them). */
-static int
-cc_grow(void *pp, size_t *cap, size_t n, size_t size)
+/* P, of *CAP items of SIZE bytes, grown to room for N: the new P, or
+   NULL when out of memory (P then unchanged). */
+static void *
+cc_grow(void *p, size_t *cap, size_t n, size_t size)
 {
-	void **p = pp;
+	size_t c = *cap ? 2 * *cap : 64;
 
-	if (n > *cap) {
-		size_t c = *cap ? 2 * *cap : 64;
-		void *q;
-
-		while (c < n)
-			c *= 2;
-		if ((q = realloc(*p, c * size)) == NULL)
-			return -1;
-		*p = q;
+	if (n <= *cap)
+		return p;
+	while (c < n)
+		c *= 2;
+	if ((p = realloc(p, c * size)) != NULL)
 		*cap = c;
-	}
-	return 0;
+	return p;
 }
 
 static int
@@ -83,13 +79,16 @@ cc_add_cut(struct cc *c, size_t edge, double x, double y)
 	const struct cc_edge *e = &c->e[edge];
 	double dx = e->x1 - e->x0, dy = e->y1 - e->y0;
 	double t = ((x - e->x0) * dx + (y - e->y0) * dy) * e->il * e->il;
+	struct cc_cut *cut;
 
 	/* The ends are nodes already. */
 	if ((x == e->x0 && y == e->y0) || (x == e->x1 && y == e->y1) ||
 	    t <= 0 || t >= 1)
 		return 0;
-	if (cc_grow(&c->cut, &c->cutcap, c->ncut + 1, sizeof(*c->cut)) != 0)
+	if ((cut = cc_grow(c->cut, &c->cutcap, c->ncut + 1,
+	    sizeof(*cut))) == NULL)
 		return -1;
+	c->cut = cut;
 	c->cut[c->ncut++] = (struct cc_cut){ edge, t, x, y };
 	return 0;
 }
@@ -102,6 +101,7 @@ cc_area(GEOSContextHandle_t h, struct cc *c, const GEOSGeometry *g,
 {
 	const GEOSGeometry *ring;
 	const GEOSCoordSequence *cs;
+	struct cc_edge *ge;
 	double *xy, a = 0;
 	unsigned m = 0;
 	size_t e0 = c->ne;
@@ -114,10 +114,11 @@ cc_area(GEOSContextHandle_t h, struct cc *c, const GEOSGeometry *g,
 	    (xy = malloc(2 * (size_t)m * sizeof(*xy))) == NULL)
 		return -1;
 	if (!GEOSCoordSeq_copyToBuffer_r(h, cs, xy, 0, 0) ||
-	    cc_grow(&c->e, &c->ecap, c->ne + m, sizeof(*c->e)) != 0) {
+	    (ge = cc_grow(c->e, &c->ecap, c->ne + m, sizeof(*ge))) == NULL) {
 		free(xy);
 		return -1;
 	}
+	c->e = ge;
 	for (unsigned i = 0; i + 1 < m; i++)
 		a += (xy[2 * i] - xy[0]) * (xy[2 * i + 3] - xy[1]) -
 		    (xy[2 * i + 2] - xy[0]) * (xy[2 * i + 1] - xy[1]);
@@ -168,9 +169,12 @@ cc_meet(struct cc *c, size_t ia, size_t ib)
 	oq = cc_orient(b->x0, b->y0, b->x1, b->y1, a->x1, a->y1);
 	if (or == 0 && os == 0 && op == 0 && oq == 0) {
 		/* On one line: each cut at the other's ends. */
-		if (cc_grow(&c->col, &c->colcap, c->ncol + 2,
-		    sizeof(*c->col)) != 0)
+		struct cc_pair *col = cc_grow(c->col, &c->colcap, c->ncol + 2,
+		    sizeof(*col));
+
+		if (col == NULL)
 			return -1;
+		c->col = col;
 		c->col[c->ncol++] = (struct cc_pair){ ia, ib };
 		c->col[c->ncol++] = (struct cc_pair){ ib, ia };
 		return cc_add_cut(c, ia, b->x0, b->y0) ||
@@ -306,9 +310,12 @@ cc_parts(struct cc *c, size_t ia, const struct cc_cut *cut, size_t ncut)
 			depth += in;
 		}
 		if (depth < 2) {
-			if (cc_grow(&c->seg[depth], &c->segcap[depth],
-			    c->nseg[depth] + 1, sizeof(**c->seg)) != 0)
+			struct cc_seg *sg = cc_grow(c->seg[depth],
+			    &c->segcap[depth], c->nseg[depth] + 1, sizeof(*sg));
+
+			if (sg == NULL)
 				return -1;
+			c->seg[depth] = sg;
 			c->seg[depth][c->nseg[depth]++] = (struct cc_seg){ x0,
 			    y0, x1, y1 };
 		}
@@ -392,7 +399,7 @@ static int
 cc_join(GEOSContextHandle_t h, struct cc_seg *seg, size_t n, GEOSGeometry **g)
 {
 	double *xy = NULL;
-	struct cc_ring *r = NULL;
+	struct cc_ring *r = NULL, *gr;
 	unsigned char *used = NULL;
 	GEOSGeometry **poly = NULL;
 	size_t nxy = 0, xycap = 0, nr = 0, rcap = 0, np = 0;
@@ -433,9 +440,10 @@ cc_join(GEOSContextHandle_t h, struct cc_seg *seg, size_t n, GEOSGeometry **g)
 		} while (k != s);
 		xy[nxy++] = xy[at];
 		xy[nxy++] = xy[at + 1];
-		if (nxy - at < 8 || a == 0 || cc_grow(&r, &rcap, nr + 1,
-		    sizeof(*r)) != 0)
+		if (nxy - at < 8 || a == 0 || (gr = cc_grow(r, &rcap, nr + 1,
+		    sizeof(*gr))) == NULL)
 			goto out;
+		r = gr;
 		r[nr++] = (struct cc_ring){ at / 2, (nxy - at) / 2, a / 2, -1 };
 	}
 	/* Each hole in the smallest shell around it. */

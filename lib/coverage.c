@@ -139,11 +139,12 @@ struct cov_raster {
 enum cov_kind { COV_POINTS, COV_LINES, COV_POPAREAS, COV_AREAS, COV_CIRCLES };
 
 /*
- * A thread's prepared geometries of the cells' pieces, by piece, built
- * when a point is first tested against one: a prepared geometry answers
- * a point in a few steps of its index, where GEOSIntersects_r builds a
- * graph every time; GEOS's prepared geometries build their indexes
- * lazily, so each thread has its own.
+ * A thread's prepared geometries of the cells' pieces and of the zones,
+ * by piece or zone, built when first tested against: a prepared geometry
+ * answers a point, or tells a cell inside or outside, in a few steps of
+ * its index, where GEOSIntersects_r builds a graph every time; GEOS's
+ * prepared geometries build their indexes lazily, so each thread has its
+ * own.
  */
 struct cov_pcache {
 	const void **key;	/* a piece or a zone */
@@ -456,7 +457,7 @@ cov_pop(struct cov_worker *w, const GEOSGeometry *g, double *pop,
 {
 	const struct cov_raster *ras = &w->r->ras;
 	GEOSContextHandle_t h = w->h;
-	struct cov_pjxy p = { kcni_transform_pj(w->ras), 1, 0, 0, 0, 0, 0 };
+	struct cov_pjxy p = { .pj = kcni_transform_pj(w->ras), .ok = 1 };
 	double area = cov_area(h, g), e[4] = { INFINITY, INFINITY, -INFINITY,
 	    -INFINITY }, known = 0, all = 0, *xy = NULL, *re = NULL, *a, *f;
 	int i0, j0, nw, nh, band;
@@ -606,7 +607,6 @@ cov_pcache_free(GEOSContextHandle_t h, struct cov_pcache *c)
 	free(c->pg);
 	memset(c, 0, sizeof(*c));
 }
-
 
 struct cov_hits {
 	size_t *i, *tmp;	/* TMP: room for sorting them */
@@ -1436,8 +1436,8 @@ cov_within_prep(struct cov_worker *w, GEOSGeometry *g, int dim,
 		return m;
 	}
 	if (!p->rect && (cov_env(w->h, g, e), e[0] >= p->x0 && e[1] >= p->y0 &&
-	    e[2] <= p->x1 && e[3] <= p->y1) && (pg = cov_prepared(w, p, p->g)) !=
-	    NULL) {
+	    e[2] <= p->x1 && e[3] <= p->y1) && (pg = cov_prepared(w, p,
+	    p->g)) != NULL) {
 		*own = 0;
 		if (GEOSPreparedContains_r(w->h, pg, g) == 1)
 			return g;
@@ -2927,16 +2927,10 @@ cov_unfit(enum cov_kind kind, int dim)
 }
 
 /*
- * Streams the layer of SRC and RD (its operation TR, all three taken)
- * in batches through the workers: measured as points, lines or
- * population areas (with the field POPFIELD), or kept as service areas
- * (COV_AREAS, COV_CIRCLES: into the run's destination).  LABEL names
- * the layer in messages.
- */
-/*
- * Reads up to COV_BATCH features of RD into B for KIND, their --pop-field FLD (or -1); one unfit for KIND is marked
- * rejected with the reason, but for a feature without an area among
- * service areas, only counted.  *EOF is set at the end.
+ * Reads up to COV_BATCH features of RD into B for KIND, with their
+ * --pop-field FLD (or -1); one unfit for KIND is marked rejected with the
+ * reason, but for a feature without an area among service areas, only
+ * counted.  *EOF is set at the end.
  */
 static enum kcn_status
 cov_read_batch(struct cov_run *r, struct kcn_reader *rd, enum cov_kind kind,
@@ -2995,6 +2989,13 @@ cov_read_batch(struct cov_run *r, struct kcn_reader *rd, enum cov_kind kind,
 	return KCN_OK;
 }
 
+/*
+ * Streams the layer of SRC and RD (its operation TR, all three taken)
+ * in batches through the workers: measured as points, lines or
+ * population areas (with the field POPFIELD), or kept as service areas
+ * (COV_AREAS, COV_CIRCLES: into the run's destination).  LABEL names
+ * the layer in messages.
+ */
 static enum kcn_status
 cov_stream(struct cov_run *r, struct cov_worker *w, enum cov_kind kind,
     int which, const char *path, const char *label, const char *popfield,
